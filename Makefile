@@ -1,0 +1,43 @@
+# Canon: `make run` (embedded default, demo data) and `make test` (the whole suite).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# Debian packages the tests start for real: PostgreSQL, Redis, MariaDB, Chromium.
+APT_PACKAGES := postgresql redis-server mariadb-server chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test install system-deps bench clean
+
+$(BIN)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+install: $(BIN)/.installed
+
+system-deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+run: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py demo
+	@echo "Canon is at http://$(HOST):$(PORT)/"
+	$(BIN)/python manage.py runserver --noreload $(HOST):$(PORT)
+
+# The suite runs twice: catalog on PostgreSQL (production), then on SQLite (the embedded default).
+test: system-deps install
+	$(BIN)/python -m pytest
+	CANON_TEST_DB=sqlite $(BIN)/python -m pytest -m "not browser and not postgres_catalog" -q
+
+bench: install
+	$(BIN)/python bench/crawl_postgres.py --tables 10000
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass, field
+from typing import Iterator
+
+from catalog.core.sourceurl import SourceURL, scrub
+
+# Dataset kinds, shared by every connector.
+TABLE = "table"
+VIEW = "view"
+MATERIALIZED_VIEW = "materialized_view"
+PARTITIONED_TABLE = "partitioned_table"
+FOREIGN_TABLE = "foreign_table"
+EXTERNAL_TABLE = "external_table"
+FILE_SET = "file_set"
+
+
+class ConnectorError(Exception):
+    """A failure a person can act on. The message is shown as it is: it never holds a secret."""
+
+
+@dataclass(slots=True)
+class ColumnMeta:
+    name: str
+    data_type: str
+    position: int
+    nullable: bool = True
+    default: str | None = None
+    is_primary_key: bool = False
+    comment: str = ""
+    native_id: str = ""  # PostgreSQL attnum: stable through RENAME COLUMN
+
+
+@dataclass(slots=True)
+class DatasetMeta:
+    schema: str
+    name: str
+    kind: str = TABLE
+    columns: list[ColumnMeta] = field(default_factory=list)
+    comment: str = ""
+    owner: str = ""
+    row_estimate: int | None = None
+    size_bytes: int | None = None
+    native_id: str = ""  # PostgreSQL oid: stable through RENAME TABLE
+    definition: str = ""  # a view's SQL
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Extraction:
+    """A connector's complete answer for the schemas it was asked about."""
+
+    datasets: list[DatasetMeta]
+    schemas: list[str]  # every schema that exists and is in scope, empty ones included
+    warnings: list[str] = field(default_factory=list)
+
+
+def schema_in_scope(schema: str, include: list[str], exclude: list[str]) -> bool:
+    """Glob patterns (fnmatch, case-sensitive); an empty include list means every schema."""
+    if include and not any(fnmatch.fnmatchcase(schema, p) for p in include):
+        return False
+    return not any(fnmatch.fnmatchcase(schema, p) for p in exclude)
+
+
+class Connector:
+    """One source's connection settings. Subclasses implement test() and extract()."""
+
+    schemes: tuple[str, ...] = ()
+    engine_label = ""
+
+    def __init__(self, url: SourceURL, *, connect_timeout: int = 10, statement_timeout: int = 300):
+        self.url = url
+        self.connect_timeout = connect_timeout
+        self.statement_timeout = statement_timeout
+
+    def test(self) -> str:
+        """Connect and return a one-line description of the server. Raises ConnectorError."""
+        raise NotImplementedError
+
+    def extract(self, include: list[str] | None = None, exclude: list[str] | None = None) -> Extraction:
+        raise NotImplementedError
+
+    def scope_warnings(self, available: list[str], include: list[str]) -> list[str]:
+        warnings = []
+        for pattern in include:
+            if not any(fnmatch.fnmatchcase(s, pattern) for s in available):
+                shown = ", ".join(sorted(available)[:20]) or "none"
+                warnings.append(f"Schema pattern '{pattern}' matched no schema (available: {shown}).")
+        return warnings
+
+    def clean_message(self, message: str) -> str:
+        return scrub(str(message), self.url.secrets()).strip()
+
+    def iter_datasets(self, extraction: Extraction) -> Iterator[DatasetMeta]:
+        return iter(extraction.datasets)

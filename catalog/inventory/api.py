@@ -1,0 +1,62 @@
+import django_filters
+from rest_framework import serializers, viewsets
+
+from catalog.inventory.models import Column, Dataset
+
+
+class ColumnSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Column
+        fields = ["id", "name", "position", "data_type", "nullable", "default", "is_primary_key", "comment", "description"]
+
+
+class DatasetSerializer(serializers.ModelSerializer):
+    source = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    owner = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    qualified_name = serializers.CharField(read_only=True)
+    url = serializers.HyperlinkedIdentityField(view_name="api-dataset-detail")
+
+    class Meta:
+        model = Dataset
+        fields = ["id", "url", "source", "schema_name", "name", "qualified_name", "kind", "comment", "description", "owner",
+                  "row_estimate", "size_bytes", "column_count", "first_seen_at", "last_changed_at", "removed_at"]
+
+
+class DatasetDetailSerializer(DatasetSerializer):
+    columns = ColumnSerializer(many=True, read_only=True)
+    last_crawled_at = serializers.DateTimeField(source="source.last_success_at", read_only=True)
+
+    class Meta(DatasetSerializer.Meta):
+        fields = DatasetSerializer.Meta.fields + ["definition", "fingerprint", "last_crawled_at", "columns"]
+
+
+class DatasetFilter(django_filters.FilterSet):
+    source = django_filters.CharFilter(field_name="source__name")
+    schema = django_filters.CharFilter(field_name="schema_name")
+    name = django_filters.CharFilter(field_name="name", lookup_expr="icontains")
+    kind = django_filters.ChoiceFilter(choices=Dataset.KIND_CHOICES)
+    removed = django_filters.BooleanFilter(field_name="removed_at", lookup_expr="isnull", exclude=True)
+
+    class Meta:
+        model = Dataset
+        fields = ["source", "schema", "name", "kind", "removed"]
+
+
+class DatasetViewSet(viewsets.ReadOnlyModelViewSet):
+    """Datasets currently in the catalog (removed ones with ?removed=true)."""
+
+    serializer_class = DatasetSerializer
+    filterset_class = DatasetFilter
+    ordering_fields = ["name", "schema_name", "row_estimate", "size_bytes", "first_seen_at"]
+    ordering = ["source__name", "schema_name", "name"]
+
+    def get_queryset(self):
+        queryset = Dataset.objects.select_related("source", "owner")
+        if self.action == "retrieve":
+            return queryset.prefetch_related("columns")
+        if self.request.query_params.get("removed") is None:
+            queryset = queryset.filter(removed_at__isnull=True)
+        return queryset
+
+    def get_serializer_class(self):
+        return DatasetDetailSerializer if self.action == "retrieve" else DatasetSerializer

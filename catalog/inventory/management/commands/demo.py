@@ -1,0 +1,38 @@
+"""Set up the embedded default's demo: a warehouse, a source, a crawl, a login."""
+
+import secrets
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+
+from catalog.inventory.demo import build_demo_warehouse
+from catalog.inventory.models import Dataset
+from catalog.sources.models import Source
+from catalog.sources.services import source_crawl, source_create
+
+
+class Command(BaseCommand):
+    help = "Build the demo warehouse, add it as source 'demo-shop', crawl it, and make a demo login."
+
+    def handle(self, *args, **options):
+        path = build_demo_warehouse(settings.VAR_DIR / "demo" / "shop.sqlite")
+        source = Source.objects.filter(name="demo-shop").first() or source_create(
+            name="demo-shop", url=f"sqlite:///{path}", description="A small online shop: customers, orders, payments, product events."
+        )
+        crawl = source_crawl(source, trigger="demo")
+        self.stdout.write(crawl.summary())
+
+        users = get_user_model()
+        password_file = settings.VAR_DIR / "demo" / "password.txt"
+        if not users.objects.filter(username="demo").exists():
+            password = secrets.token_urlsafe(9)
+            users.objects.create_superuser("demo", "demo@example.com", password)
+            password_file.write_text(password + "\n")
+            password_file.chmod(0o600)
+        password = password_file.read_text().strip() if password_file.exists() else "(set earlier; reset with: python manage.py changepassword demo)"
+        dataset = Dataset.objects.present().filter(source=source, name="customers").first()
+        if dataset and not dataset.description:
+            dataset.description = "One row per customer who ever signed up. **churned_at** is set when a subscription lapses."
+            dataset.save(update_fields=["description"])
+        self.stdout.write(self.style.SUCCESS(f"Demo login: user 'demo', password '{password}'"))

@@ -1,0 +1,122 @@
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+
+
+class OwnerIdentity(models.Model):
+    """An owner as the source names it (a PostgreSQL role), mapped by staff to a person."""
+
+    source = models.ForeignKey("sources.Source", on_delete=models.CASCADE, related_name="owner_identities")
+    name = models.CharField(max_length=255)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="owner_identities")
+    email = models.EmailField(blank=True)
+
+    class Meta:
+        ordering = ["source__name", "name"]
+        constraints = [models.UniqueConstraint(fields=["source", "name"], name="owner_identity_unique")]
+        verbose_name_plural = "owner identities"
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def contact_email(self) -> str:
+        return self.email or (self.user.email if self.user_id else "")
+
+
+class DatasetQuerySet(models.QuerySet):
+    def present(self):
+        return self.filter(removed_at__isnull=True)
+
+
+class Dataset(models.Model):
+    KIND_CHOICES = [
+        ("table", "table"),
+        ("view", "view"),
+        ("materialized_view", "materialized view"),
+        ("partitioned_table", "partitioned table"),
+        ("foreign_table", "foreign table"),
+        ("external_table", "external table"),
+        ("file_set", "files"),
+    ]
+
+    source = models.ForeignKey("sources.Source", on_delete=models.CASCADE, related_name="datasets")
+    schema_name = models.CharField(max_length=255)
+    name = models.CharField(max_length=255)
+    kind = models.CharField(max_length=30, choices=KIND_CHOICES, default="table")
+    native_id = models.CharField(max_length=255, blank=True, help_text="The engine's own id (PostgreSQL oid)")
+    comment = models.TextField(blank=True, help_text="The comment stored in the warehouse")
+    description = models.TextField(blank=True, help_text="Markdown written in Canon")
+    definition = models.TextField(blank=True, help_text="A view's SQL")
+    owner = models.ForeignKey(OwnerIdentity, null=True, blank=True, on_delete=models.SET_NULL, related_name="datasets")
+    row_estimate = models.BigIntegerField(null=True, blank=True)
+    size_bytes = models.BigIntegerField(null=True, blank=True)
+    column_count = models.PositiveIntegerField(default=0)
+    fingerprint = models.CharField(max_length=64, blank=True)
+    first_seen_at = models.DateTimeField()
+    last_changed_at = models.DateTimeField(null=True, blank=True)
+    removed_at = models.DateTimeField(null=True, blank=True)
+    description_updated_at = models.DateTimeField(null=True, blank=True)
+    description_updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    objects = DatasetQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["source__name", "schema_name", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "schema_name", "name"], name="dataset_unique_name"),
+        ]
+        indexes = [
+            models.Index(fields=["name"]),
+            models.Index(fields=["schema_name", "name"]),
+            models.Index(fields=["kind"]),
+            models.Index(fields=["-row_estimate"]),
+            models.Index(fields=["-size_bytes"]),
+            models.Index(fields=["-first_seen_at"]),
+        ]
+
+    def __str__(self):
+        return self.qualified_name
+
+    @property
+    def qualified_name(self) -> str:
+        return f"{self.schema_name}.{self.name}"
+
+    def get_absolute_url(self):
+        return reverse("dataset-detail", args=[self.pk])
+
+
+class Column(models.Model):
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="columns")
+    name = models.CharField(max_length=255)
+    position = models.PositiveIntegerField()
+    data_type = models.CharField(max_length=1000)
+    nullable = models.BooleanField(default=True)
+    default = models.TextField(null=True, blank=True)
+    is_primary_key = models.BooleanField(default=False)
+    comment = models.TextField(blank=True)
+    native_id = models.CharField(max_length=255, blank=True, help_text="The engine's own id (PostgreSQL attnum)")
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["dataset", "position"]
+        constraints = [models.UniqueConstraint(fields=["dataset", "name"], name="column_unique_name")]
+        indexes = [models.Index(fields=["name"])]
+
+    def __str__(self):
+        return f"{self.dataset}.{self.name}"
+
+
+class SchemaVersion(models.Model):
+    """A dataset's schema as one crawl saw it; a new one each time the fingerprint changes."""
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="versions")
+    crawl = models.ForeignKey("sources.Crawl", null=True, on_delete=models.SET_NULL, related_name="schema_versions")
+    number = models.PositiveIntegerField()
+    fingerprint = models.CharField(max_length=64)
+    schema = models.JSONField(help_text="Kind, comment and columns, as fingerprinted")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["dataset", "-number"]
+        constraints = [models.UniqueConstraint(fields=["dataset", "number"], name="schema_version_unique")]

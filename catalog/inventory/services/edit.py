@@ -1,0 +1,48 @@
+"""What people write about datasets and columns, and who owns what."""
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.utils import timezone
+
+from catalog.inventory.models import Column, Dataset, OwnerIdentity
+
+MAX_DESCRIPTION = 50_000
+
+
+class EditError(ValueError):
+    pass
+
+
+def _clean(text: str) -> str:
+    text = (text or "").replace("\r\n", "\n").strip()
+    if len(text) > MAX_DESCRIPTION:
+        raise EditError(f"A description is at most {MAX_DESCRIPTION:,} characters.")
+    return text
+
+
+def dataset_describe(dataset: Dataset, *, description: str, user) -> Dataset:
+    """Stored as Markdown source; rendered and sanitised on display."""
+    dataset.description = _clean(description)
+    dataset.description_updated_at = timezone.now()
+    dataset.description_updated_by = user if getattr(user, "is_authenticated", False) else None
+    dataset.save(update_fields=["description", "description_updated_at", "description_updated_by"])
+    return dataset
+
+
+def column_describe(column: Column, *, description: str, user) -> Column:
+    column.description = _clean(description)
+    column.save(update_fields=["description"])
+    return column
+
+
+def owner_identity_map(identity: OwnerIdentity, *, user=None, email: str = "") -> OwnerIdentity:
+    email = (email or "").strip()
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            raise EditError(f"'{email}' is not an email address.") from None
+    identity.user = user
+    identity.email = email
+    identity.save(update_fields=["user", "email"])
+    return identity

@@ -1,0 +1,33 @@
+from django.db.models import Count, Q
+from rest_framework import serializers, viewsets
+
+from catalog.sources.models import Crawl, Source
+
+
+class CrawlSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Crawl
+        fields = ["id", "status", "trigger", "started_at", "finished_at", "duration_s", "datasets_seen", "datasets_added",
+                  "datasets_changed", "datasets_removed", "columns_seen", "error", "warnings"]
+
+
+class SourceSerializer(serializers.ModelSerializer):
+    url = serializers.CharField(source="url_display", read_only=True, help_text="Secrets are masked as ***")
+    dataset_count = serializers.IntegerField(read_only=True)
+    last_crawl = CrawlSerializer(read_only=True)
+
+    class Meta:
+        model = Source
+        fields = ["id", "name", "engine", "url", "include_schemas", "exclude_schemas", "description", "created_at",
+                  "last_success_at", "last_crawl", "dataset_count"]
+
+
+class SourceViewSet(viewsets.ReadOnlyModelViewSet):
+    """Sources. Their URLs are shown with secrets masked; adding a source is a staff action."""
+
+    queryset = Source.objects.select_related("last_crawl").annotate(
+        dataset_count=Count("datasets", filter=Q(datasets__removed_at__isnull=True))
+    ).order_by("name")
+    serializer_class = SourceSerializer
+    filterset_fields = ["engine", "name"]
+    ordering_fields = ["name", "created_at", "last_success_at"]

@@ -1,0 +1,77 @@
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+
+from catalog.core import crypto
+from catalog.core.sourceurl import parse_source_url
+
+
+class Source(models.Model):
+    """A warehouse or bucket Canon crawls. The URL's secrets live only in url_encrypted."""
+
+    name = models.SlugField(max_length=100, unique=True)
+    engine = models.CharField(max_length=30, help_text="URL scheme, e.g. postgresql")
+    url_display = models.CharField(max_length=1000, help_text="The URL with its secrets masked")
+    url_encrypted = models.TextField()
+    include_schemas = models.JSONField(default=list, blank=True)
+    exclude_schemas = models.JSONField(default=list, blank=True)
+    description = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    last_crawl = models.ForeignKey("Crawl", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    last_success_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("source-detail", args=[self.name])
+
+    @property
+    def url(self) -> str:
+        """The full URL, secrets included. Only connectors may see it."""
+        return crypto.decrypt(self.url_encrypted)
+
+    @property
+    def secrets(self) -> list[str]:
+        return parse_source_url(self.url).secrets()
+
+
+class Crawl(models.Model):
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    STATUS_CHOICES = [(RUNNING, "running"), (SUCCEEDED, "succeeded"), (FAILED, "failed")]
+
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="crawls")
+    status = models.CharField(max_length=20, choices=STATUS_CHOICES, default=RUNNING)
+    trigger = models.CharField(max_length=20, default="manual")
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    duration_s = models.FloatField(null=True, blank=True)
+    datasets_seen = models.PositiveIntegerField(default=0)
+    datasets_added = models.PositiveIntegerField(default=0)
+    datasets_changed = models.PositiveIntegerField(default=0)
+    datasets_removed = models.PositiveIntegerField(default=0)
+    columns_seen = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    warnings = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        indexes = [models.Index(fields=["source", "-started_at"])]
+
+    def __str__(self):
+        return f"{self.source.name} crawl #{self.pk} ({self.status})"
+
+    def summary(self) -> str:
+        if self.status == self.FAILED:
+            return f"crawl of {self.source.name} failed after {self.duration_s or 0:.1f}s: {self.error}"
+        return (
+            f"{self.source.name}: {self.datasets_seen} datasets seen, {self.datasets_added} added, "
+            f"{self.datasets_changed} changed, {self.datasets_removed} removed; "
+            f"{self.columns_seen} columns; {self.duration_s or 0:.1f}s"
+        )

@@ -1,0 +1,119 @@
+import pytest
+
+from catalog.connectors import ConnectorError, connector_for
+from catalog.connectors.postgres import PostgresConnector
+from tests.shop import build_shop
+
+
+@pytest.fixture
+def shop(warehouse):
+    build_shop(warehouse)
+    return warehouse
+
+
+def _by_name(extraction):
+    return {f"{d.schema}.{d.name}": d for d in extraction.datasets}
+
+
+def test_extracts_every_kind_with_columns_comments_keys_and_owner(shop):
+    extraction = connector_for(shop.url).extract()
+    datasets = _by_name(extraction)
+    assert set(datasets) == {
+        "sales.customers", "sales.orders", "sales.Order Lines", "sales.events",
+        "analytics.big_orders", "analytics.revenue_by_day", "scratch.tmp_import",
+    }, "partitions fold into their parent"
+    customers = datasets["sales.customers"]
+    assert customers.kind == "table"
+    assert customers.owner == "sales_team"
+    assert customers.comment == "One row per customer who ever signed up"
+    cols = {c.name: c for c in customers.columns}
+    assert [c.name for c in customers.columns] == ["customer_id", "email", "country", "signed_up_at", "tags", "profile"]
+    assert cols["customer_id"].is_primary_key and not cols["customer_id"].nullable
+    assert cols["customer_id"].default == "GENERATED ALWAYS AS IDENTITY"
+    assert cols["email"].comment == "Lower-cased at sign-up"
+    assert cols["country"].data_type == "character(2)" and cols["country"].default == "'GB'::bpchar"
+    assert cols["tags"].data_type == "text[]" and cols["tags"].nullable
+    assert cols["profile"].data_type == "jsonb"
+    lines = datasets["sales.Order Lines"]
+    assert {c.name for c in lines.columns if c.is_primary_key} == {"Order ID", "Line"}
+    assert datasets["sales.events"].kind == "partitioned_table"
+    assert datasets["sales.events"].row_estimate == 500
+    assert datasets["sales.events"].size_bytes > 0
+    assert datasets["analytics.big_orders"].kind == "view"
+    assert "sales.orders" in datasets["analytics.big_orders"].definition
+    assert datasets["analytics.revenue_by_day"].kind == "materialized_view"
+    assert all(d.native_id for d in datasets.values())
+
+
+def test_schema_patterns_include_and_exclude(shop):
+    extraction = connector_for(shop.url).extract(include=["sales", "analytics"], exclude=["analytics"])
+    assert {d.schema for d in extraction.datasets} == {"sales"}
+    assert extraction.schemas == ["sales"]
+    assert extraction.warnings == []
+
+
+def test_a_pattern_that_matches_nothing_is_a_warning(shop):
+    extraction = connector_for(shop.url).extract(include=["nope*"])
+    assert extraction.datasets == []
+    assert "Schema pattern 'nope*' matched no schema" in extraction.warnings[0]
+    assert "sales" in extraction.warnings[0]
+
+
+def test_reads_in_a_read_only_transaction(shop):
+    connector = connector_for(shop.url)
+    with connector.connect() as conn:
+        assert conn.execute("SHOW default_transaction_read_only").fetchone()[0] == "on"
+        with pytest.raises(Exception, match="read-only"):
+            conn.execute("CREATE TABLE sales.nope (id int)")
+
+
+def test_uses_a_few_bulk_queries_whatever_the_number_of_tables(pg, warehouse):
+    warehouse.execute("CREATE SCHEMA many; " + " ".join(f"CREATE TABLE many.t{i} (id int primary key, v text);" for i in range(60)))
+    with pg.log_statements_of("canon") as statements:
+        extraction = connector_for(warehouse.url).extract()
+    assert len(extraction.datasets) == 60
+    # "statement: BEGIN ..." / "execute <unnamed>: SELECT ..." -> the first keyword
+    words = [(s.split(":", 1)[1].split() or ["QUERY"])[0].upper() for s in statements]
+    catalog_queries = [w for w in words if w not in ("BEGIN", "COMMIT", "FETCH", "CLOSE")]
+    assert len(catalog_queries) == 4, words  # schemas, relations, primary keys, columns (streamed)
+    assert words.count("FETCH") <= 2
+
+
+@pytest.mark.parametrize("make_url, expected", [
+    (lambda pg, wh: f"postgresql://postgres:wrong@127.0.0.1:{pg.port}/{wh.name}", 'password authentication failed for user "postgres"'),
+    (lambda pg, wh: pg.url("no_such_db"), 'database "no_such_db" does not exist'),
+    (lambda pg, wh: "postgresql://u:pw@127.0.0.1:1/db", "could not connect to 127.0.0.1:1: connection refused"),
+])
+def test_connection_failures_are_one_clear_line_without_the_password(pg, warehouse, make_url, expected):
+    url = make_url(pg, warehouse)
+    with pytest.raises(ConnectorError) as info:
+        connector_for(url).extract()
+    message = str(info.value)
+    assert expected in message
+    assert "\n" not in message
+    assert pg.password not in message and ":wrong@" not in message
+
+
+def test_test_connection_names_the_server(shop):
+    assert connector_for(shop.url).test().startswith("PostgreSQL 1")
+
+
+def test_a_table_dropped_mid_read_does_not_break_the_crawl(warehouse):
+    """The first snapshot sees a view whose relation vanishes before its definition is read."""
+    build_shop(warehouse)
+    connector = PostgresConnector(connector_for(warehouse.url).url)
+    calls = {"n": 0}
+    original = connector._extract
+
+    def flaky(conn, include, exclude):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            warehouse.execute("DROP TABLE scratch.tmp_import")
+            import psycopg.errors
+            raise psycopg.errors.UndefinedTable("relation with OID 1 does not exist")
+        return original(conn, include, exclude)
+
+    connector._extract = flaky
+    extraction = connector.extract()
+    assert calls["n"] == 2
+    assert "tmp_import" not in {d.name for d in extraction.datasets}

@@ -1,0 +1,132 @@
+"""Real servers for the tests, started on loopback in temporary directories.
+
+PostgreSQL refuses to run as root, so as root its files belong to, and its
+processes run as, the 'postgres' user (or CANON_TEST_PG_USER).
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import pwd
+import secrets
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _pg_bin(name: str) -> str:
+    found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), key=lambda p: int(p.split("/")[4]), reverse=True)
+    if found:
+        return found[0]
+    path = shutil.which(name)
+    if not path:
+        raise RuntimeError(f"PostgreSQL's {name} is not installed (Debian package 'postgresql'); run `make test`, which installs it")
+    return path
+
+
+class PostgresServer:
+    """A throwaway PostgreSQL cluster: password auth on TCP, fsync off."""
+
+    def __init__(self):
+        self.password = secrets.token_hex(12)
+        self.user = "postgres"
+        self.port = free_port()
+        self.host = "127.0.0.1"
+        self.base = Path(tempfile.mkdtemp(prefix="canon-pg-"))
+        self.data = self.base / "data"
+        self.run_as = os.environ.get("CANON_TEST_PG_USER", "postgres") if os.geteuid() == 0 else None
+
+    def _run(self, args: list[str], **kwargs):
+        if self.run_as:
+            args = ["runuser", "-u", self.run_as, "--", *args]
+        return subprocess.run(args, check=True, capture_output=True, text=True, **kwargs)
+
+    def start(self) -> "PostgresServer":
+        pwfile = self.base / "pw"
+        pwfile.write_text(self.password + "\n")
+        if self.run_as:
+            entry = pwd.getpwnam(self.run_as)
+            for path in (self.base, pwfile):
+                os.chown(path, entry.pw_uid, entry.pw_gid)
+        self._run([_pg_bin("initdb"), "-D", str(self.data), "-U", self.user, f"--pwfile={pwfile}", "--auth-local=trust",
+                   "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C", "--no-sync"])
+        options = (f"-p {self.port} -c listen_addresses={self.host} -k {self.base} -c fsync=off -c synchronous_commit=off "
+                   "-c full_page_writes=off -c max_connections=200 -c shared_buffers=256MB "
+                   # Statements of connections named 'canon' (the connector) are logged, so tests can count them.
+                   "-c log_line_prefix='%a|' -c log_min_duration_statement=-1")
+        self._run([_pg_bin("pg_ctl"), "-D", str(self.data), "-o", options, "-l", str(self.base / "log"), "-w", "-t", "60", "start"])
+        return self
+
+    def stop(self) -> None:
+        try:
+            self._run([_pg_bin("pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop"])
+        except (subprocess.CalledProcessError, FileNotFoundError):
+            pass
+        shutil.rmtree(self.base, ignore_errors=True)
+
+    @property
+    def log_path(self) -> Path:
+        return self.base / "log"
+
+    def log_statements_of(self, application_name: str):
+        """A context manager yielding a list, filled on exit with the statements that application ran."""
+        import contextlib
+
+        @contextlib.contextmanager
+        def capture():
+            with self.connect() as conn:
+                conn.execute(f"ALTER SYSTEM SET log_statement = 'all'")
+                conn.execute("SELECT pg_reload_conf()")
+            start = self.log_path.stat().st_size
+            found: list[str] = []
+            try:
+                yield found
+            finally:
+                with self.connect() as conn:
+                    conn.execute("ALTER SYSTEM RESET log_statement")
+                    conn.execute("SELECT pg_reload_conf()")
+                with open(self.log_path, encoding="utf-8", errors="replace") as log:
+                    log.seek(start)
+                    found.extend(
+                        line.split("LOG:", 1)[1].strip() for line in log
+                        if line.startswith(application_name + "|") and ("statement:" in line or "execute " in line)
+                    )
+
+        return capture()
+
+    def url(self, database: str = "postgres", *, user: str | None = None, password: str | None = None) -> str:
+        return f"postgresql://{user or self.user}:{password if password is not None else self.password}@{self.host}:{self.port}/{database}"
+
+    def connect(self, database: str = "postgres"):
+        import psycopg
+
+        return psycopg.connect(host=self.host, port=self.port, user=self.user, password=self.password, dbname=database, autocommit=True)
+
+    def create_database(self, name: str) -> str:
+        with self.connect() as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        return self.url(name)
+
+    def drop_database(self, name: str) -> None:
+        with self.connect() as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def wait_for_port(port: int, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"nothing listens on 127.0.0.1:{port} after {timeout}s")
