@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import fnmatch
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Iterator
 
 from catalog.core.sourceurl import SourceURL, scrub
@@ -30,6 +31,7 @@ class ColumnMeta:
     is_primary_key: bool = False
     comment: str = ""
     native_id: str = ""  # PostgreSQL attnum: stable through RENAME COLUMN
+    type_family: str = ""  # normalised family (integer, text, ...); empty: the crawl service derives it
 
 
 @dataclass(slots=True)
@@ -44,7 +46,9 @@ class DatasetMeta:
     size_bytes: int | None = None
     native_id: str = ""  # PostgreSQL oid: stable through RENAME TABLE
     definition: str = ""  # a view's SQL
-    warnings: list[str] = field(default_factory=list)
+    last_modified: datetime | None = None  # data last changed, where the engine knows it cheaply
+    properties: dict = field(default_factory=dict)  # engine-specific facts (file format, object count, partitions, labels)
+    warnings: list[str] = field(default_factory=list)  # problems with this dataset, shown on its page
 
 
 @dataclass(slots=True)

@@ -15,13 +15,14 @@ from django.db.models import Max
 
 from catalog.connectors.base import DatasetMeta, Extraction, schema_in_scope
 from catalog.core.bulk import insert_rows
+from catalog.connectors.types import type_family
 from catalog.inventory.fingerprint import fingerprint, schema_document
 from catalog.inventory.models import Column, Dataset, OwnerIdentity, SchemaVersion
 
-COLUMN_FIELDS = ("dataset_id", "name", "position", "data_type", "nullable", "default", "is_primary_key", "comment", "native_id", "description")
+COLUMN_FIELDS = ("dataset_id", "name", "position", "data_type", "type_family", "nullable", "default", "is_primary_key", "comment", "native_id", "description")
 VERSION_FIELDS = ("dataset_id", "crawl_id", "number", "fingerprint", "schema", "created_at")
 DATASET_SCHEMA_FIELDS = ["schema_name", "name", "kind", "native_id", "comment", "definition", "fingerprint", "column_count", "last_changed_at", "removed_at"]
-DATASET_FACT_FIELDS = ["row_estimate", "size_bytes", "owner"]
+DATASET_FACT_FIELDS = ["row_estimate", "size_bytes", "owner", "last_modified_at", "properties", "warnings"]
 
 
 @dataclass
@@ -37,7 +38,8 @@ class ApplyResult:
 
 
 def _column_row(dataset_id: int, c) -> tuple:
-    return (dataset_id, c.name, c.position, c.data_type, bool(c.nullable), c.default, bool(c.is_primary_key), c.comment or "", c.native_id or "", "")
+    return (dataset_id, c.name, c.position, c.data_type, c.type_family or type_family(c.data_type), bool(c.nullable), c.default,
+            bool(c.is_primary_key), c.comment or "", c.native_id or "", "")
 
 
 def _owner_ids(source, extraction: Extraction) -> dict[str, int]:
@@ -56,7 +58,8 @@ def inventory_apply_extraction(source, crawl, extraction: Extraction, *, include
     stored = {
         (row[1], row[2]): row
         for row in Dataset.objects.filter(source=source).values_list(
-            "id", "schema_name", "name", "native_id", "fingerprint", "removed_at", "row_estimate", "size_bytes", "owner_id"
+            "id", "schema_name", "name", "native_id", "fingerprint", "removed_at", "row_estimate", "size_bytes", "owner_id",
+            "last_modified_at", "properties", "warnings",
         )
     }
     incoming_keys = {(d.schema, d.name) for d in extraction.datasets}
@@ -84,7 +87,7 @@ def inventory_apply_extraction(source, crawl, extraction: Extraction, *, include
         if row is None:
             new.append((meta, document, fp))
             continue
-        dataset_id, _, _, _, old_fp, removed_at, rows, size, old_owner = row
+        dataset_id, _, _, _, old_fp, removed_at, rows, size, old_owner, old_modified, old_properties, old_warnings = row
         if removed_at is not None:
             result.added += 1
             result.added_ids.append(dataset_id)
@@ -93,8 +96,11 @@ def inventory_apply_extraction(source, crawl, extraction: Extraction, *, include
             result.changed += 1
             result.changed_ids.append(dataset_id)
             changed.append((dataset_id, meta, document, fp))
-        if (rows, size, old_owner) != (meta.row_estimate, meta.size_bytes, owner_id):
-            facts.append(Dataset(id=dataset_id, row_estimate=meta.row_estimate, size_bytes=meta.size_bytes, owner_id=owner_id))
+        if (rows, size, old_owner, old_modified, old_properties, old_warnings) != (
+            meta.row_estimate, meta.size_bytes, owner_id, meta.last_modified, meta.properties, meta.warnings
+        ):
+            facts.append(Dataset(id=dataset_id, row_estimate=meta.row_estimate, size_bytes=meta.size_bytes, owner_id=owner_id,
+                                 last_modified_at=meta.last_modified, properties=meta.properties, warnings=meta.warnings))
 
     _insert_new(source, crawl, new, owners, now, result)
     _update_changed(crawl, changed, now)
@@ -123,6 +129,7 @@ def _insert_new(source, crawl, new, owners, now, result: ApplyResult) -> None:
             source=source, schema_name=m.schema, name=m.name, kind=m.kind, native_id=m.native_id,
             comment=m.comment or "", definition=m.definition or "", owner_id=owners.get(m.owner) if m.owner else None,
             row_estimate=m.row_estimate, size_bytes=m.size_bytes, column_count=len(m.columns), fingerprint=fp,
+            last_modified_at=m.last_modified, properties=m.properties, warnings=m.warnings,
             first_seen_at=now, last_changed_at=now,
         )
         for m, _, fp in new
@@ -175,6 +182,7 @@ def _update_changed(crawl, changed, now) -> None:
                 continue
             kept.add(match.pk)
             to_update.append(Column(id=match.pk, dataset_id=dataset_id, name=c.name, position=c.position, data_type=c.data_type,
+                                    type_family=c.type_family or type_family(c.data_type),
                                     nullable=bool(c.nullable), default=c.default, is_primary_key=bool(c.is_primary_key),
                                     comment=c.comment or "", native_id=c.native_id or ""))
         to_delete.extend(c.pk for c in old if c.pk not in kept)
@@ -187,7 +195,7 @@ def _update_changed(crawl, changed, now) -> None:
         renamed = [c for c in to_update if old_names.get(c.pk) != c.name]
         if renamed:
             Column.objects.bulk_update([Column(id=c.pk, name=f"__canon_rename_{c.pk}") for c in renamed], ["name"], batch_size=1000)
-        Column.objects.bulk_update(to_update, ["name", "position", "data_type", "nullable", "default", "is_primary_key", "comment", "native_id"], batch_size=1000)
+        Column.objects.bulk_update(to_update, ["name", "position", "data_type", "type_family", "nullable", "default", "is_primary_key", "comment", "native_id"], batch_size=1000)
     insert_rows(Column, COLUMN_FIELDS, to_insert)
 
     numbers = dict(SchemaVersion.objects.filter(dataset_id__in=ids).values("dataset_id").annotate(n=Max("number")).values_list("dataset_id", "n"))
