@@ -58,6 +58,8 @@ class Extraction:
     datasets: list[DatasetMeta]
     schemas: list[str]  # every schema that exists and is in scope, empty ones included
     warnings: list[str] = field(default_factory=list)
+    # What the connector wants back next crawl (e.g. object keys and ETags already read); None keeps the old state.
+    state: dict | None = None
 
 
 def schema_in_scope(schema: str, include: list[str], exclude: list[str]) -> bool:
@@ -73,10 +75,13 @@ class Connector:
     schemes: tuple[str, ...] = ()
     engine_label = ""
 
-    def __init__(self, url: SourceURL, *, connect_timeout: int = 10, statement_timeout: int = 300):
+    def __init__(self, url: SourceURL, *, connect_timeout: int = 10, statement_timeout: int = 300, options: dict | None = None):
         self.url = url
         self.connect_timeout = connect_timeout
         self.statement_timeout = statement_timeout
+        self.options = dict(options or {})  # per-source settings beyond the URL (e.g. path templates)
+        # Extraction.state of the last successful crawl, set by the crawl service before extract().
+        self.previous_state: dict = {}
 
     def test(self) -> str:
         """Connect and return a one-line description of the server. Raises ConnectorError."""

@@ -16,6 +16,8 @@ class Source(models.Model):
     include_schemas = models.JSONField(default=list, blank=True)
     exclude_schemas = models.JSONField(default=list, blank=True)
     description = models.TextField(blank=True)
+    options = models.JSONField(default=dict, blank=True, help_text="Connector settings beyond the URL (e.g. S3 path templates)")
+    connector_state = models.JSONField(default=dict, blank=True, editable=False, help_text="What the connector remembers between crawls")
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     last_crawl = models.ForeignKey("Crawl", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")

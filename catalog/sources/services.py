@@ -33,8 +33,9 @@ def _patterns(value) -> list[str]:
     return [p.strip() for p in value if p and p.strip()]
 
 
-def _connector(url: str):
-    return connector_for(url, connect_timeout=settings.CANON_CONNECT_TIMEOUT, statement_timeout=settings.CANON_STATEMENT_TIMEOUT)
+def _connector(url: str, options: dict | None = None):
+    return connector_for(url, connect_timeout=settings.CANON_CONNECT_TIMEOUT, statement_timeout=settings.CANON_STATEMENT_TIMEOUT,
+                         options=options)
 
 
 def source_validate_url(url: str) -> str:
@@ -47,7 +48,7 @@ def source_validate_url(url: str) -> str:
     return parsed.redacted()
 
 
-def source_create(*, name: str, url: str, include=None, exclude=None, description: str = "", user=None) -> Source:
+def source_create(*, name: str, url: str, include=None, exclude=None, description: str = "", options: dict | None = None, user=None) -> Source:
     name = (name or "").strip().lower()
     if not _NAME_RE.match(name):
         raise SourceError("A source name is 1–100 lower-case letters, digits, '-' or '_', starting with a letter or digit.")
@@ -63,6 +64,7 @@ def source_create(*, name: str, url: str, include=None, exclude=None, descriptio
         include_schemas=_patterns(include),
         exclude_schemas=_patterns(exclude),
         description=description or "",
+        options=dict(options or {}),
         created_by=user if getattr(user, "is_authenticated", False) else None,
     )
 
@@ -109,7 +111,8 @@ def source_crawl(source: Source, *, trigger: str = "manual", connector=None) -> 
     try:
         url = source.url
         secrets = parse_source_url(url).secrets()
-        connector = connector or _connector(url)
+        connector = connector or _connector(url, source.options)
+        connector.previous_state = source.connector_state or {}
         extraction = connector.extract(source.include_schemas, source.exclude_schemas)
         with transaction.atomic():
             # One crawl applies at a time per source.
@@ -126,6 +129,8 @@ def source_crawl(source: Source, *, trigger: str = "manual", connector=None) -> 
             ]
             _finish(crawl, started)
             Source.objects.filter(pk=source.pk).update(last_crawl=crawl, last_success_at=crawl.finished_at)
+            if extraction.state is not None:
+                Source.objects.filter(pk=source.pk).update(connector_state=extraction.state)
     except (ConnectorError, InvalidSourceURL, crypto.DecryptionError) as exc:
         _fail(crawl, started, scrub(str(exc), secrets))
     except Exception as exc:
