@@ -33,9 +33,12 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "django_celery_beat",
     "catalog.core",
     "catalog.sources",
     "catalog.inventory",
+    "catalog.history",
+    "catalog.alerts",
 ]
 
 MIDDLEWARE = [
@@ -133,3 +136,46 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Celery. The embedded default needs no server: a broker on the filesystem under var/.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    _queue_dir = VAR_DIR / "celery" / "queue"
+    _queue_dir.mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"data_folder_in": str(_queue_dir), "data_folder_out": str(_queue_dir), "store_processed": False}
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_ROUTES = {
+    "canon.crawl_source": {"queue": "crawl"},
+    "canon.outbox_flush": {"queue": "notify"},
+    "canon.outbox_send": {"queue": "notify"},
+    "canon.send_digests": {"queue": "notify"},
+}
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_BEAT_SCHEDULE = {
+    # Retries of failed sends, and anything whose task was lost.
+    "canon-outbox-flush": {"task": "canon.outbox_flush", "schedule": env.float("CANON_OUTBOX_FLUSH_SECONDS", default=60.0)},
+    "canon-daily-digests": {"task": "canon.send_digests", "schedule": 3600.0},
+}
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+
+# Crawls
+CANON_CRAWL_TIME_LIMIT = env.int("CANON_CRAWL_TIME_LIMIT", default=3600)
+CANON_MASS_REMOVAL_SHARE = env.float("CANON_MASS_REMOVAL_SHARE", default=0.5)
+CANON_FAILING_AFTER = env.int("CANON_FAILING_AFTER", default=3)
+CANON_DIGEST_HOUR = env.int("CANON_DIGEST_HOUR", default=7)
+
+# Email. EMAIL_URL (smtp://user:pass@host:587/?tls=True) in production; the embedded
+# default writes each message as a file under var/mail/ for a person to read.
+CANON_BASE_URL = env.str("CANON_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Canon <canon@localhost>")
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=15)
+if env.str("EMAIL_URL", default=""):
+    vars().update(env.email_url("EMAIL_URL"))
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = str(VAR_DIR / "mail")

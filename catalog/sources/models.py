@@ -22,6 +22,18 @@ class Source(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     last_crawl = models.ForeignKey("Crawl", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     last_success_at = models.DateTimeField(null=True, blank=True)
+    owners = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="owned_sources",
+                                    help_text="Told when the source keeps failing, and when it recovers")
+    # A crawl holds this lease while it runs: one crawl per source at a time, on any number of workers.
+    crawl_lease_until = models.DateTimeField(null=True, blank=True, editable=False)
+    failure_streak = models.PositiveIntegerField(default=0, editable=False)
+    failing_alert_sent = models.BooleanField(default=False, editable=False)
+    schedule = models.OneToOneField("django_celery_beat.PeriodicTask", null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="canon_source")
+    mass_removal_share = models.FloatField(
+        null=True, blank=True,
+        help_text="Hold a crawl that would remove more than this share of the datasets (default from settings)",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -43,10 +55,15 @@ class Source(models.Model):
 
 
 class Crawl(models.Model):
+    QUEUED = "queued"
     RUNNING = "running"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
-    STATUS_CHOICES = [(RUNNING, "running"), (SUCCEEDED, "succeeded"), (FAILED, "failed")]
+    SKIPPED = "skipped"
+    HELD = "held"
+    STATUS_CHOICES = [(QUEUED, "queued"), (RUNNING, "running"), (SUCCEEDED, "succeeded"), (FAILED, "failed"),
+                      (SKIPPED, "skipped"), (HELD, "held for confirmation")]
+    ACTIVE = (QUEUED, RUNNING)
 
     source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="crawls")
     status = models.CharField(max_length=20, choices=STATUS_CHOICES, default=RUNNING)
@@ -61,6 +78,9 @@ class Crawl(models.Model):
     columns_seen = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
     warnings = models.JSONField(default=list, blank=True)
+    phase = models.CharField(max_length=200, blank=True, help_text="What a running crawl is doing now")
+    allow_mass_removal = models.BooleanField(default=False, help_text="A person confirmed a held removal")
+    held_removals = models.JSONField(default=list, blank=True, help_text="Datasets a held crawl would have removed")
 
     class Meta:
         ordering = ["-started_at", "-id"]
@@ -69,7 +89,15 @@ class Crawl(models.Model):
     def __str__(self):
         return f"{self.source.name} crawl #{self.pk} ({self.status})"
 
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE
+
     def summary(self) -> str:
+        if self.status == self.SKIPPED:
+            return f"crawl of {self.source.name} skipped: {self.error}"
+        if self.status == self.HELD:
+            return f"crawl of {self.source.name} held: {self.error}"
         if self.status == self.FAILED:
             return f"crawl of {self.source.name} failed after {self.duration_s or 0:.1f}s: {self.error}"
         return (

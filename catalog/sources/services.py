@@ -5,9 +5,13 @@ from __future__ import annotations
 import logging
 import re
 import time
+from datetime import timedelta
+
+from celery.exceptions import SoftTimeLimitExceeded
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from catalog.connectors import ConnectorError, connector_for
@@ -99,28 +103,116 @@ def source_test_connection(url: str) -> tuple[bool, str]:
         return False, scrub(f"{exc.__class__.__name__}: {exc}", secrets)
 
 
-def source_crawl(source: Source, *, trigger: str = "manual", connector=None) -> Crawl:
+class CrawlHeld(Exception):
+    """The crawl would remove too much at once; nothing is applied until a person confirms."""
+
+    def __init__(self, removed: list[str], present: int):
+        self.removed, self.present = removed, present
+        super().__init__(
+            f"this crawl would remove {len(removed)} of {present} datasets; it was not applied. "
+            "If they really are gone, confirm on the source's page."
+        )
+
+
+def _acquire_lease(source: Source, crawl: Crawl) -> bool:
+    """One crawl per source at a time, across workers: a lease on the source row, taken with one conditional UPDATE."""
+    now = timezone.now()
+    taken = Source.objects.filter(pk=source.pk).filter(
+        Q(crawl_lease_until__isnull=True) | Q(crawl_lease_until__lt=now)
+    ).update(crawl_lease_until=now + timedelta(seconds=settings.CANON_CRAWL_TIME_LIMIT + 60))
+    return bool(taken)
+
+
+def _release_lease(source: Source) -> None:
+    Source.objects.filter(pk=source.pk).update(crawl_lease_until=None)
+
+
+def _set_phase(crawl: Crawl, phase: str) -> None:
+    crawl.phase = phase
+    Crawl.objects.filter(pk=crawl.pk).update(phase=phase, status=crawl.status)
+
+
+def _flush_outbox_soon() -> None:
+    """Ask a worker to send now; if the broker is down, the periodic flush sends later."""
+    try:
+        from catalog.alerts.tasks import outbox_flush_task
+
+        outbox_flush_task.apply_async(retry=False)
+    except Exception as exc:
+        logger.warning("could not enqueue the outbox flush (%s); the periodic flush will send", scrub(str(exc)))
+
+
+def crawl_enqueue(source: Source, *, trigger: str = "web", allow_mass_removal: bool = False) -> Crawl:
+    """Queue a crawl for a worker; a queued or running crawl of the same source is returned instead of a second one."""
+    active = source.crawls.filter(status__in=Crawl.ACTIVE).order_by("-started_at").first()
+    if active is not None and not allow_mass_removal:
+        return active
+    crawl = Crawl.objects.create(source=source, trigger=trigger, status=Crawl.QUEUED, started_at=timezone.now(),
+                                 allow_mass_removal=allow_mass_removal, phase="waiting for a worker")
+    Source.objects.filter(pk=source.pk).update(last_crawl=crawl)
+
+    def send():
+        from catalog.sources.tasks import crawl_source_task
+
+        try:
+            crawl_source_task.apply_async(args=[source.pk], kwargs={"crawl_id": crawl.pk}, retry=False)
+        except Exception as exc:
+            _fail(crawl, time.monotonic(), f"could not queue the crawl: the task broker is unreachable ({scrub(str(exc))})")
+
+    transaction.on_commit(send)
+    return crawl
+
+
+def source_crawl(source: Source, *, trigger: str = "manual", connector=None, crawl: Crawl | None = None,
+                 allow_mass_removal: bool = False) -> Crawl:
     """Crawl one source now. Never raises for a source problem: the crawl records it.
 
-    Extraction (network I/O) happens outside any transaction; applying the answer
-    is one transaction, so a failure at any point leaves the catalog as it was.
+    Extraction (network I/O) happens outside any transaction; applying the answer,
+    recording its schema changes and writing their emails to the outbox is one
+    transaction, so a failure at any point leaves the catalog as it was.
     """
+    from catalog.alerts.services import alerts_queue_for_crawl, crawl_health_record
+    from catalog.history.services import history_record_changes, history_snapshot
+
     started = time.monotonic()
-    crawl = Crawl.objects.create(source=source, trigger=trigger, started_at=timezone.now())
+    if crawl is None:
+        crawl = Crawl.objects.create(source=source, trigger=trigger, started_at=timezone.now(), allow_mass_removal=allow_mass_removal)
+    else:
+        crawl.started_at = timezone.now()
+    if not _acquire_lease(source, crawl):
+        running = source.crawls.filter(status=Crawl.RUNNING).exclude(pk=crawl.pk).first()
+        crawl.status = Crawl.SKIPPED
+        crawl.error = f"another crawl of this source is running{f' (crawl #{running.pk})' if running else ''}"
+        _finish(crawl, started)
+        return crawl
     secrets: list[str] = []
     try:
+        crawl.status = Crawl.RUNNING
+        crawl.save(update_fields=["status", "started_at"])
+        Source.objects.filter(pk=source.pk).update(last_crawl=crawl)
+        _set_phase(crawl, "connecting")
         url = source.url
         secrets = parse_source_url(url).secrets()
         connector = connector or _connector(url, source.options)
         connector.previous_state = source.connector_state or {}
+        _set_phase(crawl, "reading metadata")
         extraction = connector.extract(source.include_schemas, source.exclude_schemas)
+        _set_phase(crawl, f"applying {len(extraction.datasets):,} datasets")
         with transaction.atomic():
-            # One crawl applies at a time per source.
+            # One crawl applies at a time per source, even if a lease expired under a slow crawl.
             Source.objects.select_for_update().filter(pk=source.pk).first()
+            snapshot = history_snapshot(source)
             result = inventory_apply_extraction(
                 source, crawl, extraction, include=source.include_schemas, exclude=source.exclude_schemas, now=crawl.started_at
             )
+            present_before = sum(1 for _, _, removed in snapshot.values() if not removed)
+            share = source.mass_removal_share if source.mass_removal_share is not None else settings.CANON_MASS_REMOVAL_SHARE
+            if result.removed and not crawl.allow_mass_removal and result.removed > share * present_before:
+                raise CrawlHeld(sorted(f"{snapshot[i][0]}.{snapshot[i][1]}" for i in result.removed_ids), present_before)
+            changes = history_record_changes(source, crawl, result, snapshot, now=crawl.started_at)
+            alerts_queue_for_crawl(source, crawl, changes)
             crawl.status = Crawl.SUCCEEDED
+            crawl.phase = ""
             crawl.datasets_seen, crawl.datasets_added = result.seen, result.added
             crawl.datasets_changed, crawl.datasets_removed = result.changed, result.removed
             crawl.columns_seen = result.columns
@@ -131,11 +223,23 @@ def source_crawl(source: Source, *, trigger: str = "manual", connector=None) -> 
             Source.objects.filter(pk=source.pk).update(last_crawl=crawl, last_success_at=crawl.finished_at)
             if extraction.state is not None:
                 Source.objects.filter(pk=source.pk).update(connector_state=extraction.state)
+            crawl_health_record(source, crawl)
+            transaction.on_commit(_flush_outbox_soon)
+    except CrawlHeld as held:
+        crawl.status, crawl.phase = Crawl.HELD, ""
+        crawl.error = str(held)
+        crawl.held_removals = held.removed[:1000]
+        crawl.datasets_seen = crawl.datasets_added = crawl.datasets_changed = crawl.datasets_removed = crawl.columns_seen = 0
+        _finish(crawl, started)
     except (ConnectorError, InvalidSourceURL, crypto.DecryptionError) as exc:
         _fail(crawl, started, scrub(str(exc), secrets))
+    except SoftTimeLimitExceeded:
+        _fail(crawl, started, f"the crawl ran past its time limit of {settings.CANON_CRAWL_TIME_LIMIT} s and was stopped")
     except Exception as exc:
         logger.error("crawl of %s failed: %s", source.name, scrub(f"{exc.__class__.__name__}: {exc}", secrets))
         _fail(crawl, started, scrub(f"unexpected error ({exc.__class__.__name__}): {exc}", secrets))
+    finally:
+        _release_lease(source)
     source.refresh_from_db(fields=["last_crawl", "last_success_at"])
     return crawl
 
@@ -152,5 +256,11 @@ def _fail(crawl: Crawl, started: float, message: str) -> None:
     # Nothing was applied: a failed crawl reports no changes.
     crawl.datasets_seen = crawl.datasets_added = crawl.datasets_changed = crawl.datasets_removed = crawl.columns_seen = 0
     crawl.warnings = []
+    crawl.phase = ""
     _finish(crawl, started)
     Source.objects.filter(pk=crawl.source_id).update(last_crawl=crawl)
+    from catalog.alerts.services import crawl_health_record
+
+    with transaction.atomic():
+        if crawl_health_record(crawl.source, crawl):
+            transaction.on_commit(_flush_outbox_soon)

@@ -1,0 +1,69 @@
+"""Sending the outbox. A message is claimed by one sender with a conditional
+UPDATE, so two tasks (or two workers) never send it twice; a failed send goes
+back to pending with a backoff and is retried until it goes through."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db.models import Q
+from django.utils import timezone
+
+from catalog.alerts.models import OutboxMessage
+from catalog.core.sourceurl import scrub
+
+logger = logging.getLogger(__name__)
+
+MAX_BACKOFF = timedelta(hours=1)
+STALE_CLAIM = timedelta(minutes=10)
+
+
+def backoff(attempts: int) -> timedelta:
+    return min(timedelta(seconds=30 * 2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+
+
+def outbox_send(message_id: int) -> bool:
+    """Send one message if it is due and nobody else has it. True when it was sent now."""
+    now = timezone.now()
+    claimed = OutboxMessage.objects.filter(
+        Q(status=OutboxMessage.PENDING) | Q(status=OutboxMessage.SENDING, claimed_at__lt=now - STALE_CLAIM), pk=message_id
+    ).update(status=OutboxMessage.SENDING, claimed_at=now)
+    if not claimed:
+        return False
+    message = OutboxMessage.objects.get(pk=message_id)
+    email = EmailMultiAlternatives(
+        subject=message.subject,
+        body=message.body_text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[message.recipient],
+        # Receivers that de-duplicate by Message-ID see one message even after a crash mid-send.
+        headers={"Message-ID": f"<{message.key.replace(':', '.')}@canon>", "X-Canon-Key": message.key},
+    )
+    if message.body_html:
+        email.attach_alternative(message.body_html, "text/html")
+    try:
+        email.send(fail_silently=False)
+    except Exception as exc:
+        attempts = message.attempts + 1
+        error = scrub(f"{exc.__class__.__name__}: {exc}")[:1000]
+        OutboxMessage.objects.filter(pk=message.pk).update(
+            status=OutboxMessage.PENDING, attempts=attempts, last_error=error, next_attempt_at=now + backoff(attempts), claimed_at=None
+        )
+        logger.warning("email %s to %s failed (attempt %s): %s", message.key, message.recipient, attempts, error)
+        return False
+    OutboxMessage.objects.filter(pk=message.pk).update(
+        status=OutboxMessage.SENT, attempts=message.attempts + 1, sent_at=timezone.now(), last_error=""
+    )
+    return True
+
+
+def outbox_flush(limit: int = 500) -> int:
+    """Send every due message (new ones, retries, and claims abandoned by a dead worker)."""
+    now = timezone.now()
+    due = OutboxMessage.objects.filter(
+        Q(status=OutboxMessage.PENDING, next_attempt_at__lte=now) | Q(status=OutboxMessage.SENDING, claimed_at__lt=now - STALE_CLAIM)
+    ).order_by("next_attempt_at", "id").values_list("id", flat=True)[:limit]
+    return sum(1 for message_id in list(due) if outbox_send(message_id))

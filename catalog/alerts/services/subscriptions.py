@@ -1,0 +1,83 @@
+"""Watching: who wants to hear about which source, schema or dataset."""
+
+from __future__ import annotations
+
+from django.core import signing
+
+from catalog.alerts.models import Subscription
+from catalog.inventory.models import Dataset
+from catalog.sources.models import Source
+
+UNSUBSCRIBE_SALT = "canon.unsubscribe"
+
+
+class SubscriptionError(ValueError):
+    pass
+
+
+def subscription_resolve_target(target: str) -> tuple[Source, str, Dataset | None]:
+    """'SOURCE', 'SOURCE.SCHEMA' or 'SOURCE.SCHEMA.DATASET' (the dataset name may itself hold dots)."""
+    parts = (target or "").split(".", 2)
+    source = Source.objects.filter(name=parts[0]).first()
+    if source is None:
+        raise SubscriptionError(f"No source named '{parts[0]}'.")
+    if len(parts) == 1:
+        return source, "", None
+    schema = parts[1]
+    if len(parts) == 2:
+        if not Dataset.objects.filter(source=source, schema_name=schema).exists():
+            raise SubscriptionError(f"Source {source.name} has no schema '{schema}'.")
+        return source, schema, None
+    dataset = Dataset.objects.filter(source=source, schema_name=schema, name=parts[2]).first()
+    if dataset is None:
+        raise SubscriptionError(f"Source {source.name} has no dataset {schema}.{parts[2]}.")
+    return source, schema, dataset
+
+
+def subscription_create(*, user, source: Source, schema_name: str = "", dataset: Dataset | None = None,
+                        mode: str = Subscription.IMMEDIATE, breaking_only: bool = False) -> Subscription:
+    """Create or update the user's subscription to that target (one per target)."""
+    if mode not in dict(Subscription.MODE_CHOICES):
+        raise SubscriptionError(f"Mode is one of: {', '.join(dict(Subscription.MODE_CHOICES))}.")
+    if dataset is not None:
+        if dataset.source_id != source.pk:
+            raise SubscriptionError("That dataset is not in that source.")
+        schema_name = dataset.schema_name
+    subscription, _ = Subscription.objects.update_or_create(
+        user=user, source=source, schema_name=schema_name or "", dataset=dataset,
+        defaults={"mode": mode, "breaking_only": bool(breaking_only)},
+    )
+    return subscription
+
+
+def subscription_delete(subscription: Subscription) -> None:
+    subscription.delete()
+
+
+def unsubscribe_token(user_id: int, *, subscription_id: int | None = None, dataset_id: int | None = None) -> str:
+    """A signed token that stops one subscription (or an owner's default watch of one dataset)."""
+    return signing.dumps({"u": user_id, "s": subscription_id, "d": dataset_id}, salt=UNSUBSCRIBE_SALT, compress=True)
+
+
+def unsubscribe_with_token(token: str) -> str:
+    """Apply an unsubscribe link; returns what was stopped. Raises SubscriptionError for a bad token."""
+    try:
+        data = signing.loads(token, salt=UNSUBSCRIBE_SALT)
+    except signing.BadSignature:
+        raise SubscriptionError("This unsubscribe link is not valid.") from None
+    if data.get("s"):
+        subscription = Subscription.objects.filter(pk=data["s"], user_id=data["u"]).select_related("source", "dataset").first()
+        if subscription is None:
+            return "nothing: that subscription was already removed"
+        label = subscription.target_label
+        subscription.mode = Subscription.OFF
+        subscription.save(update_fields=["mode"])
+        return label
+    dataset = Dataset.objects.filter(pk=data.get("d")).select_related("source").first()
+    if dataset is None:
+        return "nothing: that dataset is gone"
+    Subscription.objects.update_or_create(
+        user_id=data["u"], source=dataset.source, schema_name=dataset.schema_name, dataset=dataset,
+        defaults={"mode": Subscription.OFF},
+    )
+    return f"{dataset.source.name}.{dataset.schema_name}.{dataset.name}"

@@ -1,0 +1,23 @@
+from celery import shared_task
+from django.conf import settings
+
+from catalog.sources.models import Crawl, Source
+from catalog.sources.services import source_crawl
+
+# A crawl that could not reach its warehouse is retried this many times, with growing waits.
+CONNECT_RETRIES = 3
+
+
+@shared_task(name="canon.crawl_source", bind=True, acks_late=True, soft_time_limit=settings.CANON_CRAWL_TIME_LIMIT,
+             time_limit=settings.CANON_CRAWL_TIME_LIMIT + 120)
+def crawl_source_task(self, source_id: int, crawl_id: int | None = None, trigger: str = "schedule"):
+    source = Source.objects.filter(pk=source_id).first()
+    if source is None:
+        return
+    crawl = Crawl.objects.filter(pk=crawl_id, status=Crawl.QUEUED).first() if crawl_id else None
+    if crawl_id and crawl is None:
+        return  # already run: a redelivered message must not crawl twice
+    result = source_crawl(source, trigger=trigger if crawl is None else crawl.trigger, crawl=crawl,
+                          allow_mass_removal=bool(crawl and crawl.allow_mass_removal))
+    if result.status == Crawl.FAILED and result.error.startswith("could not connect") and self.request.retries < CONNECT_RETRIES:
+        raise self.retry(kwargs={"trigger": "retry"}, countdown=30 * 2 ** self.request.retries)
