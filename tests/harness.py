@@ -130,3 +130,91 @@ def wait_for_port(port: int, timeout: float = 30.0) -> None:
                 return
         time.sleep(0.1)
     raise RuntimeError(f"nothing listens on 127.0.0.1:{port} after {timeout}s")
+
+
+class MariaDBServer:
+    """A throwaway MariaDB server: its own data directory, a free loopback port and a socket.
+
+    As root the server runs as the 'mysql' user (or CANON_TEST_MYSQL_USER), which owns the
+    directory. The root account gets a password and is reached over TCP like any client.
+    """
+
+    def __init__(self):
+        self.password = secrets.token_hex(12)
+        self.user = "root"
+        self.host = "127.0.0.1"
+        self.port = free_port()
+        self.base = Path(tempfile.mkdtemp(prefix="canon-mariadb-"))
+        self.data = self.base / "data"
+        self.socket = self.base / "mariadb.sock"
+        self.run_as = os.environ.get("CANON_TEST_MYSQL_USER", "mysql") if os.geteuid() == 0 else None
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> "MariaDBServer":
+        for name in ("mariadb-install-db", "mariadbd"):
+            if not (shutil.which(name) or os.path.exists(f"/usr/sbin/{name}")):
+                raise RuntimeError(f"MariaDB's {name} is not installed (Debian package 'mariadb-server'); run `make test`, which installs it")
+        if self.run_as:
+            entry = pwd.getpwnam(self.run_as)
+            os.chown(self.base, entry.pw_uid, entry.pw_gid)
+        install = [shutil.which("mariadb-install-db") or "/usr/bin/mariadb-install-db", "--no-defaults", f"--datadir={self.data}",
+                   "--auth-root-authentication-method=normal", "--skip-test-db", "--skip-name-resolve"]
+        if self.run_as:
+            install.append(f"--user={self.run_as}")
+        subprocess.run(install, check=True, capture_output=True, text=True)
+        server = [shutil.which("mariadbd") or "/usr/sbin/mariadbd", "--no-defaults", f"--datadir={self.data}",
+                  f"--port={self.port}", f"--bind-address={self.host}", f"--socket={self.socket}",
+                  f"--pid-file={self.base / 'mariadb.pid'}", f"--log-error={self.base / 'error.log'}",
+                  "--skip-name-resolve", "--innodb-buffer-pool-size=256M", "--innodb-flush-log-at-trx-commit=0",
+                  "--innodb-doublewrite=0", "--skip-log-bin", "--max-connections=200", "--character-set-server=utf8mb4",
+                  "--table-definition-cache=4000", "--open-files-limit=20000"]
+        if self.run_as:
+            server.append(f"--user={self.run_as}")
+        self.process = subprocess.Popen(server, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            wait_for_port(self.port, timeout=60)
+        except RuntimeError:
+            log = (self.base / "error.log").read_text(errors="replace")[-2000:] if (self.base / "error.log").exists() else ""
+            self.stop()
+            raise RuntimeError(f"MariaDB did not start: {log}") from None
+        # Fresh install: root@localhost has no password and is reached through the socket.
+        import pymysql
+
+        conn = pymysql.connect(unix_socket=str(self.socket), user="root", autocommit=True)
+        with conn.cursor() as cur:
+            cur.execute("CREATE OR REPLACE USER 'root'@'127.0.0.1' IDENTIFIED BY %s", (self.password,))
+            cur.execute("GRANT ALL PRIVILEGES ON *.* TO 'root'@'127.0.0.1' WITH GRANT OPTION")
+            cur.execute("ALTER USER 'root'@'localhost' IDENTIFIED BY %s", (self.password,))
+        conn.close()
+        return self
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        self.process = None
+        shutil.rmtree(self.base, ignore_errors=True)
+
+    def url(self, database: str = "", *, user: str | None = None, password: str | None = None, scheme: str = "mysql") -> str:
+        return f"{scheme}://{user or self.user}:{password if password is not None else self.password}@{self.host}:{self.port}/{database}"
+
+    def connect(self, database: str | None = None):
+        import pymysql
+
+        return pymysql.connect(host=self.host, port=self.port, user=self.user, password=self.password, database=database,
+                               autocommit=True, charset="utf8mb4")
+
+    def execute(self, sql: str, database: str | None = None) -> None:
+        """Run ';'-separated statements (none may contain ';' inside a literal)."""
+        conn = self.connect(database)
+        try:
+            with conn.cursor() as cur:
+                for statement in (s.strip() for s in sql.split(";\n")):
+                    if statement.strip().rstrip(";"):
+                        cur.execute(statement.rstrip(";"))
+        finally:
+            conn.close()

@@ -17,7 +17,7 @@ def _load_builtin() -> None:
     # Imported for their @register side effect.
     from catalog.connectors import postgres, sqlite  # noqa: F401
 
-    for optional in ("duckdb", "mysql"):
+    for optional in ("duckdb", "mysql", "snowflake", "bigquery", "redshift"):
         try:
             __import__(f"catalog.connectors.{optional}")
         except ImportError:

@@ -1,0 +1,284 @@
+"""MySQL and MariaDB: the server's metadata in four bulk information_schema queries.
+
+A schema here is a database. When the URL names a database, that database is
+the default scope; otherwise every database the user can see except the
+system ones. information_schema shows only what the user has some privilege
+on, so a database the user cannot read is simply not there: naming it in the
+URL is an error from the server, naming it in a pattern is a scope warning.
+
+The session is read-only, with connect, read and statement timeouts, and its
+time zone is UTC so that UPDATE_TIME comes back comparable.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timezone
+
+from catalog.connectors.base import (
+    PARTITIONED_TABLE,
+    TABLE,
+    VIEW,
+    ColumnMeta,
+    Connector,
+    ConnectorError,
+    DatasetMeta,
+    Extraction,
+    schema_in_scope,
+)
+from catalog.connectors.registry import register
+
+SYSTEM_SCHEMAS = frozenset({"information_schema", "mysql", "performance_schema", "sys"})
+
+SCHEMAS_SQL = "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA"
+
+TABLES_SQL = """
+SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_TYPE, ENGINE, TABLE_ROWS, DATA_LENGTH, INDEX_LENGTH,
+       UPDATE_TIME, CREATE_OPTIONS, TABLE_COMMENT
+FROM information_schema.TABLES
+WHERE TABLE_SCHEMA IN ({schemas}) AND TABLE_TYPE IN ('BASE TABLE', 'VIEW', 'SYSTEM VERSIONED')
+"""
+
+VIEWS_SQL = """
+SELECT TABLE_SCHEMA, TABLE_NAME, VIEW_DEFINITION, DEFINER, SECURITY_TYPE
+FROM information_schema.VIEWS
+WHERE TABLE_SCHEMA IN ({schemas})
+"""
+
+# Streamed (unbuffered cursor): the largest answer never sits in memory twice.
+COLUMNS_SQL = """
+SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME, ORDINAL_POSITION, COLUMN_TYPE, IS_NULLABLE,
+       COLUMN_DEFAULT, COLUMN_KEY, EXTRA, COLUMN_COMMENT, GENERATION_EXPRESSION
+FROM information_schema.COLUMNS
+WHERE TABLE_SCHEMA IN ({schemas})
+"""
+
+FETCH_SIZE = 5000
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (bytes, bytearray)):
+        return value.decode("utf-8", "replace")
+    return str(value)
+
+
+def column_default(default, extra: str, generation: str, nullable: bool) -> str | None:
+    """One spelling for what fills a column: MariaDB's quoted literals and 'NULL' as MySQL spells them."""
+    extra_low = extra.lower()
+    if "generated" in extra_low and generation:
+        stored = "STORED" if "stored" in extra_low else "VIRTUAL"
+        return f"GENERATED ALWAYS AS ({generation}) {stored}"
+    if "auto_increment" in extra_low:
+        return "AUTO_INCREMENT"
+    if default is None:
+        return None
+    text = _text(default)
+    if text == "NULL" and nullable:
+        return None  # MariaDB spells "no default" on a nullable column as the expression NULL
+    if "on update" in extra_low:
+        text += " " + extra[extra_low.index("on update"):].upper()
+    return text
+
+
+def describe_error(exc: Exception, url) -> str:
+    """PyMySQL's (code, message) pairs as one line a person can act on, without secrets."""
+    host = f"{url.host or 'localhost'}:{url.port or 3306}"
+    args = getattr(exc, "args", ())
+    code = args[0] if args and isinstance(args[0], int) else None
+    message = _text(args[1] if len(args) > 1 else (args[0] if args else exc.__class__.__name__))
+    low = message.lower()
+    if code == 1045:
+        return f'access denied for user "{url.username}" at {host} (wrong user name or password)'
+    if code == 1049:
+        match = re.search(r"unknown database '([^']*)'", message, re.I)
+        return f'database "{match.group(1) if match else url.database}" does not exist on {host}'
+    if code == 1044:
+        match = re.search(r"to database '([^']*)'", message)
+        return f'user "{url.username}" has no privileges on database "{match.group(1) if match else url.database}" at {host}'
+    if code in (2003, 2006, 2013) or "can't connect" in low:
+        if "refused" in low or "errno 111" in low:
+            return f"could not connect to {host}: connection refused"
+        if "timed out" in low or "timeout" in low:
+            return f"could not connect to {host}: no answer within the connect timeout"
+        if "name or service not known" in low or "errno -2" in low or "errno -3" in low or "nodename" in low:
+            return f"could not connect to {host}: unknown host name"
+        if code == 2013:
+            return f"lost the connection to {host} while reading the catalog (read timeout or server gone)"
+        return f"could not connect to {host}"
+    if code in (1969, 3024) or "max_statement_time" in low or "maximum statement execution time" in low:
+        return "a catalog query ran past the statement timeout"
+    line = " ".join(message.split())
+    return f"{host}: {line}" if line else exc.__class__.__name__
+
+
+@register
+class MySQLConnector(Connector):
+    schemes = ("mysql", "mariadb")
+    engine_label = "MySQL / MariaDB"
+
+    def connect(self):
+        try:
+            import pymysql
+        except ImportError:
+            raise ConnectorError("the MySQL connector needs the PyMySQL package (pip install PyMySQL)") from None
+        url = self.url
+        params = {
+            "host": url.host or "localhost",
+            "port": url.port or 3306,
+            "user": url.username or None,
+            "password": url.password or "",
+            "database": url.database or None,
+            "charset": "utf8mb4",
+            "connect_timeout": self.connect_timeout,
+            # The socket never waits longer than the slowest allowed statement.
+            "read_timeout": int(self.statement_timeout) + 30,
+            "write_timeout": int(self.statement_timeout) + 30,
+            "autocommit": True,
+            "program_name": "canon",
+        }
+        ssl = {key[4:]: url.query[key] for key in ("ssl_ca", "ssl_cert", "ssl_key") if url.query.get(key)}
+        if ssl:
+            params["ssl"] = ssl
+        if url.query.get("ssl_disabled", "").lower() in ("1", "true", "yes"):
+            params["ssl_disabled"] = True
+        try:
+            conn = pymysql.connect(**params)
+        except pymysql.Error as exc:
+            raise ConnectorError(self.clean_message(describe_error(exc, url))) from None
+        except OSError as exc:  # DNS and socket errors PyMySQL does not wrap
+            raise ConnectorError(self.clean_message(describe_error(pymysql.err.OperationalError(2003, str(exc)), url))) from None
+        try:
+            with conn.cursor() as cur:
+                cur.execute("SELECT VERSION()")
+                version = _text(cur.fetchone()[0])
+                cur.execute("SET SESSION TRANSACTION READ ONLY")
+                cur.execute("SET SESSION time_zone = '+00:00'")
+                if "mariadb" in version.lower():
+                    cur.execute(f"SET SESSION max_statement_time = {float(self.statement_timeout)}")
+                else:
+                    cur.execute(f"SET SESSION max_execution_time = {int(self.statement_timeout * 1000)}")
+        except pymysql.Error as exc:
+            conn.close()
+            raise ConnectorError(self.clean_message(describe_error(exc, url))) from None
+        conn.canon_server_version = version
+        return conn
+
+    def test(self) -> str:
+        import pymysql
+
+        conn = self.connect()
+        try:
+            with conn.cursor() as cur:
+                cur.execute("SELECT DATABASE()")
+                database = cur.fetchone()[0]
+        except pymysql.Error as exc:
+            raise ConnectorError(self.clean_message(describe_error(exc, self.url))) from None
+        finally:
+            conn.close()
+        version = conn.canon_server_version
+        product = "MariaDB" if "mariadb" in version.lower() else "MySQL"
+        number = version.split("-", 1)[0]
+        return f"{product} {number}, " + (f"database {database}" if database else "all databases")
+
+    def extract(self, include=None, exclude=None) -> Extraction:
+        import pymysql
+
+        include, exclude = list(include or []), list(exclude or [])
+        if not include and self.url.database:
+            include = [self.url.database]
+        conn = self.connect()
+        try:
+            return self._extract(conn, include, exclude)
+        except pymysql.Error as exc:
+            raise ConnectorError(self.clean_message(describe_error(exc, self.url))) from None
+        finally:
+            conn.close()
+
+    def _extract(self, conn, include, exclude) -> Extraction:
+        import pymysql.cursors
+
+        with conn.cursor() as cur:
+            cur.execute(SCHEMAS_SQL)
+            available = sorted(_text(r[0]) for r in cur.fetchall() if _text(r[0]).lower() not in SYSTEM_SCHEMAS)
+            schemas = [s for s in available if schema_in_scope(s, include, exclude)]
+            warnings = self.scope_warnings(available, include)
+            if not schemas:
+                return Extraction(datasets=[], schemas=[], warnings=warnings)
+            placeholders = ", ".join(["%s"] * len(schemas))
+            by_key: dict[tuple[str, str], DatasetMeta] = {}
+            cur.execute(TABLES_SQL.format(schemas=placeholders), schemas)
+            for row in cur.fetchall():
+                meta = dataset_from_table_row(row)
+                by_key[(meta.schema, meta.name)] = meta
+            cur.execute(VIEWS_SQL.format(schemas=placeholders), schemas)
+            for schema, name, definition, definer, security in cur.fetchall():
+                meta = by_key.get((_text(schema), _text(name)))
+                if meta is not None:
+                    apply_view_row(meta, _text(definition), _text(definer), _text(security))
+        with conn.cursor(pymysql.cursors.SSCursor) as cur:
+            cur.execute(COLUMNS_SQL.format(schemas=placeholders), schemas)
+            while True:
+                rows = cur.fetchmany(FETCH_SIZE)
+                if not rows:
+                    break
+                for row in rows:
+                    meta = by_key.get((_text(row[0]), _text(row[1])))
+                    if meta is not None:
+                        meta.columns.append(column_from_row(row))
+        for meta in by_key.values():
+            meta.columns.sort(key=lambda c: c.position)
+        datasets = sorted(by_key.values(), key=lambda d: (d.schema, d.name))
+        return Extraction(datasets=datasets, schemas=schemas, warnings=warnings)
+
+
+def dataset_from_table_row(row) -> DatasetMeta:
+    schema, name, table_type, engine, rows, data_length, index_length, update_time, options, comment = row
+    table_type = _text(table_type)
+    options = _text(options).lower()
+    is_view = table_type == "VIEW"
+    meta = DatasetMeta(schema=_text(schema), name=_text(name), kind=VIEW if is_view else TABLE)
+    if is_view:
+        # For a view, TABLE_COMMENT is 'VIEW', or the server's complaint when the view is broken.
+        text = _text(comment)
+        if text and text != "VIEW":
+            meta.warnings.append(" ".join(text.split()))
+        return meta
+    if "partitioned" in options:
+        meta.kind = PARTITIONED_TABLE
+    meta.comment = _text(comment)
+    meta.row_estimate = int(rows) if rows is not None else None
+    if data_length is not None or index_length is not None:
+        meta.size_bytes = int(data_length or 0) + int(index_length or 0)
+    if update_time is not None:
+        meta.last_modified = update_time.replace(tzinfo=timezone.utc)  # the session's time zone is UTC
+    if engine:
+        meta.properties["engine"] = _text(engine)
+    if table_type == "SYSTEM VERSIONED":
+        meta.properties["system_versioned"] = True
+    return meta
+
+
+def apply_view_row(meta: DatasetMeta, definition: str, definer: str, security: str) -> None:
+    meta.definition = definition.strip()
+    if definer:
+        meta.properties["definer"] = definer
+    if security:
+        meta.properties["security"] = security
+    if not meta.definition:
+        meta.warnings.append("The view's SQL is hidden from this user (it needs the SHOW VIEW privilege).")
+
+
+def column_from_row(row) -> ColumnMeta:
+    _, _, name, position, column_type, is_nullable, default, key, extra, comment, generation = row
+    nullable = _text(is_nullable) == "YES"
+    return ColumnMeta(
+        name=_text(name),
+        data_type=_text(column_type),
+        position=int(position),
+        nullable=nullable,
+        default=column_default(default, _text(extra), _text(generation), nullable),
+        is_primary_key=_text(key) == "PRI",
+        comment=_text(comment),
+    )
