@@ -1,0 +1,206 @@
+"""A real PostgreSQL warehouse altered between crawls: what history and alerts record."""
+
+import pytest
+from django.core import mail
+
+from catalog.alerts.models import OutboxMessage, Subscription
+from catalog.alerts.services import outbox_flush, subscription_create, unsubscribe_with_token
+from catalog.core import crypto
+from catalog.history import diff
+from catalog.history.models import SchemaChange
+from catalog.inventory.models import Dataset
+from catalog.sources.models import Crawl
+from catalog.sources.services import source_crawl, source_create
+from tests.shop import build_shop
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def shop(warehouse):
+    build_shop(warehouse)
+    return warehouse
+
+
+@pytest.fixture
+def source(shop):
+    source = source_create(name="shop", url=shop.url)
+    first = source_crawl(source)
+    assert first.status == Crawl.SUCCEEDED, first.error
+    return source
+
+
+@pytest.fixture
+def watcher(django_user_model, source):
+    user = django_user_model.objects.create_user("wes", "wes@example.com", "pw")
+    subscription_create(user=user, source=source)
+    return user
+
+
+def changes_of(crawl):
+    return {(c.dataset_name, c.kind, c.column, c.severity) for c in SchemaChange.objects.filter(crawl=crawl)}
+
+
+def test_first_crawl_is_a_baseline_with_no_changes_and_no_alert(shop, django_user_model):
+    source = source_create(name="fresh", url=shop.url)
+    user = django_user_model.objects.create_user("w", "w@example.com", "pw")
+    subscription_create(user=user, source=source)
+    crawl = source_crawl(source)
+    assert crawl.datasets_added == 7
+    assert not SchemaChange.objects.exists()
+    assert not OutboxMessage.objects.exists()
+
+
+def test_every_kind_of_alteration_is_recorded_with_its_severity(source, shop, watcher):
+    shop.execute("ALTER TABLE sales.customers ADD COLUMN phone text")
+    shop.execute("ALTER TABLE sales.customers DROP COLUMN tags")
+    shop.execute("ALTER TABLE sales.orders ALTER COLUMN status TYPE text")
+    shop.execute("ALTER TABLE sales.orders ALTER COLUMN ordered_at SET NOT NULL")
+    shop.execute("ALTER TABLE sales.customers RENAME COLUMN email TO email_address")
+    shop.execute("DROP TABLE scratch.tmp_import")
+    shop.execute("CREATE TABLE scratch.fresh (id int)")
+    crawl = source_crawl(source)
+    assert crawl.status == Crawl.SUCCEEDED, crawl.error
+    got = changes_of(crawl)
+    assert {
+        ("sales.customers", diff.COLUMN_ADDED, "phone", diff.NON_BREAKING),
+        ("sales.customers", diff.COLUMN_REMOVED, "tags", diff.BREAKING),
+        ("sales.customers", diff.COLUMN_RENAMED, "email_address", diff.BREAKING),
+        ("sales.orders", diff.TYPE_CHANGED, "status", diff.BREAKING),
+        ("sales.orders", diff.NULLABILITY_CHANGED, "ordered_at", diff.BREAKING),
+        ("scratch.tmp_import", diff.DATASET_REMOVED, "", diff.BREAKING),
+        ("scratch.fresh", diff.DATASET_ADDED, "", diff.NON_BREAKING),
+    } <= got
+    # The rename is a rename: no drop-and-add of email.
+    assert not any(c[2] in ("email",) for c in got)
+    customers = Dataset.objects.get(name="customers")
+    assert customers.versions.count() == 2
+    assert SchemaChange.objects.filter(dataset=customers).exclude(version=customers.versions.first()).count() == 0
+
+
+def test_one_email_per_recipient_per_crawl_grouped_by_dataset(source, shop, watcher):
+    shop.execute("ALTER TABLE sales.customers ADD COLUMN a int, ADD COLUMN b int, ADD COLUMN c int")
+    shop.execute("ALTER TABLE sales.orders DROP COLUMN status")
+    crawl = source_crawl(source)
+    messages = list(OutboxMessage.objects.filter(crawl=crawl))
+    assert len(messages) == 1
+    message = messages[0]
+    assert message.recipient == "wes@example.com"
+    assert "2 datasets changed, 1 breaking change" in message.subject
+    assert message.body_text.count("sales.customers") >= 1 and "sales.orders" in message.body_text
+    assert "BREAKING column removed status" in message.body_text
+    assert "/unsubscribe/" in message.body_text and "<a href=" in message.body_html
+    assert outbox_flush() == 1
+    assert len(mail.outbox) == 1 and mail.outbox[0].alternatives[0][1] == "text/html"
+    assert outbox_flush() == 0, "a sent message is never sent again"
+    assert len(mail.outbox) == 1
+
+
+def test_the_same_crawl_applied_twice_creates_nothing_twice(source, shop, watcher):
+    shop.execute("ALTER TABLE sales.customers ADD COLUMN phone text")
+    source_crawl(source)
+    changes, messages = SchemaChange.objects.count(), OutboxMessage.objects.count()
+    again = source_crawl(source)
+    assert (again.datasets_changed, again.datasets_added, again.datasets_removed) == (0, 0, 0)
+    assert (SchemaChange.objects.count(), OutboxMessage.objects.count()) == (changes, messages)
+
+
+def test_a_failed_crawl_creates_no_change_and_no_alert(source, shop, watcher, pg):
+    shop.execute("DROP TABLE scratch.tmp_import")
+    source.url_encrypted = crypto.encrypt(f"postgresql://postgres:{pg.password}@127.0.0.1:1/{shop.name}")
+    source.save()
+    crawl = source_crawl(source)
+    assert crawl.status == Crawl.FAILED
+    assert not SchemaChange.objects.exists() and not OutboxMessage.objects.exists()
+    assert Dataset.objects.present().count() == 7, "an unreachable warehouse is never 'all tables removed'"
+
+
+def test_a_mass_removal_is_held_until_a_person_confirms(source, shop, watcher):
+    for name in ("sales.customers CASCADE", '"sales"."Order Lines"', "sales.events", "scratch.tmp_import"):
+        shop.execute(f"DROP TABLE {name}")
+    held = source_crawl(source)
+    assert held.status == Crawl.HELD
+    assert "would remove" in held.error
+    assert "sales.customers" in held.held_removals
+    assert Dataset.objects.present().count() == 7
+    assert not SchemaChange.objects.exists() and not OutboxMessage.objects.exists()
+    confirmed = source_crawl(source, allow_mass_removal=True)
+    assert confirmed.status == Crawl.SUCCEEDED and confirmed.datasets_removed == 4
+    assert SchemaChange.objects.filter(kind=diff.DATASET_REMOVED).count() == 4
+
+
+def test_breaking_only_and_owner_defaults(source, shop, django_user_model):
+    picky = django_user_model.objects.create_user("picky", "picky@example.com", "pw")
+    subscription_create(user=picky, source=source, breaking_only=True)
+    owner = django_user_model.objects.create_user("olga", "olga@example.com", "pw")
+    identity = Dataset.objects.get(name="customers").owner
+    identity.user = owner
+    identity.save()
+    shop.execute("ALTER TABLE sales.customers ADD COLUMN phone text")
+    crawl = source_crawl(source)
+    recipients = set(OutboxMessage.objects.filter(crawl=crawl).values_list("recipient", flat=True))
+    assert recipients == {"olga@example.com"}, "owners watch their datasets; a non-breaking change skips breaking-only watchers"
+    shop.execute("ALTER TABLE sales.customers DROP COLUMN phone")
+    crawl = source_crawl(source)
+    assert set(OutboxMessage.objects.filter(crawl=crawl).values_list("recipient", flat=True)) == {"olga@example.com", "picky@example.com"}
+
+
+def test_unsubscribe_token_stops_the_owner_default_and_subscriptions(source, shop, django_user_model):
+    owner = django_user_model.objects.create_user("olga", "olga@example.com", "pw")
+    identity = Dataset.objects.get(name="customers").owner
+    identity.user = owner
+    identity.save()
+    shop.execute("ALTER TABLE sales.customers ADD COLUMN phone text")
+    crawl = source_crawl(source)
+    body = OutboxMessage.objects.get(crawl=crawl).body_text
+    token = body.split("/unsubscribe/")[1].split("/")[0]
+    assert unsubscribe_with_token(token).endswith("sales.customers")
+    assert Subscription.objects.get(user=owner).mode == Subscription.OFF
+    shop.execute("ALTER TABLE sales.customers DROP COLUMN phone")
+    crawl = source_crawl(source)
+    assert not OutboxMessage.objects.filter(crawl=crawl).exists()
+
+
+def test_failing_then_recovered_emails_once_each(source, pg, shop, settings):
+    settings.CANON_FAILING_AFTER = 2
+    from django.contrib.auth import get_user_model
+
+    owner = get_user_model().objects.create_user("src", "src@example.com", "pw")
+    source.owners.add(owner)
+    good = source.url_encrypted
+    source.url_encrypted = crypto.encrypt(f"postgresql://postgres:{pg.password}@127.0.0.1:1/{shop.name}")
+    source.save()
+    for _ in range(4):
+        assert source_crawl(source).status == Crawl.FAILED
+    failing = OutboxMessage.objects.filter(kind="crawl_failing")
+    assert failing.count() == 1 and "connection refused" in failing.get().body_text
+    source.url_encrypted = good
+    source.save()
+    source_crawl(source)
+    source_crawl(source)
+    assert OutboxMessage.objects.filter(kind="crawl_recovered").count() == 1
+
+
+def test_digest_collects_a_day_of_changes_into_one_email(source, shop, django_user_model, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from catalog.alerts.services import digests_send
+
+    settings.CANON_DIGEST_HOUR = 0
+    reader = django_user_model.objects.create_user("dee", "dee@example.com", "pw")
+    sub = subscription_create(user=reader, source=source, schema_name="sales", mode=Subscription.DIGEST)
+    Subscription.objects.filter(pk=sub.pk).update(created_at=timezone.now() - timedelta(hours=2))
+    shop.execute("ALTER TABLE sales.customers ADD COLUMN phone text")
+    source_crawl(source)
+    shop.execute("ALTER TABLE sales.orders ADD COLUMN note text")
+    source_crawl(source)
+    shop.execute("ALTER TABLE scratch.tmp_import ADD COLUMN other text")  # outside the watched schema
+    source_crawl(source)
+    assert not OutboxMessage.objects.filter(recipient="dee@example.com", kind="changes").exists()
+    created = digests_send()
+    assert len(created) == 1
+    body = created[0].body_text
+    assert "sales.customers" in body and "sales.orders" in body and "tmp_import" not in body
+    assert digests_send() == [], "one digest a day"
