@@ -1,4 +1,9 @@
-"""SQLite files, opened read-only. PRAGMA table_xinfo per table is SQLite's catalog."""
+"""SQLite files, opened read-only. One query joins sqlite_master with pragma_table_xinfo.
+
+A view whose SQL no longer resolves (its table was dropped) makes the bulk query
+fail as a whole; then each dataset is read on its own so that the broken view
+gets a warning and everything else is still read.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,42 @@ from urllib.parse import quote
 
 from catalog.connectors.base import TABLE, VIEW, ColumnMeta, Connector, ConnectorError, DatasetMeta, Extraction, schema_in_scope
 from catalog.connectors.registry import register
+from catalog.core.sourceurl import SourceURL
+
+_SYSTEM = "m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
+
+BULK_SQL = f"""
+SELECT m.type, m.name, m.sql, p.cid, p.name, p.type, p."notnull", p.dflt_value, p.pk, p.hidden
+FROM sqlite_master AS m
+LEFT JOIN pragma_table_xinfo(m.name) AS p
+WHERE m.type IN ('table', 'view') AND {_SYSTEM}
+ORDER BY m.name, p.cid
+"""
+
+OBJECTS_SQL = f"SELECT m.type, m.name, m.sql FROM sqlite_master AS m WHERE m.type IN ('table', 'view') AND {_SYSTEM} ORDER BY m.name"
+
+ONE_SQL = 'SELECT cid, name, type, "notnull", dflt_value, pk, hidden FROM pragma_table_xinfo(?) ORDER BY cid'
+
+# ANALYZE's statistics: the first number of a table's stat is its row count.
+STATS_SQL = "SELECT tbl, max(CAST(substr(stat, 1, instr(stat || ' ', ' ') - 1) AS INTEGER)) FROM sqlite_stat1 GROUP BY tbl"
+
+
+def local_path(url: SourceURL) -> str:
+    """sqlite:////abs/file.db is absolute; sqlite:///file.db is absolute when that file
+    exists, else relative to the working directory (SQLAlchemy's reading). DuckDB shares this."""
+    path = url.path
+    if url.host:  # scheme://host/path is not a thing for a file; read the host as the first segment
+        path = "/" + url.host + path
+    if path.startswith("//"):
+        return "/" + path.lstrip("/")
+    if path.startswith("/") and not os.path.exists(path) and os.path.exists(path[1:]):
+        return path[1:]
+    return path
+
+
+def _column(cid, name, data_type, notnull, default, pk) -> ColumnMeta:
+    return ColumnMeta(name=name, data_type=data_type or "", position=cid + 1, nullable=not notnull and not pk,
+                      default=default, is_primary_key=bool(pk))
 
 
 @register
@@ -17,16 +58,7 @@ class SQLiteConnector(Connector):
 
     @property
     def path(self) -> str:
-        # sqlite:////abs/file.db is absolute; sqlite:///file.db is absolute when that file
-        # exists, else relative to the working directory (SQLAlchemy's reading).
-        path = self.url.path
-        if self.url.host:  # sqlite://host/path is not a thing; read the host as the first segment
-            path = "/" + self.url.host + path
-        if path.startswith("//"):
-            return "/" + path.lstrip("/")
-        if path.startswith("/") and not os.path.exists(path) and os.path.exists(path[1:]):
-            return path[1:]
-        return path
+        return local_path(self.url)
 
     def connect(self) -> sqlite3.Connection:
         path = self.path
@@ -53,32 +85,45 @@ class SQLiteConnector(Connector):
         try:
             available = ["main"]
             schemas = [s for s in available if schema_in_scope(s, include, exclude)]
-            datasets = []
-            if schemas:
-                rows = conn.execute(
-                    "SELECT type, name, sql FROM sqlite_master WHERE type IN ('table', 'view') "
-                    "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name"
-                ).fetchall()
-                for kind, name, sql in rows:
-                    columns = []
-                    for cid, col, data_type, notnull, default, pk, hidden in conn.execute(
-                        "SELECT cid, name, type, \"notnull\", dflt_value, pk, hidden FROM pragma_table_xinfo(?)", (name,)
-                    ):
-                        if hidden == 1:
-                            continue
-                        columns.append(
-                            ColumnMeta(name=col, data_type=data_type or "", position=cid + 1,
-                                       nullable=not notnull and not pk, default=default,
-                                       is_primary_key=bool(pk))
-                        )
-                    rows_estimate = None
-                    datasets.append(
-                        DatasetMeta(schema="main", name=name, kind=VIEW if kind == "view" else TABLE,
-                                    columns=columns, row_estimate=rows_estimate,
-                                    definition=(sql or "") if kind == "view" else "")
-                    )
+            datasets = self._read(conn) if schemas else []
             return Extraction(datasets=datasets, schemas=schemas, warnings=self.scope_warnings(available, include))
         except sqlite3.DatabaseError as exc:
             raise ConnectorError(f"reading {self.path} failed: {exc}") from None
         finally:
             conn.close()
+
+    def _read(self, conn: sqlite3.Connection) -> list[DatasetMeta]:
+        by_name: dict[str, DatasetMeta] = {}
+        try:
+            for kind, name, sql, cid, col, data_type, notnull, default, pk, hidden in conn.execute(BULK_SQL):
+                meta = by_name.get(name)
+                if meta is None:
+                    meta = by_name[name] = DatasetMeta(schema="main", name=name, kind=VIEW if kind == "view" else TABLE,
+                                                       definition=(sql or "") if kind == "view" else "")
+                if cid is not None and hidden != 1:
+                    meta.columns.append(_column(cid, col, data_type, notnull, default, pk))
+        except sqlite3.OperationalError:
+            by_name = self._read_one_by_one(conn)
+        for name, rows in self._stats(conn).items():
+            if name in by_name and by_name[name].kind == TABLE:
+                by_name[name].row_estimate = rows
+        return list(by_name.values())
+
+    def _read_one_by_one(self, conn: sqlite3.Connection) -> dict[str, DatasetMeta]:
+        by_name: dict[str, DatasetMeta] = {}
+        for kind, name, sql in conn.execute(OBJECTS_SQL).fetchall():
+            meta = by_name[name] = DatasetMeta(schema="main", name=name, kind=VIEW if kind == "view" else TABLE,
+                                               definition=(sql or "") if kind == "view" else "")
+            try:
+                for cid, col, data_type, notnull, default, pk, hidden in conn.execute(ONE_SQL, (name,)):
+                    if hidden != 1:
+                        meta.columns.append(_column(cid, col, data_type, notnull, default, pk))
+            except sqlite3.OperationalError as exc:
+                meta.warnings.append(f"SQLite cannot resolve its columns: {exc}")
+        return by_name
+
+    def _stats(self, conn: sqlite3.Connection) -> dict[str, int]:
+        has_stats = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_stat1'").fetchone()
+        if not has_stats:
+            return {}
+        return {name: rows for name, rows in conn.execute(STATS_SQL) if rows is not None}

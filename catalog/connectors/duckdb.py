@@ -1,0 +1,138 @@
+"""DuckDB files, opened read-only: four bulk queries over DuckDB's own catalog functions.
+
+duckdb_tables() gives the estimated row count DuckDB keeps per table; DuckDB has
+no cheap per-table size on disk, so size is left unknown. Table oids are
+assigned when the file is opened, so they are not kept as native ids.
+There is no statement timeout: the file is local and the catalog is in memory.
+"""
+
+from __future__ import annotations
+
+import os
+
+from catalog.connectors.base import TABLE, VIEW, ColumnMeta, Connector, ConnectorError, DatasetMeta, Extraction, schema_in_scope
+from catalog.connectors.registry import register
+from catalog.connectors.sqlite import local_path
+
+SCHEMAS_SQL = """
+SELECT schema_name FROM duckdb_schemas()
+WHERE database_name = current_database() AND schema_name NOT IN ('information_schema', 'pg_catalog')
+ORDER BY schema_name
+"""
+
+TABLES_SQL = """
+SELECT schema_name, table_name, comment, estimated_size, tags
+FROM duckdb_tables()
+WHERE database_name = current_database() AND NOT internal AND NOT temporary AND list_contains(?, schema_name)
+"""
+
+VIEWS_SQL = """
+SELECT schema_name, view_name, comment, sql, tags
+FROM duckdb_views()
+WHERE database_name = current_database() AND NOT internal AND NOT temporary AND list_contains(?, schema_name)
+"""
+
+COLUMNS_SQL = """
+SELECT schema_name, table_name, column_name, column_index, data_type, is_nullable, column_default, comment
+FROM duckdb_columns()
+WHERE database_name = current_database() AND NOT internal AND list_contains(?, schema_name)
+ORDER BY schema_name, table_name, column_index
+"""
+
+PRIMARY_KEYS_SQL = """
+SELECT schema_name, table_name, constraint_column_names
+FROM duckdb_constraints()
+WHERE database_name = current_database() AND constraint_type = 'PRIMARY KEY' AND list_contains(?, schema_name)
+"""
+
+
+def _engine():
+    try:
+        import duckdb
+    except ImportError:
+        raise ConnectorError("the DuckDB connector needs the duckdb package (pip install duckdb)") from None
+    return duckdb
+
+
+def _one_line(exc: Exception) -> str:
+    text = " ".join(str(exc).split())
+    for prefix in ("IO Error: ", "Catalog Error: ", "Binder Error: "):
+        text = text.replace(prefix, "")
+    return text
+
+
+@register
+class DuckDBConnector(Connector):
+    schemes = ("duckdb",)
+    engine_label = "DuckDB"
+
+    @property
+    def path(self) -> str:
+        return local_path(self.url)
+
+    def connect(self):
+        duckdb = _engine()
+        path = self.path
+        if not path or not os.path.isfile(path):
+            raise ConnectorError(f"DuckDB file {path or '(none)'} does not exist")
+        try:
+            return duckdb.connect(path, read_only=True, config={"enable_external_access": False})
+        except duckdb.Error as exc:
+            message = _one_line(exc)
+            if "not a valid DuckDB database file" in message:
+                raise ConnectorError(f"{path} is not a DuckDB database file") from None
+            if "lock" in message.lower():
+                raise ConnectorError(f"{path} is locked by another DuckDB process that has it open for writing") from None
+            raise ConnectorError(self.clean_message(f"{path} cannot be opened: {message}")) from None
+
+    def test(self) -> str:
+        conn = self.connect()
+        try:
+            version = conn.execute("SELECT version()").fetchone()[0]
+        finally:
+            conn.close()
+        return f"DuckDB {version}, file {self.path}"
+
+    def extract(self, include=None, exclude=None) -> Extraction:
+        duckdb = _engine()
+        include, exclude = list(include or []), list(exclude or [])
+        conn = self.connect()
+        try:
+            return self._extract(conn, include, exclude)
+        except duckdb.Error as exc:
+            raise ConnectorError(self.clean_message(f"reading {self.path} failed: {_one_line(exc)}")) from None
+        finally:
+            conn.close()
+
+    def _extract(self, conn, include, exclude) -> Extraction:
+        available = [r[0] for r in conn.execute(SCHEMAS_SQL).fetchall()]
+        schemas = [s for s in available if schema_in_scope(s, include, exclude)]
+        warnings = self.scope_warnings(available, include)
+        by_key: dict[tuple[str, str], DatasetMeta] = {}
+        for schema, name, comment, estimated_rows, tags in conn.execute(TABLES_SQL, [schemas]).fetchall():
+            by_key[(schema, name)] = DatasetMeta(schema=schema, name=name, kind=TABLE, comment=comment or "",
+                                                 row_estimate=estimated_rows, properties=_tags(tags))
+        for schema, name, comment, sql, tags in conn.execute(VIEWS_SQL, [schemas]).fetchall():
+            by_key[(schema, name)] = DatasetMeta(schema=schema, name=name, kind=VIEW, comment=comment or "",
+                                                 definition=(sql or "").strip(), properties=_tags(tags))
+        primary = {
+            (schema, name, column)
+            for schema, name, columns in conn.execute(PRIMARY_KEYS_SQL, [schemas]).fetchall()
+            for column in columns
+        }
+        cursor = conn.execute(COLUMNS_SQL, [schemas])
+        while rows := cursor.fetchmany(5000):
+            for schema, name, column, index, data_type, nullable, default, comment in rows:
+                meta = by_key.get((schema, name))
+                if meta is None:
+                    continue
+                meta.columns.append(ColumnMeta(
+                    name=column, data_type=data_type, position=index, nullable=bool(nullable), default=default,
+                    is_primary_key=(schema, name, column) in primary, comment=comment or "",
+                ))
+        datasets = sorted(by_key.values(), key=lambda d: (d.schema, d.name))
+        return Extraction(datasets=datasets, schemas=schemas, warnings=warnings)
+
+
+def _tags(tags) -> dict:
+    return {"tags": dict(tags)} if tags else {}
