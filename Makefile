@@ -28,8 +28,8 @@ system-deps:
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py demo
-	@echo "Canon is at http://$(HOST):$(PORT)/"
-	$(BIN)/python manage.py runserver --noreload $(HOST):$(PORT)
+	@echo "Canon is at http://$(HOST):$(PORT)/ (web, Celery worker and beat; Ctrl-C stops all)"
+	$(BIN)/python manage.py serve $(HOST):$(PORT)
 
 # The suite runs twice: catalog on PostgreSQL (production), then on SQLite (the embedded default).
 test: system-deps install

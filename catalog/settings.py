@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "catalog.core",
     "catalog.sources",
     "catalog.inventory",
+    "catalog.lineage",
     "catalog.history",
     "catalog.alerts",
 ]
@@ -140,9 +141,13 @@ LOGGING = {
 # Celery. The embedded default needs no server: a broker on the filesystem under var/.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    _queue_dir = VAR_DIR / "celery" / "queue"
-    _queue_dir.mkdir(parents=True, exist_ok=True)
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"data_folder_in": str(_queue_dir), "data_folder_out": str(_queue_dir), "store_processed": False}
+    # One folder in and out, so the worker reads what the web process and beat write; exchange
+    # bindings (control) under var/ too, not in whatever directory a process started in.
+    _queue_dir, _control_dir = VAR_DIR / "celery" / "queue", VAR_DIR / "celery" / "control"
+    for _folder in (_queue_dir, _control_dir):
+        _folder.mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"data_folder_in": str(_queue_dir), "data_folder_out": str(_queue_dir),
+                                       "control_folder": str(_control_dir), "store_processed": False}
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
