@@ -4,6 +4,10 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
+from catalog.alerts import views as alerts
+from catalog.alerts.api import SubscriptionViewSet
+from catalog.history import views as history
+from catalog.history.api import ChangeViewSet, DatasetVersionList
 from catalog.inventory import views as inventory
 from catalog.inventory.api import DatasetViewSet
 from catalog.sources import views as sources
@@ -12,6 +16,8 @@ from catalog.sources.api import SourceViewSet
 router = DefaultRouter()
 router.register("sources", SourceViewSet, basename="api-source")
 router.register("datasets", DatasetViewSet, basename="api-dataset")
+router.register("changes", ChangeViewSet, basename="api-change")
+router.register("subscriptions", SubscriptionViewSet, basename="api-subscription")
 
 urlpatterns = [
     path("", inventory.home, name="home"),
@@ -25,11 +31,21 @@ urlpatterns = [
     path("datasets/<int:pk>/", inventory.dataset_detail, name="dataset-detail"),
     path("datasets/<int:pk>/description/", inventory.dataset_describe_view, name="dataset-describe"),
     path("datasets/<int:pk>/columns/<int:column_id>/description/", inventory.column_describe_view, name="column-describe"),
+    path("datasets/<int:pk>/history/", history.dataset_history, name="dataset-history"),
+    path("datasets/<int:pk>/diff/", history.dataset_diff, name="dataset-diff"),
+    path("changes/", history.change_list, name="change-list"),
+    path("watching/", alerts.watching, name="watching"),
+    path("watch/", alerts.watch, name="watch"),
+    path("watching/<int:pk>/stop/", alerts.unwatch, name="unwatch"),
+    path("unsubscribe/<str:token>/", alerts.unsubscribe, name="unsubscribe"),
+    path("outbox/", alerts.outbox, name="outbox"),
+    path("outbox/<int:pk>/retry/", alerts.outbox_retry, name="outbox-retry"),
     path("owners/", inventory.owner_list, name="owner-list"),
     path("owners/<int:pk>/map/", inventory.owner_map_view, name="owner-map"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("api/datasets/<int:pk>/versions/", DatasetVersionList.as_view(), name="api-dataset-versions"),
     path("api/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
 ]

@@ -1,0 +1,110 @@
+from django.contrib import messages
+from django.contrib.admin.views.decorators import staff_member_required
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from catalog.alerts.models import OutboxMessage, Subscription
+from catalog.alerts.services import (
+    SubscriptionError,
+    outbox_send,
+    subscription_create,
+    subscription_delete,
+    subscription_resolve_target,
+    unsubscribe_with_token,
+)
+from catalog.inventory.models import Dataset
+from catalog.sources.models import Source
+
+
+def _back(request, fallback):
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return redirect(target)
+    return redirect(fallback)
+
+
+@login_required
+def watching(request):
+    subscriptions = (Subscription.objects.filter(user=request.user).select_related("source", "dataset")
+                     .order_by("source__name", "schema_name", "dataset__name"))
+    owned = (Dataset.objects.present().filter(owner__user=request.user).select_related("source")
+             .exclude(subscriptions__user=request.user, subscriptions__dataset__isnull=False)[:200])
+    return render(request, "alerts/watching.html", {
+        "subscriptions": subscriptions, "owned": owned, "modes": Subscription.MODE_CHOICES,
+    })
+
+
+@login_required
+@require_POST
+def watch(request):
+    """Watch a dataset (dataset=ID), a schema (source=NAME&schema=S) or a source (source=NAME), or a typed target."""
+    data = request.POST
+    try:
+        if data.get("dataset"):
+            dataset = get_object_or_404(Dataset, pk=data["dataset"])
+            source, schema = dataset.source, dataset.schema_name
+        elif data.get("target"):
+            source, schema, dataset = subscription_resolve_target(data["target"].strip())
+        else:
+            source = get_object_or_404(Source, name=data.get("source", ""))
+            schema, dataset = data.get("schema", ""), None
+        subscription = subscription_create(
+            user=request.user, source=source, schema_name=schema, dataset=dataset,
+            mode=data.get("mode", Subscription.IMMEDIATE), breaking_only=data.get("breaking_only") in ("1", "on", "true"),
+        )
+    except SubscriptionError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Watching {subscription.target_label} ({subscription.get_mode_display()}"
+                                  f"{', breaking changes only' if subscription.breaking_only else ''}).")
+    return _back(request, "watching")
+
+
+@login_required
+@require_POST
+def unwatch(request, pk):
+    subscription = get_object_or_404(Subscription, pk=pk, user=request.user)
+    label = subscription.target_label
+    subscription_delete(subscription)
+    messages.success(request, f"Stopped watching {label}.")
+    return _back(request, "watching")
+
+
+def unsubscribe(request, token):
+    """One click from an email, no login needed: the signed token says what to stop."""
+    try:
+        stopped = unsubscribe_with_token(token)
+    except SubscriptionError as exc:
+        return render(request, "alerts/unsubscribed.html", {"error": str(exc)}, status=400)
+    return render(request, "alerts/unsubscribed.html", {"stopped": stopped})
+
+
+@staff_member_required
+def outbox(request):
+    status = request.GET.get("status", "unsent")
+    items = OutboxMessage.objects.select_related("crawl__source").order_by("-created_at", "-id")
+    if status == "unsent":
+        items = items.exclude(status=OutboxMessage.SENT)
+    elif status in dict(OutboxMessage.STATUS_CHOICES):
+        items = items.filter(status=status)
+    failing = OutboxMessage.objects.exclude(status=OutboxMessage.SENT).filter(attempts__gt=0).count()
+    page = Paginator(items, 50).get_page(request.GET.get("page"))
+    return render(request, "alerts/outbox.html", {"page": page, "status": status, "failing": failing})
+
+
+@staff_member_required
+@require_POST
+def outbox_retry(request, pk):
+    message = get_object_or_404(OutboxMessage, pk=pk)
+    if message.status == OutboxMessage.PENDING:
+        OutboxMessage.objects.filter(pk=pk).update(next_attempt_at=timezone.now())
+        if outbox_send(pk):
+            messages.success(request, f"Sent to {message.recipient}.")
+        else:
+            message.refresh_from_db()
+            messages.error(request, f"Still failing: {message.last_error}")
+    return redirect("outbox")

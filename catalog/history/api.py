@@ -1,0 +1,66 @@
+import django_filters
+from django.shortcuts import get_object_or_404
+from rest_framework import generics, serializers, viewsets
+
+from catalog.history.models import SchemaChange
+from catalog.history.views import _since
+from catalog.inventory.models import Dataset, SchemaVersion
+
+
+class SchemaChangeSerializer(serializers.ModelSerializer):
+    source = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    description = serializers.CharField(source="describe", read_only=True)
+    version = serializers.IntegerField(source="version.number", read_only=True, allow_null=True)
+
+    class Meta:
+        model = SchemaChange
+        fields = ["id", "source", "dataset", "dataset_name", "crawl", "version", "kind", "severity", "column", "old_value",
+                  "new_value", "description", "created_at"]
+
+
+class SinceFilter(django_filters.CharFilter):
+    def filter(self, qs, value):
+        since = _since(value)
+        if value and since is None:
+            from rest_framework.exceptions import ValidationError
+
+            raise ValidationError({"since": "Use a date (2024-05-01) or a span (7d, 24h)."})
+        return qs.filter(created_at__gte=since) if since else qs
+
+
+class ChangeFilter(django_filters.FilterSet):
+    source = django_filters.CharFilter(field_name="source__name")
+    dataset = django_filters.NumberFilter(field_name="dataset_id")
+    severity = django_filters.ChoiceFilter(choices=SchemaChange.SEVERITY_CHOICES)
+    kind = django_filters.ChoiceFilter(choices=SchemaChange.KIND_CHOICES)
+    since = SinceFilter(help_text="A date (2024-05-01) or a span (7d, 24h)")
+
+    class Meta:
+        model = SchemaChange
+        fields = ["source", "dataset", "severity", "kind", "since"]
+
+
+class ChangeViewSet(viewsets.ReadOnlyModelViewSet):
+    """Schema changes, newest first."""
+
+    queryset = SchemaChange.objects.select_related("source", "version").order_by("-created_at", "-id")
+    serializer_class = SchemaChangeSerializer
+    filterset_class = ChangeFilter
+    ordering_fields = ["created_at"]
+
+
+class SchemaVersionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SchemaVersion
+        fields = ["number", "fingerprint", "crawl", "created_at", "schema"]
+
+
+class DatasetVersionList(generics.ListAPIView):
+    """Every schema version of one dataset, newest first."""
+
+    serializer_class = SchemaVersionSerializer
+    filter_backends = []
+
+    def get_queryset(self):
+        dataset = get_object_or_404(Dataset, pk=self.kwargs["pk"])
+        return dataset.versions.order_by("-number")
