@@ -218,3 +218,120 @@ class MariaDBServer:
                         cur.execute(statement.rstrip(";"))
         finally:
             conn.close()
+
+
+class RedisServer:
+    """A throwaway Redis (Debian redis-server) on a free loopback port: no persistence, its own temp dir."""
+
+    def __init__(self):
+        self.host = "127.0.0.1"
+        self.port = free_port()
+        self.base = Path(tempfile.mkdtemp(prefix="canon-redis-"))
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> "RedisServer":
+        binary = shutil.which("redis-server") or "/usr/bin/redis-server"
+        if not os.path.exists(binary):
+            raise RuntimeError("redis-server is not installed (Debian package 'redis-server'); run `make test`, which installs it")
+        self.process = subprocess.Popen(
+            [binary, "--port", str(self.port), "--bind", self.host, "--dir", str(self.base), "--save", "", "--appendonly", "no",
+             "--daemonize", "no", "--protected-mode", "yes", "--logfile", str(self.base / "redis.log")],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        try:
+            wait_for_port(self.port, timeout=20)
+            self._wait_ready()
+        except RuntimeError:
+            log = (self.base / "redis.log").read_text(errors="replace")[-2000:] if (self.base / "redis.log").exists() else ""
+            self.stop()
+            raise RuntimeError(f"Redis did not start: {log}") from None
+        return self
+
+    def _wait_ready(self, timeout: float = 20.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with socket.create_connection((self.host, self.port), timeout=2) as sock:
+                sock.sendall(b"PING\r\n")
+                if sock.recv(64).startswith(b"+PONG"):
+                    return
+            time.sleep(0.1)
+        raise RuntimeError("Redis does not answer PING")
+
+    def url(self, db: int = 0) -> str:
+        return f"redis://{self.host}:{self.port}/{db}"
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        self.process = None
+        shutil.rmtree(self.base, ignore_errors=True)
+
+
+class SMTPServer:
+    """A real SMTP server (aiosmtpd) on a free loopback port, in this process, keeping what it receives.
+
+    stop() closes the port, so senders get "connection refused" as from a server that is down;
+    start() again listens on the same port. `messages` holds email.message.EmailMessage objects.
+    """
+
+    def __init__(self, port: int | None = None):
+        self.host = "127.0.0.1"
+        self.port = port or free_port()
+        self.messages: list = []
+        self.envelopes: list[tuple[str, list[str]]] = []
+        import threading
+
+        self._lock = threading.Lock()
+        self._controller = None
+
+    async def handle_DATA(self, server, session, envelope):
+        import email
+        from email import policy
+
+        message = email.message_from_bytes(envelope.original_content or envelope.content, policy=policy.default)
+        with self._lock:
+            self.messages.append(message)
+            self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+        return "250 Message accepted for delivery"
+
+    def start(self) -> "SMTPServer":
+        from aiosmtpd.controller import Controller
+
+        if self._controller is not None:
+            return self
+        self._controller = Controller(self, hostname=self.host, port=self.port, ready_timeout=10)
+        self._controller.start()
+        return self
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+    @property
+    def running(self) -> bool:
+        return self._controller is not None
+
+    @property
+    def url(self) -> str:
+        """For EMAIL_URL (django-environ)."""
+        return f"smtp://{self.host}:{self.port}"
+
+    def received(self) -> list:
+        with self._lock:
+            return list(self.messages)
+
+    def wait_for(self, count: int = 1, timeout: float = 20.0) -> list:
+        """The messages once at least `count` arrived; AssertionError after `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            got = self.received()
+            if len(got) >= count:
+                return got
+            time.sleep(0.1)
+        raise AssertionError(f"expected {count} message(s) at the SMTP server within {timeout}s, got {len(self.received())}")
