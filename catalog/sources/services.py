@@ -18,6 +18,7 @@ from catalog.connectors import ConnectorError, connector_for
 from catalog.core import crypto
 from catalog.core.sourceurl import InvalidSourceURL, parse_source_url, scrub
 from catalog.inventory.services import inventory_apply_extraction
+from catalog.lineage.services import lineage_refresh
 from catalog.sources.models import Crawl, Source
 
 logger = logging.getLogger(__name__)
@@ -205,6 +206,7 @@ def source_crawl(source: Source, *, trigger: str = "manual", connector=None, cra
             result = inventory_apply_extraction(
                 source, crawl, extraction, include=source.include_schemas, exclude=source.exclude_schemas, now=crawl.started_at
             )
+            lineage_refresh(source)
             present_before = sum(1 for _, _, removed in snapshot.values() if not removed)
             share = source.mass_removal_share if source.mass_removal_share is not None else settings.CANON_MASS_REMOVAL_SHARE
             if result.removed and not crawl.allow_mass_removal and result.removed > share * present_before:

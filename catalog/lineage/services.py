@@ -1,0 +1,90 @@
+"""Lineage edges from the views' SQL, refreshed after every successful crawl of a source."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from catalog.inventory.models import Dataset
+from catalog.lineage.models import LineageEdge
+from catalog.lineage.sql import LineageParseError, dialect_for, view_upstreams
+
+# Prefix of the warning a view gets when its SQL cannot be read; replaced on every refresh.
+PARSE_WARNING = "Lineage: the view's SQL could not be parsed"
+
+
+@dataclass
+class LineageResult:
+    views: int = 0
+    edges: int = 0
+    unparsed: int = 0
+
+
+def lineage_refresh(source) -> LineageResult:
+    """Re-derive the source's edges from its present views. Writes only what changed.
+
+    Runs inside the crawl's transaction. A view whose SQL does not parse keeps no
+    edges and gets a warning on its dataset; the others are unaffected.
+    """
+    result = LineageResult()
+    dialect = dialect_for(source.engine)
+    default_catalog = _default_catalog(source)
+    present = list(
+        Dataset.objects.filter(source=source, removed_at__isnull=True).values_list("id", "schema_name", "name", "definition", "warnings")
+    )
+    exact = {(schema, name): pk for pk, schema, name, *_ in present}
+    folded: dict[tuple[str, str], int] = {}
+    for pk, schema, name, *_ in present:
+        folded.setdefault((schema.lower(), name.lower()), pk)
+
+    wanted: dict[tuple[int, str], int | None] = {}
+    warning_updates: list[Dataset] = []
+    for pk, schema, name, definition, warnings in present:
+        if not definition:
+            continue
+        result.views += 1
+        kept = [w for w in (warnings or []) if not w.startswith(PARSE_WARNING)]
+        try:
+            refs = view_upstreams(definition, dialect, schema, default_catalog)
+        except LineageParseError as exc:
+            result.unparsed += 1
+            kept.append(f"{PARSE_WARNING}: {exc}")
+            refs = ()
+        if kept != list(warnings or []):
+            warning_updates.append(Dataset(id=pk, warnings=kept))
+        for ref in refs:
+            if ref.catalog:
+                upstream_id, shown = None, ref.qualified_name
+            else:
+                upstream_id = exact.get((ref.schema, ref.name)) or folded.get((ref.schema.lower(), ref.name.lower()))
+                shown = ref.qualified_name
+            if upstream_id == pk:
+                continue  # a view never reads itself; a same-named table elsewhere is not resolvable here
+            wanted[(pk, shown)] = upstream_id
+
+    stored = {(d, n): (edge_id, u) for edge_id, d, n, u in
+              LineageEdge.objects.filter(source=source).values_list("id", "downstream_id", "upstream_name", "upstream_id")}
+    stale = [edge_id for key, (edge_id, _) in stored.items() if key not in wanted]
+    moved = [LineageEdge(id=stored[key][0], upstream_id=u) for key, u in wanted.items() if key in stored and stored[key][1] != u]
+    new = [LineageEdge(source=source, downstream_id=d, upstream_name=n, upstream_id=u) for (d, n), u in wanted.items() if (d, n) not in stored]
+    if stale:
+        LineageEdge.objects.filter(id__in=stale).delete()
+    if moved:
+        LineageEdge.objects.bulk_update(moved, ["upstream"], batch_size=1000)
+    if new:
+        LineageEdge.objects.bulk_create(new, batch_size=1000)
+    if warning_updates:
+        Dataset.objects.bulk_update(warning_updates, ["warnings"], batch_size=1000)
+    result.edges = len(wanted)
+    return result
+
+
+def _default_catalog(source) -> str:
+    """The database (Snowflake) or project (BigQuery) a source's URL names: names in it are local."""
+    if source.engine not in ("snowflake", "bigquery"):
+        return ""
+    from catalog.core.sourceurl import parse_source_url
+
+    url = parse_source_url(source.url_display)
+    if source.engine == "bigquery":
+        return url.host
+    return url.database.split("/")[0]
