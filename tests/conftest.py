@@ -46,3 +46,22 @@ def staff_user(django_user_model):
 @pytest.fixture
 def plain_user(django_user_model):
     return django_user_model.objects.create_user("bo", "bo@example.com", "pw-bo-123")
+
+
+@pytest.fixture(scope="session")
+def mariadb():
+    """One MariaDB server for the session, started the first time a test asks for it."""
+    from tests.harness import MariaDBServer
+
+    server = MariaDBServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def mariadb_database(mariadb):
+    """A fresh, empty database on the MariaDB server; dropped afterwards."""
+    name = f"wh_{uuid.uuid4().hex[:10]}"
+    mariadb.execute(f"CREATE DATABASE `{name}`")
+    yield name
+    mariadb.execute(f"DROP DATABASE IF EXISTS `{name}`")
