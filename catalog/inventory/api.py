@@ -2,6 +2,7 @@ import django_filters
 from rest_framework import serializers, viewsets
 
 from catalog.inventory.models import Column, Dataset
+from catalog.lineage.api import DatasetLineageField
 
 
 class ColumnSerializer(serializers.ModelSerializer):
@@ -25,9 +26,10 @@ class DatasetSerializer(serializers.ModelSerializer):
 class DatasetDetailSerializer(DatasetSerializer):
     columns = ColumnSerializer(many=True, read_only=True)
     last_crawled_at = serializers.DateTimeField(source="source.last_success_at", read_only=True)
+    lineage = DatasetLineageField()
 
     class Meta(DatasetSerializer.Meta):
-        fields = DatasetSerializer.Meta.fields + ["definition", "fingerprint", "last_crawled_at", "columns"]
+        fields = DatasetSerializer.Meta.fields + ["definition", "fingerprint", "last_crawled_at", "columns", "lineage"]
 
 
 class DatasetFilter(django_filters.FilterSet):

@@ -1,0 +1,156 @@
+"""Lineage edges refreshed by each crawl, shown on the dataset page and in the API.
+
+PostgreSQL, MariaDB and DuckDB are real; the parse-failure case feeds the crawl a
+hand-made extraction, because every real engine refuses to store SQL it cannot parse.
+"""
+
+import duckdb
+import pytest
+
+from catalog.connectors import Connector, DatasetMeta, Extraction
+from catalog.connectors.base import ColumnMeta
+from catalog.core.sourceurl import parse_source_url
+from catalog.inventory.models import Dataset
+from catalog.lineage.models import LineageEdge
+from catalog.lineage.selectors import lineage_downstream, lineage_upstream
+from catalog.sources.models import Crawl
+from catalog.sources.services import source_crawl, source_create
+from tests.connectors.mysql_shop import build_mysql_shop
+from tests.shop import build_shop
+
+pytestmark = pytest.mark.django_db
+
+
+def _edges(source):
+    return sorted(
+        (f"{e.downstream.schema_name}.{e.downstream.name}", e.upstream_name, e.upstream_id is not None)
+        for e in LineageEdge.objects.filter(source=source).select_related("downstream")
+    )
+
+
+def _ds(source, schema, name):
+    return Dataset.objects.get(source=source, schema_name=schema, name=name)
+
+
+@pytest.fixture
+def pg_source(warehouse):
+    build_shop(warehouse)
+    warehouse.execute("CREATE VIEW analytics.top_big_orders AS SELECT order_id FROM analytics.big_orders ORDER BY amount DESC LIMIT 10")
+    return source_create(name="shop", url=warehouse.url)
+
+
+def test_postgres_views_and_materialized_views_get_their_upstreams(pg_source):
+    crawl = source_crawl(pg_source)
+    assert crawl.status == Crawl.SUCCEEDED, crawl.error
+    assert _edges(pg_source) == [
+        ("analytics.big_orders", "sales.orders", True),
+        ("analytics.revenue_by_day", "sales.orders", True),
+        ("analytics.top_big_orders", "analytics.big_orders", True),
+    ]
+    orders = _ds(pg_source, "sales", "orders")
+    down = [(n.depth, n.name) for n in lineage_downstream(orders)]
+    assert down == [(1, "analytics.big_orders"), (1, "analytics.revenue_by_day"), (2, "analytics.top_big_orders")]
+    top = _ds(pg_source, "analytics", "top_big_orders")
+    assert [(n.depth, n.name) for n in lineage_upstream(top)] == [(1, "analytics.big_orders"), (2, "sales.orders")]
+    assert lineage_upstream(orders) == []
+
+
+def test_an_unchanged_recrawl_keeps_the_same_edges_and_a_dropped_view_loses_them(pg_source, warehouse):
+    source_crawl(pg_source)
+    before = set(LineageEdge.objects.values_list("id", flat=True))
+    source_crawl(pg_source)
+    assert set(LineageEdge.objects.values_list("id", flat=True)) == before
+    warehouse.execute("DROP VIEW analytics.top_big_orders")
+    warehouse.execute("DROP MATERIALIZED VIEW analytics.revenue_by_day")
+    assert source_crawl(pg_source).status == Crawl.SUCCEEDED
+    assert _edges(pg_source) == [("analytics.big_orders", "sales.orders", True)]
+
+
+def test_a_table_the_catalog_does_not_hold_stays_a_name(pg_source, warehouse):
+    pg_source.exclude_schemas = ["sales"]
+    pg_source.save()
+    source_crawl(pg_source)
+    assert ("analytics.big_orders", "sales.orders", False) in _edges(pg_source)
+    big = _ds(pg_source, "analytics", "big_orders")
+    assert [(n.name, n.dataset) for n in lineage_upstream(big)] == [("sales.orders", None)]
+
+
+def test_dataset_page_and_api_show_upstream_and_downstream(client, pg_source):
+    source_crawl(pg_source)
+    orders, big = _ds(pg_source, "sales", "orders"), _ds(pg_source, "analytics", "big_orders")
+    page = client.get(orders.get_absolute_url()).content.decode()
+    assert "<h2>Lineage</h2>" in page
+    assert f'<a href="{big.get_absolute_url()}">analytics.big_orders</a>' in page
+    assert "2&nbsp;hops" in page  # top_big_orders, through big_orders
+    page = client.get(big.get_absolute_url()).content.decode()
+    assert f'<a href="{orders.get_absolute_url()}">sales.orders</a>' in page
+
+    body = client.get(f"/api/datasets/{big.pk}/").json()
+    assert [(n["depth"], n["name"], n["id"]) for n in body["lineage"]["upstream"]] == [(1, "sales.orders", orders.pk)]
+    assert [n["name"] for n in body["lineage"]["downstream"]] == ["analytics.top_big_orders"]
+    assert body["lineage"]["upstream"][0]["url"].endswith(f"/api/datasets/{orders.pk}/")
+    plain = client.get(_ds(pg_source, "scratch", "tmp_import").get_absolute_url()).content.decode()
+    assert "<h2>Lineage</h2>" not in plain, "no section for a dataset without lineage"
+
+
+def test_mariadb_views_with_a_cte_and_quoted_names(mariadb, mariadb_database):
+    build_mysql_shop(mariadb, mariadb_database)
+    source = source_create(name="mshop", url=mariadb.url(mariadb_database))
+    crawl = source_crawl(source)
+    assert crawl.status == Crawl.SUCCEEDED, crawl.error
+    db = mariadb_database
+    assert _edges(source) == [
+        (f"{db}.Customer Orders", f"{db}.customers", True),
+        (f"{db}.Customer Orders", f"{db}.orders", True),
+        (f"{db}.big_orders", f"{db}.orders", True),
+        (f"{db}.broken", f"{db}.doomed", False),  # its SQL is still readable; the table it reads is gone
+    ]
+    assert any("references invalid table" in w for w in crawl.warnings), "the broken view is reported, the crawl goes on"
+
+
+def test_duckdb_views(tmp_path):
+    path = tmp_path / "shop.duckdb"
+    conn = duckdb.connect(str(path))
+    conn.execute("""
+        CREATE SCHEMA sales; CREATE SCHEMA "Analytics";
+        CREATE TABLE sales.customers (id INT, email VARCHAR);
+        CREATE TABLE sales."Order Lines" ("Order ID" INT, qty INT);
+        CREATE VIEW "Analytics".emails AS WITH c AS (SELECT id, email FROM sales.customers)
+            SELECT c.email, l.qty FROM c JOIN sales."Order Lines" l ON l."Order ID" = c.id;
+        CREATE VIEW "Analytics".just_emails AS SELECT email FROM "Analytics".emails;
+    """)
+    conn.close()
+    source = source_create(name="duck", url=f"duckdb://{path}")
+    assert source_crawl(source).status == Crawl.SUCCEEDED
+    emails = _ds(source, "Analytics", "emails")
+    assert [(n.depth, n.name) for n in lineage_upstream(emails)] == [(1, "sales.customers"), (1, "sales.Order Lines")]
+    customers = _ds(source, "sales", "customers")
+    assert [(n.depth, n.name) for n in lineage_downstream(customers)] == [(1, "Analytics.emails"), (2, "Analytics.just_emails")]
+
+
+class _HandMadeConnector(Connector):
+    """Answers with a view whose SQL sqlglot cannot parse, next to a good one."""
+
+    schemes = ()
+
+    def extract(self, include=None, exclude=None):
+        col = [ColumnMeta(name="id", data_type="integer", position=1)]
+        return Extraction(schemas=["public"], datasets=[
+            DatasetMeta(schema="public", name="base", columns=list(col)),
+            DatasetMeta(schema="public", name="good", kind="view", columns=list(col), definition="SELECT id FROM base"),
+            DatasetMeta(schema="public", name="bad", kind="view", columns=list(col), definition="SELECT id FROM WHERE ((("),
+        ])
+
+
+def test_a_view_whose_sql_does_not_parse_gets_a_warning_and_the_crawl_goes_on(warehouse):
+    source = source_create(name="odd", url=warehouse.url)
+    connector = _HandMadeConnector(parse_source_url(warehouse.url))
+    crawl = source_crawl(source, connector=connector)
+    assert crawl.status == Crawl.SUCCEEDED, crawl.error
+    bad = _ds(source, "public", "bad")
+    assert len(bad.warnings) == 1 and bad.warnings[0].startswith("Lineage: the view's SQL could not be parsed: ")
+    assert _edges(source) == [("public.good", "public.base", True)]
+    # The warning is replaced, not repeated, by the next crawl.
+    source_crawl(source, connector=connector)
+    bad.refresh_from_db()
+    assert len(bad.warnings) == 1
