@@ -15,7 +15,7 @@ def register(cls: type[Connector]) -> type[Connector]:
 
 def _load_builtin() -> None:
     # Imported for their @register side effect.
-    from catalog.connectors import postgres, sqlite  # noqa: F401
+    from catalog.connectors import lake, postgres, sqlite  # noqa: F401
 
     for optional in ("duckdb", "mysql", "snowflake", "bigquery", "redshift"):
         try:

@@ -28,6 +28,8 @@ SECRET_PARAMS = frozenset(
         "credentials_json",
         "aws_secret_access_key",
         "secret_access_key",
+        "aws_session_token",
+        "session_token",
         "sslpassword",
     }
 )

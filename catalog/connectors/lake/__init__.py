@@ -1,0 +1,10 @@
+"""Data lakes: S3 buckets (``s3://``) and local folders (``file://``) as datasets.
+
+- ``layout``: which keys are data and which folder is a dataset (pure).
+- ``formats``: a file's schema from a Parquet footer or a bounded text sample; merging.
+- ``stores``: listing and ranged reads over S3 (boto3) and a local folder.
+- ``state``: what is remembered between crawls, so only new files are read.
+- ``connector``: the crawl itself, registered for both schemes.
+"""
+
+from catalog.connectors.lake.connector import LakeConnector, LakeOptions  # noqa: F401

@@ -1,0 +1,513 @@
+"""The data-lake connector: S3 buckets and local folders as datasets with inferred schemas.
+
+One crawl:
+
+1. Lists every object under the source's prefix (or under each path template's literal
+   prefix). Listing is the floor of the cost, and an unchanged recrawl costs only that.
+2. Places each data file in a dataset (``layout``): one dataset per folder of one format, Hive
+   partition folders folded in as partition columns.
+3. Reads the schema of the files not seen before (by key and ETag, against the previous
+   crawl's state): on a dataset's first crawl the newest ``sample_files`` files, afterwards every
+   new or changed file, so a new column in new files is caught. Reads run in parallel and fetch
+   only a Parquet footer or a bounded text sample (``formats``).
+4. Merges the schemas of a dataset's files, and says on the dataset which files differ and
+   which could not be read. Facts (format, objects, bytes, first and last modified, partition
+   keys with their count and range, owner) come from the listing.
+
+A listing that fails (missing bucket, access denied, endpoint down) fails the crawl, so the
+catalog keeps what it had: a partial listing cannot tell a removed dataset from a hidden one.
+A file that cannot be read is a warning on its dataset; the crawl goes on.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from catalog.connectors.base import FILE_SET, ColumnMeta, Connector, ConnectorError, DatasetMeta, Extraction, schema_in_scope
+from catalog.connectors.lake import state as lake_state
+from catalog.connectors.lake.formats import FileSchema, merge_columns, read_schema
+from catalog.connectors.lake.layout import (
+    FORMAT_LABELS,
+    FORMATS,
+    PARQUET,
+    DefaultLayout,
+    PathTemplate,
+    TemplateError,
+    TemplateLayout,
+    file_format,
+    is_data_key,
+    list_prefixes,
+    partition_summary,
+)
+from catalog.connectors.lake.stores import LocalStore, ObjectStore, S3Store, StoreError
+from catalog.connectors.registry import register
+
+MAX_VARIANTS = 16  # distinct schemas remembered per dataset; more are folded into the last
+MAX_EXAMPLES = 3
+MAX_PROBLEM_WARNINGS = 10
+
+
+@dataclass
+class LakeOptions:
+    """Per-source settings (Source.options), validated."""
+
+    path_templates: list[str] = field(default_factory=list)
+    sample_files: int = 5  # files whose schema a dataset's first crawl reads, newest first
+    sample_bytes: int = 1 << 20  # bytes of a CSV / JSON Lines file read to infer its header and types
+    owner_tag: str = "owner"  # bucket or object tag naming the owner; "" turns tag lookups off
+    object_tags: bool = True  # also read the owner tag of the newest new file of each dataset
+    read_concurrency: int = 8  # schema reads in flight at once
+
+    @classmethod
+    def parse(cls, options: dict) -> "LakeOptions":
+        parsed = cls()
+        templates = options.get("path_templates", options.get("path_template")) or []
+        if isinstance(templates, str):
+            templates = [templates]
+        if not isinstance(templates, list) or not all(isinstance(t, str) and t.strip() for t in templates):
+            raise ConnectorError("option path_templates must be a list of path templates, e.g. [\"{dataset}/dt={dt}/*.parquet\"]")
+        parsed.path_templates = [t.strip() for t in templates]
+        for name, low, high in (("sample_files", 1, 10_000), ("sample_bytes", 1024, 256 << 20), ("read_concurrency", 1, 64)):
+            if name in options:
+                value = options[name]
+                if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                    raise ConnectorError(f"option {name} must be a whole number from {low} to {high}, not {value!r}")
+                setattr(parsed, name, value)
+        if "owner_tag" in options:
+            if not isinstance(options["owner_tag"], str):
+                raise ConnectorError("option owner_tag must be a tag name such as \"owner\", or \"\" for none")
+            parsed.owner_tag = options["owner_tag"].strip()
+        if "object_tags" in options:
+            parsed.object_tags = bool(options["object_tags"])
+        return parsed
+
+
+# One data file from the listing: (key, size, etag, last_modified, compression, partitions).
+_KEY, _SIZE, _ETAG, _MODIFIED, _COMPRESSION, _PARTITIONS = range(6)
+
+
+class _Group:
+    """One dataset's files as the listing finds them, by format."""
+
+    __slots__ = ("schema", "name", "location", "by_format")
+
+    def __init__(self, schema: str, name: str, location: str):
+        self.schema, self.name, self.location = schema, name, location
+        self.by_format: dict[str, list[tuple]] = {}
+
+
+@dataclass
+class _Plan:
+    group: _Group
+    fmt: str
+    files: list[tuple]
+    ids: list[int]
+    previous: dict | None
+    to_read: list[tuple]
+    results: dict[str, FileSchema] = field(default_factory=dict)
+    owner_tag: str | None = None
+
+
+@register
+class LakeConnector(Connector):
+    schemes = ("s3", "file")
+    engine_label = "Data lake (S3 / folder)"
+
+    def __init__(self, url, **kwargs):
+        super().__init__(url, **kwargs)
+        self.store: ObjectStore | None = None
+
+    # The store is made on demand: constructing a connector (URL validation) must not touch the network.
+    def open_store(self, pool_size: int = 10) -> ObjectStore:
+        try:
+            if self.url.scheme == "s3":
+                return S3Store(self.url, connect_timeout=self.connect_timeout, read_timeout=max(self.statement_timeout, 5),
+                               pool_size=pool_size)
+            return LocalStore(self.url)
+        except StoreError as exc:
+            raise ConnectorError(self.clean_message(str(exc))) from None
+
+    @property
+    def stats(self) -> dict:
+        """Requests and bytes of the last extract(): listing, content reads, files read."""
+        return self.store.stats.as_dict() if self.store else {}
+
+    def _prefix(self) -> str:
+        path = self.url.path if self.url.scheme == "s3" else ""
+        path = path.strip("/")
+        return path + "/" if path else ""
+
+    def test(self) -> str:
+        store = self.open_store()
+        try:
+            first = next(iter(store.list(self._prefix())), [])
+        except StoreError as exc:
+            raise ConnectorError(self.clean_message(str(exc))) from None
+        where = store.location(self._prefix())
+        return f"{store.describe()}: {where} is readable" + ("" if first else " (and holds no objects yet)")
+
+    # Layout ----------------------------------------------------------------------------------
+
+    def _layout(self, options: LakeOptions, store: ObjectStore):
+        prefix = self._prefix()
+        if not options.path_templates:
+            return DefaultLayout(store.root_name), [prefix]
+        templates = []
+        for text in options.path_templates:
+            try:
+                templates.append(PathTemplate(self._template_path(text, store), "" if "://" in text else prefix, store.root_name))
+            except TemplateError as exc:
+                raise ConnectorError(str(exc)) from None
+        return TemplateLayout(templates), list_prefixes([t.list_prefix for t in templates])
+
+    def _template_path(self, text: str, store: ObjectStore) -> str:
+        """A template as a key pattern: full URLs must point into this source's bucket or folder."""
+        if "://" not in text:
+            return text
+        scheme, rest = text.split("://", 1)
+        if scheme.lower() != self.url.scheme:
+            raise ConnectorError(f"path template '{text}' is not a {self.url.scheme}:// path")
+        if isinstance(store, S3Store):
+            bucket, _, path = rest.partition("/")
+            if bucket != store.bucket:
+                raise ConnectorError(f"path template '{text}' names bucket '{bucket}', but this source reads bucket '{store.bucket}'")
+            return path
+        root = str(store.root).rstrip("/") + "/"
+        if not rest.startswith(root):
+            raise ConnectorError(f"path template '{text}' is not inside the folder {store.root}")
+        return rest[len(root):]
+
+    # Extraction ------------------------------------------------------------------------------
+
+    def extract(self, include=None, exclude=None) -> Extraction:
+        include, exclude = list(include or []), list(exclude or [])
+        options = LakeOptions.parse(self.options)
+        store = self.store = self.open_store(pool_size=options.read_concurrency + 2)
+        layout, prefixes = self._layout(options, store)
+        groups, ignored = self._list(store, layout, prefixes)
+
+        available = sorted({g.schema for g in groups.values()})
+        in_scope = [g for g in groups.values() if schema_in_scope(g.schema, include, exclude)]
+        previous = lake_state.load(self.previous_state)
+        plans = [self._plan(group, previous.get(lake_state.dataset_key(group.schema, group.name)), options) for group in in_scope]
+        self._read(store, plans, options)
+
+        owners = _Owners(store, options.owner_tag)
+        datasets, new_state = [], {}
+        for plan in sorted(plans, key=lambda p: (p.group.schema, p.group.name)):
+            meta, entry = self._assemble(store, plan, owners)
+            datasets.append(meta)
+            new_state[lake_state.dataset_key(plan.group.schema, plan.group.name)] = entry
+        warnings = self.scope_warnings(available, include)
+        if ignored:
+            examples = ", ".join(sorted(ignored)[:3])
+            warnings.append(f"{ignored.count} object(s) of no format Canon reads were left out (e.g. {examples}).")
+        return Extraction(
+            datasets=datasets,
+            schemas=sorted({g.schema for g in in_scope}),
+            warnings=[self.clean_message(w) for w in warnings],
+            state={"v": lake_state.STATE_VERSION, "datasets": new_state},
+        )
+
+    def _list(self, store: ObjectStore, layout, prefixes: list[str]):
+        groups: dict[tuple[str, str], _Group] = {}
+        ignored: _Ignored = _Ignored()
+        formats: dict[str, tuple[str, str] | None] = {}  # file-name suffix -> format, cached
+        try:
+            for prefix in prefixes:
+                for page in store.list(prefix):
+                    for key, size, etag, modified in page:
+                        if not is_data_key(key):
+                            continue
+                        placement = layout.place(key)
+                        if placement is None:
+                            continue
+                        name = key.rpartition("/")[2]
+                        suffix = name[name.find(".", 1):] if "." in name[1:] else name
+                        found = formats.get(suffix, False)
+                        if found is False:
+                            found = formats[suffix] = file_format(name)
+                        if found is None:
+                            ignored.add(key)
+                            continue
+                        dataset = (placement.schema, placement.name)
+                        group = groups.get(dataset)
+                        if group is None:
+                            group = groups[dataset] = _Group(placement.schema, placement.name, placement.location)
+                        group.by_format.setdefault(found[0], []).append(
+                            (key, size, etag, modified, found[1], placement.partitions))
+        except StoreError as exc:
+            raise ConnectorError(self.clean_message(str(exc))) from None
+        return groups, ignored
+
+    def _plan(self, group: _Group, previous: dict | None, options: LakeOptions) -> _Plan:
+        # A folder of several formats: the one with the most files is the dataset.
+        fmt = max(group.by_format, key=lambda f: (len(group.by_format[f]), -FORMATS.index(f)))
+        files = group.by_format[fmt]
+        ids = [lake_state.file_id(f[_KEY], f[_ETAG]) for f in files]
+        if previous is None:
+            newest = sorted((f for f in files if f[_SIZE] > 0), key=lambda f: (f[_MODIFIED], f[_KEY]), reverse=True)
+            to_read = newest[: options.sample_files]
+        else:
+            seen = lake_state.unpack(previous.get("seen", ""))
+            to_read = [f for f, i in zip(files, ids) if i not in seen and f[_SIZE] > 0]
+        return _Plan(group=group, fmt=fmt, files=files, ids=ids, previous=previous, to_read=to_read)
+
+    def _read(self, store: ObjectStore, plans: list[_Plan], options: LakeOptions) -> None:
+        jobs = [(plan, f) for plan in plans for f in plan.to_read]
+        if not jobs:
+            return
+
+        def read_one(job):
+            plan, f = job
+            key, size, etag = f[_KEY], f[_SIZE], f[_ETAG]
+            try:
+                result = read_schema(plan.fmt, f[_COMPRESSION], lambda start, length: store.read_range(key, start, length, etag),
+                                     size, sample_bytes=options.sample_bytes)
+            except StoreError as exc:
+                result = FileSchema(problem=str(exc).split(": ", 1)[-1] if str(exc).startswith("reading ") else str(exc),
+                                    transient=exc.transient)
+            except Exception as exc:  # a reader's surprise is this file's problem, not the crawl's
+                result = FileSchema(problem=f"unreadable: {exc.__class__.__name__}: {str(exc)[:200]}")
+            store.stats.count_file()
+            return plan, key, result
+
+        with ThreadPoolExecutor(max_workers=options.read_concurrency, thread_name_prefix="canon-lake") as pool:
+            for plan, key, result in pool.map(read_one, jobs):
+                plan.results[key] = result
+            if options.owner_tag and options.object_tags:
+                tag_jobs = []
+                for plan in plans:
+                    readable = [f for f in plan.to_read if plan.results[f[_KEY]].columns is not None]
+                    if readable:
+                        tag_jobs.append((plan, max(readable, key=lambda f: (f[_MODIFIED], f[_KEY]))[_KEY]))
+                for plan, tag in pool.map(lambda job: (job[0], store.object_tag(job[1], options.owner_tag)), tag_jobs):
+                    plan.owner_tag = tag
+
+    def _assemble(self, store: ObjectStore, plan: _Plan, owners: "_Owners") -> tuple[DatasetMeta, dict]:
+        group, files, previous = plan.group, plan.files, plan.previous or {}
+        current = set(plan.ids)
+        keys = {f[_KEY] for f in files} if (plan.results or plan.previous is not None) else set()
+
+        # Schemas known from earlier crawls, for files still there unchanged.
+        variants = []
+        for v in previous.get("variants") or []:
+            members = lake_state.unpack(v.get("f", "")) & current
+            if members:
+                variants.append({"c": v["c"], "f": members, "e": [k for k in v.get("e", []) if k in keys]})
+        problems = {k: p for k, p in (previous.get("problems") or {}).items() if p[0] in current and k in keys}
+
+        transient: set[int] = set()
+        transient_warnings: list[str] = []
+        by_key = dict(zip((f[_KEY] for f in files), plan.ids))
+        for f in sorted(plan.to_read, key=lambda f: (f[_MODIFIED], f[_KEY])):
+            key, result = f[_KEY], plan.results.get(f[_KEY])
+            if result is None:
+                continue
+            fid = by_key[key]
+            if result.transient:
+                transient.add(fid)
+                transient_warnings.append(f"{_relative(key, group.location)}: {result.problem} (tried again next crawl)")
+                continue
+            if result.columns is not None:
+                _add_to_variants(variants, result.columns, fid, key)
+            messages = [result.problem] if result.problem else list(result.notes)
+            if messages:
+                problems[key] = [fid, "; ".join(messages)]
+            else:
+                problems.pop(key, None)
+
+        merged, _ = merge_columns([v["c"] for v in variants])
+        warnings = _variant_warnings(variants, merged, group.location)
+        for key in sorted(problems)[:MAX_PROBLEM_WARNINGS]:
+            warnings.append(f"{_relative(key, group.location)}: {problems[key][1]}")
+        if len(problems) > MAX_PROBLEM_WARNINGS:
+            warnings.append(f"and {len(problems) - MAX_PROBLEM_WARNINGS} more files with problems")
+        warnings += transient_warnings
+
+        empty = [f[_KEY] for f in files if f[_SIZE] == 0]
+        if empty:
+            shown = ", ".join(_relative(k, group.location) for k in empty[:3])
+            warnings.append(f"{len(empty)} empty file(s), no data: {shown}")
+        for other, others in sorted(group.by_format.items()):
+            if other != plan.fmt:
+                shown = ", ".join(_relative(f[_KEY], group.location) for f in others[:3])
+                warnings.append(f"{len(others)} {FORMAT_LABELS[other]} file(s) left out: this folder is a "
+                                f"{FORMAT_LABELS[plan.fmt]} dataset (e.g. {shown})")
+
+        partition_columns, partition_facts, layout_warning = _partitions(files, group.location)
+        if layout_warning:
+            warnings.append(layout_warning)
+        if not variants:
+            warnings.append("no file's schema could be read yet: columns show partition keys only" if partition_columns
+                            else "no file's schema could be read yet")
+
+        columns = [ColumnMeta(name=c[0], data_type=c[1], position=i + 1, nullable=c[2], type_family=c[3])
+                   for i, c in enumerate(merged)]
+        names = {c.name for c in columns}
+        for column in partition_columns:
+            if column.name not in names:
+                column.position = len(columns) + 1
+                columns.append(column)
+
+        owner_tag = plan.owner_tag or previous.get("owner") or None
+        owner, owner_from = (owner_tag, "object tag") if owner_tag else owners.default()
+
+        sizes = [f[_SIZE] for f in files]
+        modified = [f[_MODIFIED] for f in files]
+        compressions = {f[_COMPRESSION] for f in files}
+        properties = {
+            "format": plan.fmt,
+            "location": store.location(group.location),
+            "objects": len(files),
+            "total_bytes": sum(sizes),
+            "first_modified": min(modified).isoformat(),
+            "last_modified": max(modified).isoformat(),
+            "schema_files": sum(len(v["f"]) for v in variants),
+            "schema_variants": len(variants),
+        }
+        if plan.fmt != PARQUET:
+            properties["compression"] = (compressions.pop() or "none") if len(compressions) == 1 else "mixed"
+        if partition_facts:
+            properties["partition_keys"] = partition_facts
+            properties["partitions"] = len({f[_PARTITIONS] for f in files})
+        if owner:
+            properties["owner_from"] = owner_from
+
+        meta = DatasetMeta(
+            schema=group.schema,
+            name=group.name,
+            kind=FILE_SET,
+            columns=columns,
+            owner=owner or "",
+            size_bytes=sum(sizes),
+            native_id=store.location(group.location),
+            last_modified=max(modified),
+            properties=properties,
+            warnings=[self.clean_message(w) for w in warnings],
+        )
+        entry = {"seen": lake_state.pack(current - transient)}
+        if variants:
+            entry["variants"] = [{"c": v["c"], "f": lake_state.pack(v["f"]), "e": v["e"]} for v in variants]
+        if problems:
+            entry["problems"] = problems
+        if owner_tag:
+            entry["owner"] = owner_tag
+        return meta, entry
+
+
+class _Ignored:
+    """Objects of an unknown format: counted, a few kept as examples."""
+
+    def __init__(self):
+        self.count = 0
+        self.examples: list[str] = []
+
+    def add(self, key: str) -> None:
+        self.count += 1
+        if len(self.examples) < 3:
+            self.examples.append(key)
+
+    def __bool__(self):
+        return self.count > 0
+
+    def __iter__(self):
+        return iter(self.examples)
+
+
+class _Owners:
+    """The bucket's (or folder's) owner, read at most once per crawl and only if needed."""
+
+    def __init__(self, store: ObjectStore, tag: str):
+        self.store, self.tag = store, tag
+        self._default: tuple[str, str] | None = None
+
+    def default(self) -> tuple[str, str]:
+        if self._default is None:
+            owner = self.store.root_tag(self.tag) if self.tag else None
+            if owner:
+                self._default = (owner, "bucket tag" if isinstance(self.store, S3Store) else "folder tag")
+            else:
+                owner = self.store.root_owner()
+                self._default = (owner, "bucket owner" if isinstance(self.store, S3Store) else "folder owner")
+        return self._default
+
+
+def _relative(key: str, location: str) -> str:
+    return key[len(location):] if location and key.startswith(location) else key
+
+
+def _add_to_variants(variants: list[dict], columns: list[list], fid: int, key: str) -> None:
+    for variant in variants:
+        if variant["c"] == columns:
+            break
+    else:
+        if len(variants) >= MAX_VARIANTS:
+            variant = variants[-1]
+            variant["c"], _ = merge_columns([variant["c"], columns])
+        else:
+            variant = {"c": columns, "f": set(), "e": []}
+            variants.append(variant)
+    variant["f"].add(fid)
+    if key not in variant["e"] and len(variant["e"]) < MAX_EXAMPLES:
+        variant["e"].append(key)
+
+
+def _variant_warnings(variants: list[dict], merged: list[list], location: str) -> list[str]:
+    """When files disagree: for each group of files, what it lacks or types differently."""
+    if len(variants) < 2:
+        return []
+    merged_types = {c[0]: c[1] for c in merged}
+    warnings = []
+    for variant in variants:
+        own = {c[0]: c[1] for c in variant["c"]}
+        missing = [name for name in merged_types if name not in own]
+        retyped = [f"{name} as {own[name]}" for name in own if own[name] != merged_types[name]]
+        differences = []
+        if missing:
+            differences.append("lack " + ", ".join(missing))
+        if retyped:
+            differences.append("have " + ", ".join(retyped))
+        if not differences:
+            continue
+        count = len(variant["f"])
+        shown = ", ".join(_relative(k, location) for k in variant["e"])
+        warnings.append(f"schemas differ, columns merged: {count} file(s) {' and '.join(differences)}"
+                        + (f" (e.g. {shown})" if shown else ""))
+    return warnings
+
+
+def _partitions(files: list[tuple], location: str) -> tuple[list[ColumnMeta], list[dict], str]:
+    """Partition columns, their facts, and a warning when files sit under different partition keys."""
+    layouts: dict[tuple[str, ...], list[str]] = {}
+    values: dict[str, set[str]] = {}
+    for partitions in {f[_PARTITIONS] for f in files}:
+        for key, value in partitions:
+            values.setdefault(key, set()).add(value)
+    if not values:
+        return [], [], ""
+    for f in files:
+        shape = tuple(k for k, _ in f[_PARTITIONS])
+        examples = layouts.setdefault(shape, [])
+        if len(examples) < 1:
+            examples.append(f[_KEY])
+    order: list[str] = []
+    for shape in sorted(layouts, key=len, reverse=True):
+        for key in shape:
+            if key not in order:
+                order.append(key)
+    facts = [partition_summary(key, values[key]) for key in order]
+    columns = [ColumnMeta(name=fact["key"], data_type=fact["type"], position=0, nullable=True,
+                          comment="partition folder (key=value)", type_family=_PARTITION_FAMILIES.get(fact["type"], "text"))
+               for fact in facts]
+    warning = ""
+    if len(layouts) > 1:
+        shapes = "; ".join(f"{'/'.join(shape) or 'no partition folders'} (e.g. {_relative(examples[0], location)})"
+                           for shape, examples in sorted(layouts.items()))
+        warning = f"files sit under different partition folders: {shapes}"
+    return columns, facts, warning
+
+
+_PARTITION_FAMILIES = {"int64": "integer", "double": "float", "date32[day]": "date", "timestamp[us]": "timestamp", "bool": "boolean",
+                       "string": "text"}

@@ -1,0 +1,317 @@
+"""Reading a file's schema from as few bytes as possible, and merging schemas. Django-free.
+
+- Parquet: the schema is in the footer. Two ranged reads: the last 8 bytes (footer length and
+  the ``PAR1`` magic), then the footer itself; pyarrow parses the footer from a buffer. The rest
+  of the file is never fetched.
+- CSV, TSV, JSON Lines (optionally gzip-compressed): one ranged read of the first
+  ``sample_bytes`` bytes, cut at the last complete line; pyarrow infers the header and types
+  from that sample (pandas when rows disagree on a JSON value's type).
+
+Each reader returns a ``FileSchema``: the columns, or a problem saying why there are none,
+plus notes (such as ragged rows skipped) that do not prevent a schema.
+
+Columns are ``(name, arrow_type, nullable, family)`` lists: the native type is Arrow's type
+string (``int64``, ``timestamp[us, tz=UTC]``, ``decimal128(10, 2)``), the family Canon's
+normalised group.
+"""
+
+from __future__ import annotations
+
+import io
+import zlib
+from dataclasses import dataclass, field
+from typing import Callable
+
+from catalog.connectors.lake.layout import CSV, JSONL, PARQUET, TSV
+
+MAX_FOOTER_BYTES = 64 * 1024 * 1024
+Reader = Callable[[int, int], bytes]  # (start, length) -> bytes of one object
+
+
+@dataclass
+class FileSchema:
+    columns: list[list] | None = None  # [name, arrow_type, nullable, family]
+    problem: str = ""  # why no schema could be read
+    transient: bool = False  # the problem may go away by itself (access denied, vanished)
+    notes: list[str] = field(default_factory=list)
+
+
+def arrow_family(arrow_type) -> str:
+    import pyarrow as pa
+
+    t = pa.types
+    if t.is_dictionary(arrow_type):
+        return arrow_family(arrow_type.value_type)
+    if t.is_boolean(arrow_type):
+        return "boolean"
+    if t.is_integer(arrow_type):
+        return "integer"
+    if t.is_floating(arrow_type):
+        return "float"
+    if t.is_decimal(arrow_type):
+        return "decimal"
+    if t.is_string(arrow_type) or t.is_large_string(arrow_type) or getattr(t, "is_string_view", lambda _: False)(arrow_type):
+        return "text"
+    if t.is_timestamp(arrow_type):
+        return "timestamp"
+    if t.is_date(arrow_type):
+        return "date"
+    if t.is_time(arrow_type):
+        return "time"
+    if t.is_duration(arrow_type) or t.is_interval(arrow_type):
+        return "interval"
+    if t.is_binary(arrow_type) or t.is_large_binary(arrow_type) or t.is_fixed_size_binary(arrow_type):
+        return "binary"
+    if t.is_list(arrow_type) or t.is_large_list(arrow_type) or t.is_fixed_size_list(arrow_type):
+        return "array"
+    if t.is_struct(arrow_type) or t.is_map(arrow_type):
+        return "struct"
+    return "other"
+
+
+def columns_of(schema) -> tuple[list[list], list[str]]:
+    """A pyarrow schema as column lists, with empty and repeated names made unique (and noted)."""
+    columns, notes, seen = [], [], set()
+    for index, f in enumerate(schema):
+        name = str(f.name).strip() or f"column_{index + 1}"
+        if name in seen:
+            original, n = name, 2
+            while f"{original}_{n}" in seen:
+                n += 1
+            name = f"{original}_{n}"
+            notes.append(f"column name '{original}' appears more than once; the repeat is shown as '{name}'")
+        seen.add(name)
+        columns.append([name, str(f.type), bool(f.nullable), arrow_family(f.type)])
+    return columns, notes
+
+
+def read_parquet_schema(read: Reader, size: int) -> FileSchema:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if size < 12:
+        return FileSchema(problem=f"not a Parquet file: {size} bytes is too small to hold a footer")
+    tail = read(size - 8, 8)
+    if tail[4:] == b"PARE":
+        return FileSchema(problem="encrypted Parquet footer: Canon cannot read its schema")
+    if tail[4:] != b"PAR1":
+        return FileSchema(problem="not a Parquet file: it does not end with the PAR1 marker")
+    footer_length = int.from_bytes(tail[:4], "little")
+    if footer_length <= 0 or footer_length > size - 12:
+        return FileSchema(problem=f"corrupt Parquet file: its footer length {footer_length} does not fit a file of {size} bytes")
+    if footer_length > MAX_FOOTER_BYTES:
+        return FileSchema(problem=f"Parquet footer of {footer_length} bytes is larger than Canon reads ({MAX_FOOTER_BYTES})")
+    footer = read(size - 8 - footer_length, footer_length)
+    try:
+        metadata = pq.read_metadata(pa.BufferReader(footer + tail))
+        schema = metadata.schema.to_arrow_schema()
+    except Exception as exc:  # pyarrow raises OSError/ArrowInvalid with a useful message
+        return FileSchema(problem=f"corrupt Parquet footer: {_one_line(exc)}")
+    columns, notes = columns_of(schema)
+    return FileSchema(columns=columns, notes=notes)
+
+
+def _one_line(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    return (text[0] if text else exc.__class__.__name__)[:300]
+
+
+def read_text_sample(read: Reader, size: int, compression: str, sample_bytes: int) -> tuple[bytes | None, str]:
+    """(complete lines from the start of the file, problem). Reads at most sample_bytes bytes."""
+    length = min(size, sample_bytes)
+    raw = read(0, length)
+    whole = length >= size
+    if compression == "gzip":
+        if raw[:2] != b"\x1f\x8b":
+            return None, "not gzip-compressed data, though the name ends in .gz"
+        out, data = [], raw
+        produced = 0
+        try:
+            while data and produced < sample_bytes * 8:
+                inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+                chunk = inflater.decompress(data, sample_bytes * 8 - produced)
+                out.append(chunk)
+                produced += len(chunk)
+                if not inflater.eof:
+                    whole = False  # the sample ended inside the stream, or the output cap was reached
+                    break
+                data = inflater.unused_data  # concatenated gzip members
+        except zlib.error as exc:
+            if not out:
+                return None, f"corrupt gzip data: {exc}"
+            whole = False
+        text = b"".join(out)
+    else:
+        text = raw
+    if not text.strip():
+        return None, "no data: the file holds no rows"
+    if not whole:
+        cut = text.rfind(b"\n")
+        if cut < 0:
+            return None, f"no line end in the first {len(text)} bytes: not a line-based text file"
+        text = text[: cut + 1]
+    return text, ""
+
+
+def _looks_binary(sample: bytes) -> bool:
+    if b"\x00" in sample[:65536]:
+        return True
+    head = sample[:65536]
+    control = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13))
+    return control > max(8, len(head) // 100)
+
+
+def _encoding(sample: bytes) -> str:
+    try:
+        sample.decode("utf-8")
+        return "utf8"
+    except UnicodeDecodeError:
+        return "latin-1"
+
+
+def schema_from_csv(sample: bytes, delimiter: str) -> FileSchema:
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    label = "TSV" if delimiter == "\t" else "CSV"
+    if _looks_binary(sample):
+        return FileSchema(problem=f"not {label} text: the file holds binary data")
+    ragged = []
+
+    def skip(row):
+        ragged.append(row)
+        return "skip"
+
+    try:
+        table = pacsv.read_csv(
+            pa.BufferReader(sample),
+            read_options=pacsv.ReadOptions(use_threads=False, block_size=max(len(sample) + 1, 1 << 16), encoding=_encoding(sample)),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, invalid_row_handler=skip),
+        )
+    except Exception as exc:
+        return FileSchema(problem=f"not readable as {label}: {_one_line(exc)}")
+    columns, notes = columns_of(table.schema)
+    if ragged:
+        first = ragged[0]
+        notes.insert(0, f"{len(ragged)} ragged row(s) in the sample skipped: the header has {first.expected_columns} "
+                        f"fields, a row has {first.actual_columns}")
+    return FileSchema(columns=columns, notes=notes)
+
+
+def schema_from_jsonl(sample: bytes) -> FileSchema:
+    import pyarrow as pa
+    import pyarrow.json as pajson
+
+    if _looks_binary(sample):
+        return FileSchema(problem="not JSON Lines: the file holds binary data")
+    try:
+        table = pajson.read_json(
+            pa.BufferReader(sample),
+            read_options=pajson.ReadOptions(use_threads=False, block_size=max(len(sample) + 1, 1 << 16)),
+            parse_options=pajson.ParseOptions(unexpected_field_behavior="infer"),
+        )
+        columns, notes = columns_of(table.schema)
+        return FileSchema(columns=columns, notes=notes)
+    except Exception as exc:
+        first_error = _one_line(exc)
+    # pyarrow refuses a key whose values change type between rows; pandas reads them as objects.
+    return _jsonl_with_pandas(sample, first_error)
+
+
+def _jsonl_with_pandas(sample: bytes, first_error: str) -> FileSchema:
+    import pandas as pd
+    import pyarrow as pa
+
+    try:
+        frame = pd.read_json(io.BytesIO(sample), lines=True)
+    except Exception:
+        return FileSchema(problem=f"not JSON Lines: {first_error}")
+    fields, mixed = [], []
+    for name in frame.columns:
+        try:
+            arrow_type = pa.array(frame[name].tolist(), from_pandas=True).type
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            arrow_type = pa.string()
+            mixed.append(str(name))
+        fields.append(pa.field(str(name), arrow_type))
+    columns, notes = columns_of(pa.schema(fields))
+    if mixed:
+        notes.insert(0, f"values of different types in {', '.join(mixed)}: read as string")
+    return FileSchema(columns=columns, notes=notes)
+
+
+def read_schema(fmt: str, compression: str, read: Reader, size: int, *, sample_bytes: int) -> FileSchema:
+    """The schema of one object, whatever its format. Store errors propagate to the caller."""
+    if size == 0:
+        return FileSchema(problem="empty file")
+    if fmt == PARQUET:
+        return read_parquet_schema(read, size)
+    sample, problem = read_text_sample(read, size, compression, sample_bytes)
+    if sample is None:
+        return FileSchema(problem=problem)
+    if fmt in (CSV, TSV):
+        return schema_from_csv(sample, "\t" if fmt == TSV else ",")
+    if fmt == JSONL:
+        return schema_from_jsonl(sample)
+    return FileSchema(problem=f"unknown format {fmt}")
+
+
+# Merging ---------------------------------------------------------------------------------------
+
+def merge_types(a: str, b: str) -> str:
+    """A type that holds values of both: Arrow's permissive promotion, else string."""
+    if a == b:
+        return a
+    if a == "null":
+        return b
+    if b == "null":
+        return a
+    import pyarrow as pa
+
+    try:
+        left, right = pa.type_for_alias(a), pa.type_for_alias(b)
+        merged = pa.unify_schemas([pa.schema([("x", left)]), pa.schema([("x", right)])], promote_options="permissive")
+        return str(merged.field("x").type)
+    except Exception:
+        return "string"
+
+
+def family_of_type_name(arrow_type: str, fallback: str = "other") -> str:
+    import pyarrow as pa
+
+    try:
+        return arrow_family(pa.type_for_alias(arrow_type))
+    except Exception:
+        return fallback
+
+
+def merge_columns(variants: list[list[list]]) -> tuple[list[list], dict[str, list[str]]]:
+    """The union of several files' columns, in order of first appearance.
+
+    A column is nullable when any file says so or some file lacks it; a column whose type differs
+    gets a type that holds both. Returns (merged columns, {column: [types seen]} for conflicts).
+    """
+    merged: dict[str, list] = {}
+    types: dict[str, list[str]] = {}
+    present_in: dict[str, int] = {}
+    for columns in variants:
+        for name, arrow_type, nullable, family in columns:
+            present_in[name] = present_in.get(name, 0) + 1
+            seen = types.setdefault(name, [])
+            if arrow_type not in seen:
+                seen.append(arrow_type)
+            if name not in merged:
+                merged[name] = [name, arrow_type, bool(nullable), family]
+                continue
+            column = merged[name]
+            column[2] = column[2] or bool(nullable)
+            if column[1] != arrow_type:
+                new_type = merge_types(column[1], arrow_type)
+                if new_type != column[1]:
+                    column[3] = family if new_type == arrow_type else family_of_type_name(new_type, "text" if new_type == "string" else "other")
+                    column[1] = new_type
+    for name, column in merged.items():
+        if present_in[name] < len(variants):
+            column[2] = True
+    conflicts = {name: seen for name, seen in types.items() if len([t for t in seen if t != "null"]) > 1}
+    return list(merged.values()), conflicts
