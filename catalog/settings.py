@@ -179,6 +179,8 @@ CANON_DIGEST_HOUR = env.int("CANON_DIGEST_HOUR", default=7)
 CANON_BASE_URL = env.str("CANON_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Canon <canon@localhost>")
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=15)
+# A failed send is retried after this many seconds, then twice as long each time (at most an hour).
+CANON_OUTBOX_RETRY_SECONDS = env.float("CANON_OUTBOX_RETRY_SECONDS", default=30.0)
 if env.str("EMAIL_URL", default=""):
     vars().update(env.email_url("EMAIL_URL"))
 else:

@@ -22,7 +22,8 @@ STALE_CLAIM = timedelta(minutes=10)
 
 
 def backoff(attempts: int) -> timedelta:
-    return min(timedelta(seconds=30 * 2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+    """CANON_OUTBOX_RETRY_SECONDS after the first failure (30 s by default), doubling, at most an hour."""
+    return min(timedelta(seconds=settings.CANON_OUTBOX_RETRY_SECONDS * 2 ** max(attempts - 1, 0)), MAX_BACKOFF)
 
 
 def outbox_send(message_id: int) -> bool:
