@@ -8,7 +8,7 @@ from catalog.lineage.api import DatasetLineageField
 class ColumnSerializer(serializers.ModelSerializer):
     class Meta:
         model = Column
-        fields = ["id", "name", "position", "data_type", "nullable", "default", "is_primary_key", "comment", "description"]
+        fields = ["id", "name", "position", "data_type", "type_family", "nullable", "default", "is_primary_key", "comment", "description"]
 
 
 class DatasetSerializer(serializers.ModelSerializer):
@@ -29,7 +29,8 @@ class DatasetDetailSerializer(DatasetSerializer):
     lineage = DatasetLineageField()
 
     class Meta(DatasetSerializer.Meta):
-        fields = DatasetSerializer.Meta.fields + ["definition", "fingerprint", "last_crawled_at", "columns", "lineage"]
+        fields = DatasetSerializer.Meta.fields + ["definition", "fingerprint", "last_modified_at", "last_crawled_at", "properties",
+                                                  "warnings", "columns", "lineage"]
 
 
 class DatasetFilter(django_filters.FilterSet):
@@ -49,8 +50,8 @@ class DatasetViewSet(viewsets.ReadOnlyModelViewSet):
 
     serializer_class = DatasetSerializer
     filterset_class = DatasetFilter
-    ordering_fields = ["name", "schema_name", "row_estimate", "size_bytes", "first_seen_at"]
-    ordering = ["source__name", "schema_name", "name"]
+    ordering_fields = ["name", "schema_name", "kind", "row_estimate", "size_bytes", "column_count", "first_seen_at", "id"]
+    ordering = ["source__name", "schema_name", "name", "id"]
 
     def get_queryset(self):
         queryset = Dataset.objects.select_related("source", "owner")

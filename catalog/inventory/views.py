@@ -1,52 +1,96 @@
 from django.contrib import messages
-from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Count, Sum
+from django.db.models import Count, Q, Sum
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from catalog.core.decorators import staff_required
 from catalog.inventory.models import Column, Dataset, OwnerIdentity
 from catalog.inventory.services.edit import EditError, column_describe, dataset_describe, owner_identity_map
 from catalog.sources.models import Crawl, Source
 
+# Every ordering ends with the primary key, so that pages never overlap or skip rows.
 SORTS = {
-    "name": ("name", "schema_name"),
-    "-name": ("-name", "-schema_name"),
-    "schema": ("schema_name", "name"),
-    "-schema": ("-schema_name", "-name"),
+    "name": ("name", "schema_name", "id"),
+    "-name": ("-name", "-schema_name", "-id"),
+    "schema": ("schema_name", "name", "id"),
+    "-schema": ("-schema_name", "-name", "-id"),
+    "kind": ("kind", "name", "id"),
+    "-kind": ("-kind", "-name", "-id"),
     "rows": ("row_estimate", "id"),
-    "-rows": ("-row_estimate", "id"),
+    "-rows": ("-row_estimate", "-id"),
     "size": ("size_bytes", "id"),
-    "-size": ("-size_bytes", "id"),
+    "-size": ("-size_bytes", "-id"),
     "columns": ("column_count", "id"),
-    "-columns": ("-column_count", "id"),
+    "-columns": ("-column_count", "-id"),
     "first_seen": ("first_seen_at", "id"),
-    "-first_seen": ("-first_seen_at", "id"),
+    "-first_seen": ("-first_seen_at", "-id"),
 }
+DEFAULT_SORT = "name"
+# (label, sort key or None, direction of the first click, numeric column)
+DATASET_COLUMNS = [
+    ("Name", "name", "", False),
+    ("Schema", "schema", "", False),
+    ("Source", None, "", False),
+    ("Kind", "kind", "", False),
+    ("Owner", None, "", False),
+    ("Columns", "columns", "-", True),
+    ("Rows (est.)", "rows", "-", True),
+    ("Size", "size", "-", True),
+    ("First seen", "first_seen", "-", True),
+]
 PAGE_SIZE = 50
+OWNER_PAGE_SIZE = 100
 
 
 def home(request):
     present = Dataset.objects.present()
     totals = present.aggregate(datasets=Count("id"), columns=Sum("column_count"), rows=Sum("row_estimate"), bytes=Sum("size_bytes"))
+    labels = dict(Dataset.KIND_CHOICES)
+    kinds = [
+        {"kind": row["kind"], "label": labels.get(row["kind"], row["kind"]), "n": row["n"]}
+        for row in present.values("kind").annotate(n=Count("id")).order_by("-n", "kind")
+    ]
     context = {
         "totals": totals,
         "source_count": Source.objects.count(),
         "schema_count": present.values("source_id", "schema_name").distinct().count(),
-        "kinds": present.values("kind").annotate(n=Count("id")).order_by("-n"),
-        "recent_crawls": Crawl.objects.select_related("source").order_by("-started_at")[:10],
+        "kinds": kinds,
+        "recent_crawls": Crawl.objects.select_related("source").order_by("-started_at", "-id")[:10],
         "recent_datasets": present.select_related("source").order_by("-first_seen_at", "-id")[:8],
     }
     return render(request, "inventory/home.html", context)
+
+
+def _sort_headers(sort: str) -> list[dict]:
+    headers = []
+    for label, key, first, numeric in DATASET_COLUMNS:
+        header = {"label": label, "numeric": numeric, "key": key, "next": None, "state": ""}
+        if key:
+            if sort == key:
+                header.update(state="ascending", next=f"-{key}")
+            elif sort == f"-{key}":
+                header.update(state="descending", next=key)
+            else:
+                header["next"] = f"{first}{key}"
+        headers.append(header)
+    return headers
+
+
+def _param(params, name: str) -> str:
+    # PostgreSQL text cannot hold NUL; no real name contains one.
+    return params.get(name, "").replace("\x00", "").strip()
 
 
 def dataset_list(request):
     params = request.GET
     show_removed = params.get("removed") == "1"
     datasets = Dataset.objects.filter(removed_at__isnull=not show_removed).select_related("source", "owner")
-    source_name, schema, kind, q = params.get("source", ""), params.get("schema", ""), params.get("kind", ""), params.get("q", "").strip()
+    source_name, schema, kind = _param(params, "source"), _param(params, "schema"), _param(params, "kind")
+    q, owner_param = _param(params, "q"), _param(params, "owner")
     if source_name:
         datasets = datasets.filter(source__name=source_name)
     if schema:
@@ -55,14 +99,23 @@ def dataset_list(request):
         datasets = datasets.filter(kind=kind)
     if q:
         datasets = datasets.filter(name__icontains=q)
-    sort = params.get("sort", "name")
-    datasets = datasets.order_by(*SORTS.get(sort, SORTS["name"]))
+    owner = None
+    if owner_param.isdigit():
+        owner = OwnerIdentity.objects.select_related("source").filter(pk=int(owner_param)).first()
+        datasets = datasets.filter(owner_id=int(owner_param))
+    sort = params.get("sort", DEFAULT_SORT)
+    if sort not in SORTS:
+        sort = DEFAULT_SORT
+    datasets = datasets.order_by(*SORTS[sort])
     page = Paginator(datasets, PAGE_SIZE).get_page(params.get("page"))
     context = {
         "page": page,
-        "sort": sort if sort in SORTS else "name",
+        "sort": sort,
+        "headers": _sort_headers(sort),
         "filters": {"source": source_name, "schema": schema, "kind": kind, "q": q, "removed": show_removed},
-        "sources": Source.objects.values_list("name", flat=True),
+        "owner": owner,
+        "owner_param": owner_param if owner else "",
+        "sources": Source.objects.order_by("name").values_list("name", flat=True),
         "kinds": Dataset.KIND_CHOICES,
     }
     return render(request, "inventory/dataset_list.html", context)
@@ -70,12 +123,15 @@ def dataset_list(request):
 
 def dataset_detail(request, pk):
     dataset = get_object_or_404(Dataset.objects.select_related("source", "owner", "owner__user", "description_updated_by"), pk=pk)
-    columns = dataset.columns.order_by("position")
+    columns = list(dataset.columns.order_by("position"))
+    editing_column = request.GET.get("edit_column") if request.user.is_authenticated else None
     return render(request, "inventory/dataset_detail.html", {
         "dataset": dataset,
         "columns": columns,
+        "properties": sorted(dataset.properties.items()) if isinstance(dataset.properties, dict) else [],
+        "warnings": dataset.warnings if isinstance(dataset.warnings, list) else [],
         "editing": request.GET.get("edit") == "description" and request.user.is_authenticated,
-        "editing_column": request.GET.get("edit_column") if request.user.is_authenticated else None,
+        "editing_column": editing_column,
     })
 
 
@@ -95,7 +151,7 @@ def dataset_describe_view(request, pk):
 @login_required
 @require_POST
 def column_describe_view(request, pk, column_id):
-    column = get_object_or_404(Column, pk=column_id, dataset_id=pk)
+    column = get_object_or_404(Column.objects.select_related("dataset"), pk=column_id, dataset_id=pk)
     try:
         column_describe(column, description=request.POST.get("description", ""), user=request.user)
     except EditError as exc:
@@ -108,24 +164,32 @@ def column_describe_view(request, pk, column_id):
 def owner_list(request):
     identities = (
         OwnerIdentity.objects.select_related("source", "user")
-        .annotate(dataset_total=Count("datasets"))
-        .order_by("source__name", "name")
+        .annotate(dataset_total=Count("datasets", filter=Q(datasets__removed_at__isnull=True)))
+        .order_by("source__name", "name", "id")
     )
-    page = Paginator(identities, 100).get_page(request.GET.get("page"))
-    users = get_user_model().objects.filter(is_active=True).order_by("username") if request.user.is_staff else []
+    page = Paginator(identities, OWNER_PAGE_SIZE).get_page(request.GET.get("page"))
+    users = list(get_user_model().objects.filter(is_active=True).order_by("username")) if request.user.is_staff else []
     return render(request, "inventory/owner_list.html", {"page": page, "users": users})
 
 
-@staff_member_required
+@staff_required
 @require_POST
 def owner_map_view(request, pk):
     identity = get_object_or_404(OwnerIdentity, pk=pk)
-    user_id = request.POST.get("user") or None
-    user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
+    page = request.POST.get("page", "")
+    back = reverse("owner-list") + (f"?page={page}" if page.isdigit() else "") + f"#owner-{identity.pk}"
+    user_id = request.POST.get("user", "").strip()
+    user = None
+    if user_id:
+        user = get_user_model().objects.filter(pk=int(user_id), is_active=True).first() if user_id.isdigit() else None
+        if user is None:
+            messages.error(request, f"Owner {identity.name} not mapped: no such person.")
+            return redirect(back)
     try:
         owner_identity_map(identity, user=user, email=request.POST.get("email", ""))
     except EditError as exc:
-        messages.error(request, str(exc))
+        messages.error(request, f"Owner {identity.name} not mapped: {exc}")
     else:
-        messages.success(request, f"Owner {identity.name} mapped.")
-    return redirect("owner-list")
+        who = " and ".join(filter(None, [user.get_username() if user else "", identity.email])) or "nobody"
+        messages.success(request, f"Owner {identity.name} mapped to {who}.")
+    return redirect(back)

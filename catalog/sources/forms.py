@@ -1,6 +1,25 @@
 from django import forms
 
+from catalog.core.sourceurl import InvalidSourceURL, parse_source_url
 from catalog.sources.models import Source
+
+
+class SecretURLInput(forms.TextInput):
+    """A URL box that never sends a password back to the browser.
+
+    A URL without secrets is shown again as typed (a typo is easy to fix); one with a
+    password or a secret parameter, or one that cannot be read at all, is left empty.
+    """
+
+    def format_value(self, value):
+        if not value:
+            return None
+        try:
+            if parse_source_url(value).secrets():
+                return None
+        except InvalidSourceURL:
+            return None
+        return super().format_value(value)
 
 
 class SourceForm(forms.Form):
@@ -8,12 +27,21 @@ class SourceForm(forms.Form):
     url = forms.CharField(
         max_length=2000,
         label="URL",
-        widget=forms.TextInput(attrs={"placeholder": "postgresql://user:password@host:5432/database", "autocomplete": "off", "spellcheck": "false"}),
+        widget=SecretURLInput(attrs={"placeholder": "postgresql://user:password@host:5432/database", "autocomplete": "off", "spellcheck": "false"}),
         help_text="The password is encrypted at rest and never shown again.",
     )
     include_schemas = forms.CharField(required=False, label="Include schemas", help_text="Glob patterns, comma-separated (e.g. sales, mart_*). Empty: all.")
     exclude_schemas = forms.CharField(required=False, label="Exclude schemas", help_text="Glob patterns, comma-separated.")
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, remembered_url_display: str = "", **kwargs):
+        """remembered_url_display: the masked form of a URL typed earlier in this form, which the
+        view keeps (encrypted) so that the password need not be typed twice."""
+        super().__init__(*args, **kwargs)
+        self.remembered_url_display = remembered_url_display
+        if remembered_url_display:
+            self.fields["url"].required = False
+            self.fields["url"].help_text = f"Leave empty to use {remembered_url_display}, as typed before (its password is kept, not shown)."
 
 
 class SourceEditForm(SourceForm):
@@ -23,4 +51,5 @@ class SourceEditForm(SourceForm):
         super().__init__(*args, **kwargs)
         del self.fields["name"]
         self.fields["url"].required = False
-        self.fields["url"].help_text = f"Now: {source.url_display}. Leave empty to keep it."
+        if not self.remembered_url_display:
+            self.fields["url"].help_text = f"Now: {source.url_display}. Leave empty to keep it."

@@ -1,13 +1,17 @@
 from django.contrib import messages
-from django.contrib.admin.views.decorators import staff_member_required
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from catalog.core import crypto
+from catalog.core.decorators import staff_required
+from catalog.core.sourceurl import redact_url
 from catalog.inventory.models import Dataset
 from catalog.sources.forms import SourceEditForm, SourceForm
 from catalog.sources.models import Crawl, Source
 from catalog.sources.services import SourceError, source_crawl, source_create, source_test_connection, source_update
+
+CRAWL_HISTORY = 20
 
 
 def source_list(request):
@@ -23,8 +27,35 @@ def source_detail(request, name):
         Dataset.objects.present().filter(source=source).values("schema_name")
         .annotate(datasets=Count("id")).order_by("schema_name")
     )
-    crawls = source.crawls.all()[:20]
+    crawls = source.crawls.all()[:CRAWL_HISTORY]
     return render(request, "sources/source_detail.html", {"source": source, "schemas": schemas, "crawls": crawls})
+
+
+# A URL typed into a source form is kept, encrypted, in the session: the form is shown again
+# (after "Test connection" or an error) without the password, and an empty box means "the URL
+# I typed before". Opening the form afresh forgets it.
+def _url_key(source_name: str | None) -> str:
+    return f"canon.source-form-url:{source_name or ''}"
+
+
+def _remembered_url(request, key: str) -> str:
+    token = request.session.get(key)
+    if not token:
+        return ""
+    try:
+        return crypto.decrypt(token)
+    except crypto.DecryptionError:
+        request.session.pop(key, None)
+        return ""
+
+
+def _remember_typed_url(request, key: str) -> str:
+    """The URL to use: the one typed now, else the one typed before, else ''."""
+    typed = request.POST.get("url", "").strip()
+    if typed:
+        request.session[key] = crypto.encrypt(typed)
+        return typed
+    return _remembered_url(request, key)
 
 
 def _test_and_report(request, url):
@@ -33,62 +64,97 @@ def _test_and_report(request, url):
     return ok
 
 
-@staff_member_required
+def _test_stored_or(request, source: Source, url: str):
+    """Test the URL typed now, else the stored one (which cannot be read if the key changed)."""
+    if not url:
+        try:
+            url = source.url
+        except crypto.DecryptionError as exc:
+            messages.error(request, f"Connection failed: {exc}")
+            return False
+    return _test_and_report(request, url)
+
+
+def _posted(request, *fields) -> dict:
+    return {field: request.POST.get(field, "") for field in fields}
+
+
+@staff_required
 def source_create_view(request):
-    form = SourceForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    key = _url_key(None)
+    if request.method != "POST":
+        request.session.pop(key, None)
+        return render(request, "sources/source_form.html", {"form": SourceForm(), "creating": True})
+    url = _remember_typed_url(request, key)
+    remembered = redact_url(url) if url else ""
+    if request.POST.get("action") == "test":
+        if url:
+            _test_and_report(request, url)
+        else:
+            messages.error(request, "Type the source's URL to test the connection.")
+        form = SourceForm(initial=_posted(request, "name", "include_schemas", "exclude_schemas", "description"),
+                          remembered_url_display=remembered)
+        return render(request, "sources/source_form.html", {"form": form, "creating": True})
+    form = SourceForm(request.POST, remembered_url_display=remembered)
+    if form.is_valid():
         data = form.cleaned_data
-        if request.POST.get("action") == "test":
-            _test_and_report(request, data["url"])
-            # The form is shown again; the URL field is not echoed back (it may hold a password).
-            form = SourceForm(initial={k: v for k, v in data.items() if k != "url"})
-            return render(request, "sources/source_form.html", {"form": form, "creating": True})
         try:
             source = source_create(
-                name=data["name"], url=data["url"], include=data["include_schemas"], exclude=data["exclude_schemas"],
+                name=data["name"], url=url, include=data["include_schemas"], exclude=data["exclude_schemas"],
                 description=data["description"], user=request.user,
             )
         except SourceError as exc:
             form.add_error(None, str(exc))
         else:
+            request.session.pop(key, None)
             messages.success(request, f"Source {source.name} added. Crawl it to fill the catalog.")
             return redirect(source)
     return render(request, "sources/source_form.html", {"form": form, "creating": True})
 
 
-@staff_member_required
+@staff_required
 def source_edit_view(request, name):
     source = get_object_or_404(Source, name=name)
-    initial = {
-        "include_schemas": ", ".join(source.include_schemas),
-        "exclude_schemas": ", ".join(source.exclude_schemas),
-        "description": source.description,
-    }
-    form = SourceEditForm(request.POST or None, source=source, initial=initial)
-    if request.method == "POST" and form.is_valid():
+    key = _url_key(source.name)
+    if request.method != "POST":
+        request.session.pop(key, None)
+        initial = {
+            "include_schemas": ", ".join(source.include_schemas),
+            "exclude_schemas": ", ".join(source.exclude_schemas),
+            "description": source.description,
+        }
+        return render(request, "sources/source_form.html", {"form": SourceEditForm(source=source, initial=initial), "source": source})
+    url = _remember_typed_url(request, key)  # empty: keep the stored URL
+    remembered = redact_url(url) if url else ""
+    if request.POST.get("action") == "test":
+        _test_stored_or(request, source, url)
+        form = SourceEditForm(source=source, initial=_posted(request, "include_schemas", "exclude_schemas", "description"),
+                              remembered_url_display=remembered)
+        return render(request, "sources/source_form.html", {"form": form, "source": source})
+    form = SourceEditForm(request.POST, source=source, remembered_url_display=remembered)
+    if form.is_valid():
         data = form.cleaned_data
-        if request.POST.get("action") == "test":
-            _test_and_report(request, data["url"] or source.url)
-            return render(request, "sources/source_form.html", {"form": form, "source": source})
         try:
-            source_update(source, url=data["url"], include=data["include_schemas"], exclude=data["exclude_schemas"], description=data["description"])
+            source_update(source, url=url or None, include=data["include_schemas"], exclude=data["exclude_schemas"],
+                          description=data["description"])
         except SourceError as exc:
             form.add_error("url", str(exc))
         else:
+            request.session.pop(key, None)
             messages.success(request, "Source saved.")
             return redirect(source)
     return render(request, "sources/source_form.html", {"form": form, "source": source})
 
 
-@staff_member_required
+@staff_required
 @require_POST
 def source_test_view(request, name):
     source = get_object_or_404(Source, name=name)
-    _test_and_report(request, source.url)
+    _test_stored_or(request, source, "")
     return redirect(source)
 
 
-@staff_member_required
+@staff_required
 @require_POST
 def source_crawl_view(request, name):
     source = get_object_or_404(Source, name=name)

@@ -35,3 +35,26 @@ def query_with(context, **changes):
             query[key] = value
     encoded = query.urlencode()
     return f"?{encoded}" if encoded else "?"
+
+
+@register.filter
+def fact_label(key):
+    """'object_count' -> 'Object count' (keys of Dataset.properties)."""
+    text = str(key).replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
+
+
+@register.filter
+def fact(value):
+    """A value of Dataset.properties as one line of plain text (escaped by the template)."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(fact(v) for v in value) or "—"
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {fact(v)}" for k, v in value.items()) or "—"
+    return str(value)
