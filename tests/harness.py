@@ -139,7 +139,8 @@ class MariaDBServer:
     directory. The root account gets a password and is reached over TCP like any client.
     """
 
-    def __init__(self):
+    def __init__(self, options: list[str] | None = None):
+        self.options = list(options or [])  # extra mariadbd options, e.g. larger caches for a benchmark
         self.password = secrets.token_hex(12)
         self.user = "root"
         self.host = "127.0.0.1"
@@ -170,6 +171,7 @@ class MariaDBServer:
                   "--table-definition-cache=4000", "--open-files-limit=20000"]
         if self.run_as:
             server.append(f"--user={self.run_as}")
+        server += self.options
         self.process = subprocess.Popen(server, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             wait_for_port(self.port, timeout=60)
