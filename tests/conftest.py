@@ -65,3 +65,13 @@ def mariadb_database(mariadb):
     mariadb.execute(f"CREATE DATABASE `{name}`")
     yield name
     mariadb.execute(f"DROP DATABASE IF EXISTS `{name}`")
+
+
+@pytest.fixture(scope="session")
+def moto():
+    """One moto_server (a real S3 HTTP API) on loopback for the session, started on first use."""
+    from tests.harness import MotoServer
+
+    server = MotoServer().start()
+    yield server
+    server.stop()
