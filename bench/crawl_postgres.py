@@ -1,0 +1,233 @@
+"""Crawl a warehouse of N tables into a PostgreSQL catalog and compare with the floor.
+
+    .venv/bin/python bench/crawl_postgres.py --tables 10000
+
+One run starts a throwaway PostgreSQL (tests.harness.PostgresServer) holding two
+databases: the warehouse (N tables of 20 columns plus an `id` primary key, each
+table commented, spread over a few schemas) and the catalog Canon writes to.
+It measures:
+
+- the floor: one bulk pg_catalog query, through psycopg, fetching every column
+  with its type, nullability and comments (best of a few runs);
+- a first full crawl (source_create + source_crawl);
+- an unchanged recrawl (best of a few runs);
+- the process's peak resident memory.
+
+Progress lines go to stdout; the LAST line is, exactly:
+
+    crawl tables=N full_s=.. recrawl_s=.. floor_s=.. full_ratio=.. recrawl_ratio=.. peak_rss_mb=..
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.harness import PostgresServer  # noqa: E402
+
+COLUMNS_PER_TABLE = 20  # besides the id primary key
+
+# Every column of every user relation, with type, nullability, its comment and its table's comment:
+# what any catalog has to read at least once, in one query.
+FLOOR_SQL = """
+SELECT n.nspname, c.relname, td.description, a.attnum, a.attname,
+       pg_catalog.format_type(a.atttypid, a.atttypmod), NOT a.attnotnull, cd.description
+FROM pg_catalog.pg_attribute a
+JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_catalog.pg_description td
+       ON td.objoid = c.oid AND td.classoid = 'pg_catalog.pg_class'::regclass AND td.objsubid = 0
+LEFT JOIN pg_catalog.pg_description cd
+       ON cd.objoid = c.oid AND cd.classoid = 'pg_catalog.pg_class'::regclass AND cd.objsubid = a.attnum
+WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'v', 'm', 'p', 'f')
+  AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%%'
+ORDER BY c.oid, a.attnum
+"""
+
+# One table's columns, as a format() template: a realistic mix of types, defaults and NOT NULLs.
+TABLE_BODY = (
+    "id bigint PRIMARY KEY, customer_id bigint NOT NULL, account_code varchar(32) NOT NULL, "
+    "status text DEFAULT ''new'', amount numeric(12,2), quantity integer NOT NULL DEFAULT 0, "
+    "price double precision, is_active boolean NOT NULL DEFAULT true, created_at timestamptz NOT NULL DEFAULT now(), "
+    "updated_at timestamp, event_date date, payload jsonb, tags text[], external_id uuid, country char(2), "
+    "note varchar(500), score real, flags smallint, ratio numeric, source_ip inet, duration interval"
+)
+
+
+def build_warehouse(server: PostgresServer, database: str, tables: int, schemas: int) -> None:
+    """Tables split over `schemas` schemas, one DO block per schema, two at a time (two cores)."""
+    names = [f"bench_{i}" for i in range(min(schemas, max(tables, 1)))]
+    counts = [tables // len(names) + (1 if i < tables % len(names) else 0) for i in range(len(names))]
+    with server.connect(database) as conn:
+        for name in names:
+            conn.execute(f"CREATE SCHEMA {name}")
+
+    def build(schema: str, count: int) -> None:
+        with server.connect(database) as conn:
+            conn.execute(f"""
+DO $$
+BEGIN
+  FOR i IN 1..{count} LOOP
+    EXECUTE format('CREATE TABLE {schema}.%I ({TABLE_BODY})', 't_' || i);
+    EXECUTE format('COMMENT ON TABLE {schema}.%I IS %L', 't_' || i, 'Table ' || i || ' of {schema}, one row per event');
+    EXECUTE format('COMMENT ON COLUMN {schema}.%I.customer_id IS %L', 't_' || i, 'Who the row belongs to');
+  END LOOP;
+END $$""")
+
+    pending = list(zip(names, counts))
+    errors: list[BaseException] = []
+
+    def worker():
+        while True:
+            try:
+                schema, count = pending.pop()
+            except IndexError:
+                return
+            try:
+                build(schema, count)
+            except BaseException as exc:  # reported below, in the main thread
+                errors.append(exc)
+                return
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+    with server.connect(database) as conn:
+        conn.execute("VACUUM ANALYZE pg_catalog.pg_class, pg_catalog.pg_attribute, pg_catalog.pg_description, "
+                     "pg_catalog.pg_constraint, pg_catalog.pg_attrdef")
+
+
+def measure_floor(server: PostgresServer, database: str) -> tuple[float, int]:
+    import psycopg
+
+    started = time.perf_counter()
+    with psycopg.connect(host=server.host, port=server.port, user=server.user, password=server.password, dbname=database) as conn:
+        rows = conn.execute(FLOOR_SQL).fetchall()
+    elapsed = time.perf_counter() - started
+    return elapsed, len(rows)
+
+
+def setup_django(catalog_url: str) -> None:
+    from cryptography.fernet import Fernet
+
+    os.environ["DATABASE_URL"] = catalog_url
+    os.environ["CANON_ENCRYPTION_KEY"] = Fernet.generate_key().decode()
+    os.environ["CANON_VAR_DIR"] = tempfile.mkdtemp(prefix="canon-bench-var-")
+    os.environ["DJANGO_SETTINGS_MODULE"] = "catalog.settings"
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--tables", type=int, default=10000, help="tables in the warehouse (default 10000)")
+    parser.add_argument("--schemas", type=int, default=8, help="schemas to spread them over (default 8)")
+    parser.add_argument("--floor-runs", type=int, default=5, help="floor query runs, best kept (default 5)")
+    parser.add_argument("--recrawls", type=int, default=3, help="unchanged recrawls, best kept (default 3)")
+    parser.add_argument("--profile", choices=["full", "recrawl"], help="profile one crawl with cProfile, print the top")
+    args = parser.parse_args(argv)
+    tables = args.tables
+
+    server = PostgresServer()
+    log(f"starting PostgreSQL on 127.0.0.1:{server.port}")
+    server.start()
+    try:
+        server.create_database("warehouse")
+        catalog_url = server.create_database("canon")
+        started = time.perf_counter()
+        build_warehouse(server, "warehouse", tables, args.schemas)
+        log(f"warehouse: {tables} tables x {COLUMNS_PER_TABLE + 1} columns in {time.perf_counter() - started:.1f}s")
+
+        floors = []
+        for _ in range(max(args.floor_runs, 1)):
+            elapsed, count = measure_floor(server, "warehouse")
+            floors.append(elapsed)
+            log(f"floor: {count} columns in {elapsed:.3f}s")
+        expected_columns = tables * (COLUMNS_PER_TABLE + 1)
+        if count != expected_columns:
+            raise SystemExit(f"floor query saw {count} columns, expected {expected_columns}")
+        floor_s = min(floors)
+
+        setup_django(catalog_url)
+        from catalog.sources.models import Crawl
+        from catalog.sources.services import source_crawl, source_create
+
+        source = source_create(name="bench", url=server.url("warehouse"))
+
+        def crawl(label: str, profile: bool):
+            if profile:
+                import cProfile
+                import pstats
+
+                profiler = cProfile.Profile()
+                started = time.perf_counter()
+                profiler.enable()
+                result = source_crawl(source)
+                profiler.disable()
+                elapsed = time.perf_counter() - started
+                pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
+            else:
+                started = time.perf_counter()
+                result = source_crawl(source)
+                elapsed = time.perf_counter() - started
+            if result.status != Crawl.SUCCEEDED:
+                raise SystemExit(f"{label} crawl failed: {result.error}")
+            log(f"{label}: {elapsed:.3f}s ({result.summary()}), peak RSS {peak_rss_mb():.0f} MB")
+            return result, elapsed
+
+        result, full_s = crawl("full crawl", args.profile == "full")
+        if (result.datasets_added, result.columns_seen) != (tables, expected_columns):
+            raise SystemExit(f"full crawl added {result.datasets_added} datasets, {result.columns_seen} columns")
+
+        recrawls = []
+        for i in range(max(args.recrawls, 1)):
+            result, elapsed = crawl("unchanged recrawl", args.profile == "recrawl" and i == 0)
+            if (result.datasets_added, result.datasets_changed, result.datasets_removed) != (0, 0, 0):
+                raise SystemExit(f"an unchanged recrawl changed something: {result.summary()}")
+            recrawls.append(elapsed)
+        recrawl_s = min(recrawls)
+    finally:
+        try:
+            from django.db import connections
+
+            connections.close_all()
+        except Exception:
+            pass
+        server.stop()
+
+    print(
+        f"crawl tables={tables} full_s={full_s:.3f} recrawl_s={recrawl_s:.3f} floor_s={floor_s:.3f} "
+        f"full_ratio={full_s / floor_s:.2f} recrawl_ratio={recrawl_s / floor_s:.2f} peak_rss_mb={peak_rss_mb():.0f}",
+        flush=True,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
