@@ -1,0 +1,107 @@
+"""Lake sources through the crawl service: drift becomes schema history and email; failures change nothing."""
+
+import pytest
+
+from catalog.alerts.models import OutboxMessage
+from catalog.alerts.services import subscription_create
+from catalog.core import crypto
+from catalog.history import diff
+from catalog.history.models import SchemaChange
+from catalog.inventory.models import Dataset, SchemaVersion
+from catalog.sources.models import Crawl, Source
+from catalog.sources.services import source_crawl, source_create
+from tests.connectors.lake_support import csv_bytes, lake, parquet_bytes  # noqa: F401
+
+pytestmark = pytest.mark.django_db
+
+
+def fill(lake):
+    for day in ("2024-03-01", "2024-03-02"):
+        lake.put(f"sales/orders/dt={day}/part-0.parquet", parquet_bytes({"order_id": [1, 2], "amount": [3.5, 4.0]}))
+    lake.put("crm/leads/leads.csv", csv_bytes({"id": [1], "email": ["a@example.com"]}))
+
+
+@pytest.fixture
+def source(lake):
+    fill(lake)
+    source = source_create(name=f"lake-{lake.kind}", url=lake.url(), options={"sample_files": 3})
+    crawl = source_crawl(source)
+    assert crawl.status == Crawl.SUCCEEDED, crawl.error
+    assert (crawl.datasets_added, crawl.datasets_seen) == (2, 2)
+    return source
+
+
+def orders_of(lake):
+    return Dataset.objects.get(schema_name=f"{lake.root_name}/sales", name="orders")
+
+
+def test_first_crawl_stores_datasets_facts_and_compact_state(source, lake):
+    orders = orders_of(lake)
+    assert orders.kind == "file_set"
+    assert [(c.name, c.data_type, c.type_family) for c in orders.columns.order_by("position")] == [
+        ("order_id", "int64", "integer"), ("amount", "double", "float"), ("dt", "date32[day]", "date")]
+    assert orders.properties["objects"] == 2 and orders.size_bytes == orders.properties["total_bytes"]
+    assert orders.properties["partition_keys"][0]["min"] == "2024-03-01"
+    assert orders.last_modified_at is not None and orders.owner is not None
+    source.refresh_from_db()
+    assert source.connector_state["v"] == 1 and len(source.connector_state["datasets"]) == 2
+
+
+def test_newer_files_with_an_extra_column_are_a_change_and_an_email(source, lake, django_user_model):
+    watcher = django_user_model.objects.create_user("wes", "wes@example.com", "pw")
+    subscription_create(user=watcher, source=source)
+    lake.settle()
+    lake.put("sales/orders/dt=2024-03-03/part-0.parquet",
+             parquet_bytes({"order_id": [3], "amount": [5.0], "coupon": ["SPRING"]}))
+
+    source = Source.objects.get(pk=source.pk)  # with the state the first crawl left: only the new file is read
+    crawl = source_crawl(source)
+    assert crawl.status == Crawl.SUCCEEDED, crawl.error
+    assert (crawl.datasets_changed, crawl.datasets_added, crawl.datasets_removed) == (1, 0, 0)
+    orders = orders_of(lake)
+    assert orders.versions.count() == 2
+    assert [c.name for c in orders.columns.order_by("position")] == ["order_id", "amount", "coupon", "dt"]
+    changes = {(c.kind, c.column) for c in SchemaChange.objects.filter(crawl=crawl)}
+    assert (diff.COLUMN_ADDED, "coupon") in changes
+    assert any("lack coupon" in w for w in orders.warnings), "the page says which files differ"
+    [message] = OutboxMessage.objects.filter(crawl=crawl)
+    assert message.recipient == "wes@example.com" and "coupon" in message.body_text
+
+
+def test_an_unchanged_recrawl_reads_no_content_and_changes_nothing(source, lake):
+    from catalog.connectors import connector_for
+
+    versions = SchemaVersion.objects.count()
+    source = Source.objects.get(pk=source.pk)  # as a crawl task loads it, with the state the last crawl left
+    connector = connector_for(source.url, options=source.options)
+    crawl = source_crawl(source, connector=connector)
+    assert crawl.status == Crawl.SUCCEEDED
+    assert (crawl.datasets_changed, crawl.datasets_added, crawl.datasets_removed) == (0, 0, 0)
+    assert connector.stats["files_read"] == 0 and connector.stats["bytes_read"] == 0
+    assert SchemaVersion.objects.count() == versions
+
+
+def test_a_failed_listing_changes_nothing_and_keeps_the_state(source, lake):
+    source.refresh_from_db()
+    state = source.connector_state
+    lake.delete("crm/leads/leads.csv")  # would be a removal, if the crawl could see it
+    broken = lake.url().replace(lake.root_name, "gone-" + lake.root_name, 1)
+    Source.objects.filter(pk=source.pk).update(url_encrypted=crypto.encrypt(broken))
+    source.refresh_from_db()
+    crawl = source_crawl(source)
+    assert crawl.status == Crawl.FAILED
+    assert "does not exist" in crawl.error and "testing-secret" not in crawl.error
+    assert Dataset.objects.present().count() == 2, "nothing is marked removed"
+    assert not SchemaChange.objects.exists()
+    source.refresh_from_db()
+    assert source.connector_state == state
+
+
+def test_a_corrupt_file_is_a_warning_on_the_dataset_page_data(source, lake):
+    lake.put("crm/leads/broken.csv", bytes(range(256)) * 8)
+    crawl = source_crawl(Source.objects.get(pk=source.pk))
+    assert crawl.status == Crawl.SUCCEEDED
+    leads = Dataset.objects.get(name="leads")
+    assert any("broken.csv: not CSV text" in w for w in leads.warnings)
+    assert any("broken.csv: not CSV text" in w for w in crawl.warnings)
+    assert [c.name for c in leads.columns.order_by("position")] == ["id", "email"]
