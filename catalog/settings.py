@@ -139,7 +139,7 @@ LOGGING = {
 }
 
 # Celery. The embedded default needs no server: a broker on the filesystem under var/.
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://localhost/")  # a host, or kombu warns on every connection
 if CELERY_BROKER_URL.startswith("filesystem://"):
     # One folder in and out, so the worker reads what the web process and beat write; exchange
     # bindings (control) under var/ too, not in whatever directory a process started in.
