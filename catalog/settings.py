@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "catalog.lineage",
     "catalog.history",
     "catalog.alerts",
+    "catalog.metrics",
 ]
 
 MIDDLEWARE = [
@@ -173,6 +174,8 @@ CANON_CRAWL_TIME_LIMIT = env.int("CANON_CRAWL_TIME_LIMIT", default=3600)
 CANON_MASS_REMOVAL_SHARE = env.float("CANON_MASS_REMOVAL_SHARE", default=0.5)
 CANON_FAILING_AFTER = env.int("CANON_FAILING_AFTER", default=3)
 CANON_DIGEST_HOUR = env.int("CANON_DIGEST_HOUR", default=7)
+# Metric definitions: the longest SQL Canon parses (sqlglot is pure Python; see docs/metrics.md).
+CANON_METRIC_SQL_MAX_CHARS = env.int("CANON_METRIC_SQL_MAX_CHARS", default=20_000)
 
 # Email. EMAIL_URL (smtp://user:pass@host:587/?tls=True) in production; the embedded
 # default writes each message as a file under var/mail/ for a person to read.

@@ -10,6 +10,7 @@ from catalog.history import views as history
 from catalog.history.api import ChangeViewSet, DatasetVersionList
 from catalog.inventory import views as inventory
 from catalog.inventory.api import DatasetViewSet
+from catalog.metrics.api import MetricViewSet
 from catalog.sources import views as sources
 from catalog.sources.api import SourceViewSet
 
@@ -18,6 +19,7 @@ router.register("sources", SourceViewSet, basename="api-source")
 router.register("datasets", DatasetViewSet, basename="api-dataset")
 router.register("changes", ChangeViewSet, basename="api-change")
 router.register("subscriptions", SubscriptionViewSet, basename="api-subscription")
+router.register("metrics", MetricViewSet, basename="api-metric")
 
 urlpatterns = [
     path("", inventory.home, name="home"),
@@ -40,6 +42,7 @@ urlpatterns = [
     path("unsubscribe/<str:token>/", alerts.unsubscribe, name="unsubscribe"),
     path("outbox/", alerts.outbox, name="outbox"),
     path("outbox/<int:pk>/retry/", alerts.outbox_retry, name="outbox-retry"),
+    path("metrics/", include("catalog.metrics.urls")),
     path("owners/", inventory.owner_list, name="owner-list"),
     path("owners/<int:pk>/map/", inventory.owner_map_view, name="owner-map"),
     path("login/", auth_views.LoginView.as_view(), name="login"),

@@ -42,8 +42,13 @@ def impacts_for(dataset_ids) -> dict[int, list[str]]:
     try:
         from catalog.lineage.services import lineage_impacts
     except ImportError:
-        return impacts
-    for dataset_id, names in lineage_impacts(dataset_ids).items():
+        lineage_impacts = None
+    if lineage_impacts is not None:
+        for dataset_id, names in lineage_impacts(dataset_ids).items():
+            impacts[dataset_id].extend(names)
+    from catalog.metrics.services import metric_impacts
+
+    for dataset_id, names in metric_impacts(dataset_ids).items():
         impacts[dataset_id].extend(names)
     return impacts
 
