@@ -38,11 +38,17 @@ class DatasetFilter(django_filters.FilterSet):
     schema = django_filters.CharFilter(field_name="schema_name")
     name = django_filters.CharFilter(field_name="name", lookup_expr="icontains")
     kind = django_filters.ChoiceFilter(choices=Dataset.KIND_CHOICES)
-    removed = django_filters.BooleanFilter(field_name="removed_at", lookup_expr="isnull", exclude=True)
+    removed = django_filters.ChoiceFilter(
+        choices=[("true", "only removed datasets"), ("false", "only present datasets")], method="filter_removed",
+        help_text="Without it, the list holds present datasets only.",
+    )
 
     class Meta:
         model = Dataset
         fields = ["source", "schema", "name", "kind", "removed"]
+
+    def filter_removed(self, queryset, name, value):
+        return queryset.filter(removed_at__isnull=value != "true")
 
 
 class DatasetViewSet(viewsets.ReadOnlyModelViewSet):
@@ -57,8 +63,8 @@ class DatasetViewSet(viewsets.ReadOnlyModelViewSet):
         queryset = Dataset.objects.select_related("source", "owner")
         if self.action == "retrieve":
             return queryset.prefetch_related("columns")
-        if self.request.query_params.get("removed") is None:
-            queryset = queryset.filter(removed_at__isnull=True)
+        if self.request.query_params.get("removed") not in ("true", "false"):
+            queryset = queryset.filter(removed_at__isnull=True)  # a bad value is refused by the filter (400)
         return queryset
 
     def get_serializer_class(self):

@@ -5,7 +5,7 @@ from django.views.decorators.http import require_POST
 
 from catalog.core import crypto
 from catalog.core.decorators import staff_required
-from catalog.core.sourceurl import redact_url
+from catalog.core.sourceurl import InvalidSourceURL, parse_source_url
 from catalog.inventory.models import Dataset
 from catalog.sources.forms import SourceEditForm, SourceForm
 from catalog.sources.models import Crawl, Source
@@ -50,12 +50,27 @@ def _remembered_url(request, key: str) -> str:
 
 
 def _remember_typed_url(request, key: str) -> str:
-    """The URL to use: the one typed now, else the one typed before, else ''."""
+    """The URL to use: the one typed now, else the one typed before, else ''.
+
+    Only a URL that parses is kept: its masked form is shown again, and a text that does
+    not parse cannot be masked reliably (nor used)."""
     typed = request.POST.get("url", "").strip()
     if typed:
-        request.session[key] = crypto.encrypt(typed)
+        try:
+            parse_source_url(typed)
+        except InvalidSourceURL:
+            request.session.pop(key, None)
+        else:
+            request.session[key] = crypto.encrypt(typed)
         return typed
     return _remembered_url(request, key)
+
+
+def _masked(url: str) -> str:
+    try:
+        return parse_source_url(url).redacted()
+    except InvalidSourceURL:
+        return ""
 
 
 def _test_and_report(request, url):
@@ -86,7 +101,7 @@ def source_create_view(request):
         request.session.pop(key, None)
         return render(request, "sources/source_form.html", {"form": SourceForm(), "creating": True})
     url = _remember_typed_url(request, key)
-    remembered = redact_url(url) if url else ""
+    remembered = _masked(url) if url else ""
     if request.POST.get("action") == "test":
         if url:
             _test_and_report(request, url)
@@ -125,7 +140,7 @@ def source_edit_view(request, name):
         }
         return render(request, "sources/source_form.html", {"form": SourceEditForm(source=source, initial=initial), "source": source})
     url = _remember_typed_url(request, key)  # empty: keep the stored URL
-    remembered = redact_url(url) if url else ""
+    remembered = _masked(url) if url else ""
     if request.POST.get("action") == "test":
         _test_stored_or(request, source, url)
         form = SourceEditForm(source=source, initial=_posted(request, "include_schemas", "exclude_schemas", "description"),
