@@ -120,3 +120,77 @@ def build_demo_warehouse(path: Path, *, customers: int = 400, seed: int = 7) -> 
     finally:
         conn.close()
     return path
+
+
+def build_demo_lake(root: Path, *, seed: int = 7) -> Path:
+    """(Re)write a small data lake of files under root, for the demo's `demo-lake` source.
+
+    - sales/orders: Parquet, partitioned by day (dt=...), with a _SUCCESS marker per day;
+    - product/events: Parquet, partitioned by day and platform; the newest day's files carry a
+      new column (app_version), so the dataset shows a schema merge and which files differ;
+    - marketing/campaign_clicks: gzip-compressed JSON Lines, partitioned by month;
+    - finance/exchange_rates: CSV files, one per year;
+    - finance/budget: a TSV file.
+    """
+    import gzip
+    import shutil
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    root = Path(root)
+    if root.exists():
+        shutil.rmtree(root)
+    rng = random.Random(seed)
+    start = date(2025, 3, 1)
+
+    def write(relative: str, data: bytes) -> None:
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+
+    def parquet(table: pa.Table) -> bytes:
+        sink = pa.BufferOutputStream()
+        pq.write_table(table, sink)
+        return sink.getvalue().to_pybytes()
+
+    for offset in range(7):
+        day = start + timedelta(days=offset)
+        rows = 40
+        orders = pa.table({
+            "order_id": pa.array(range(offset * 1000, offset * 1000 + rows), pa.int64()),
+            "customer_id": pa.array([rng.randrange(1, 400) for _ in range(rows)], pa.int64()),
+            "ordered_at": pa.array([f"{day}T{rng.randrange(8, 22):02d}:{rng.randrange(60):02d}:00" for _ in range(rows)]).cast(pa.timestamp("s")),
+            "currency": pa.array(["EUR"] * rows),
+            "total_amount": pa.array([round(rng.uniform(5, 200), 2) for _ in range(rows)], pa.float64()),
+        })
+        write(f"sales/orders/dt={day}/part-00000.parquet", parquet(orders))
+        write(f"sales/orders/dt={day}/_SUCCESS", b"")
+        for platform in ("web", "ios", "android"):
+            events = {
+                "event_id": pa.array(range(rows), pa.int64()),
+                "customer_id": pa.array([rng.randrange(1, 400) for _ in range(rows)], pa.int64()),
+                "event_name": pa.array([rng.choice(EVENTS) for _ in range(rows)]),
+                "occurred_at": pa.array([f"{day}T{rng.randrange(24):02d}:00:00" for _ in range(rows)]).cast(pa.timestamp("s")),
+            }
+            if offset == 6:  # the newest day: the apps started sending their version
+                events["app_version"] = pa.array(["2.4.0"] * rows)
+            write(f"product/events/dt={day}/platform={platform}/part-00000.parquet", parquet(pa.table(events)))
+
+    for month in ("2025-01", "2025-02", "2025-03"):
+        lines = "".join(
+            '{"click_id": %d, "campaign": "%s", "channel": "%s", "clicked_at": "%s-%02dT10:00:00", "cost_eur": %.2f}\n'
+            % (i, rng.choice(["spring-sale", "newsletter", "brand"]), rng.choice(["email", "search", "social"]), month,
+               rng.randrange(1, 28), rng.uniform(0.1, 2))
+            for i in range(60)
+        )
+        write(f"marketing/campaign_clicks/month={month}/clicks.jsonl.gz", gzip.compress(lines.encode(), mtime=0))
+
+    for year in (2024, 2025):
+        rates = "date,currency,rate_to_eur\n" + "".join(
+            f"{year}-{m:02d}-01,{c},{rng.uniform(0.5, 1.5):.4f}\n" for m in range(1, 13) for c in ("USD", "GBP", "CHF"))
+        write(f"finance/exchange_rates/rates_{year}.csv", rates.encode())
+    budget = "department\tquarter\tbudget_eur\n" + "".join(
+        f"{d}\t2025-Q{q}\t{rng.randrange(10, 90) * 1000}\n" for d in ("marketing", "engineering", "support") for q in range(1, 5))
+    write("finance/budget/budget_2025.tsv", budget.encode())
+    return root

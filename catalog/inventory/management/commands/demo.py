@@ -1,4 +1,4 @@
-"""Set up the embedded default's demo: a warehouse, a source, a crawl, a login."""
+"""Set up the embedded default's demo: a warehouse and a data lake, their sources and crawls, a login."""
 
 import secrets
 
@@ -6,14 +6,14 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
-from catalog.inventory.demo import build_demo_warehouse
+from catalog.inventory.demo import build_demo_lake, build_demo_warehouse
 from catalog.inventory.models import Dataset
 from catalog.sources.models import Source
 from catalog.sources.services import source_crawl, source_create
 
 
 class Command(BaseCommand):
-    help = "Build the demo warehouse, add it as source 'demo-shop', crawl it, and make a demo login."
+    help = "Build the demo warehouse and data lake, add them as sources 'demo-shop' and 'demo-lake', crawl them, and make a demo login."
 
     def handle(self, *args, **options):
         path = build_demo_warehouse(settings.VAR_DIR / "demo" / "shop.sqlite")
@@ -22,6 +22,13 @@ class Command(BaseCommand):
         )
         crawl = source_crawl(source, trigger="demo")
         self.stdout.write(crawl.summary())
+
+        lake = build_demo_lake(settings.VAR_DIR / "demo" / "lake")
+        lake_source = Source.objects.filter(name="demo-lake").first() or source_create(
+            name="demo-lake", url=f"file://{lake}",
+            description="The shop's data lake: Parquet, CSV and JSON Lines files in Hive-partitioned folders.",
+        )
+        self.stdout.write(source_crawl(lake_source, trigger="demo").summary())
 
         users = get_user_model()
         password_file = settings.VAR_DIR / "demo" / "password.txt"
@@ -35,7 +42,4 @@ class Command(BaseCommand):
         if dataset and not dataset.description:
             dataset.description = "One row per customer who ever signed up. **churned_at** is set when a subscription lapses."
             dataset.save(update_fields=["description"])
-        from catalog.metrics.demo import demo_metrics
-
-        demo_metrics(source, users.objects.get(username="demo"))
         self.stdout.write(self.style.SUCCESS(f"Demo login: user 'demo', password '{password}'"))
