@@ -8,7 +8,7 @@ import json
 import pyarrow as pa
 import pytest
 
-from catalog.connectors import ConnectorError
+from catalog.connectors import ConnectorError, connector_for
 from tests.connectors.lake_support import (  # noqa: F401  (lake is a fixture)
     ReadRecorder,
     by_name,
@@ -307,3 +307,12 @@ def test_the_source_prefix_limits_the_crawl(lake):
     expected = f"{lake.root_name}/team-a/sales.orders" if lake.kind == "s3" else "team-a/sales.orders"
     assert set(by_name(extraction)) == {expected}
     assert "readable" in lake.connector("team-a").test()
+
+
+def test_a_missing_folder_fails_clearly(tmp_path):
+    connector = connector_for(f"file://{tmp_path}/nowhere")
+    with pytest.raises(ConnectorError) as failed:
+        connector.extract()
+    assert str(failed.value) == f"folder {tmp_path}/nowhere does not exist"
+    with pytest.raises(ConnectorError, match="does not exist"):
+        connector.test()
