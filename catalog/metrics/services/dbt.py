@@ -136,6 +136,9 @@ def _free_name(name: str, package: str) -> str:
     """The dbt metric's own name, unless a definition written in Canon has it already."""
     from catalog.metrics.models import MetricSynonym
 
+    from catalog.metrics.similarity import slug
+
+    name, package = slug(name) or "metric", slug(package)
     candidate = name
     for attempt in (name, f"{package}_{name}", f"dbt_{package}_{name}"):
         candidate = attempt[:100]
