@@ -1,6 +1,8 @@
 """Lake sources through the crawl service: drift becomes schema history and email; failures change nothing."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from catalog.alerts.models import OutboxMessage
 from catalog.alerts.services import subscription_create
@@ -74,11 +76,14 @@ def test_an_unchanged_recrawl_reads_no_content_and_changes_nothing(source, lake)
     versions = SchemaVersion.objects.count()
     source = Source.objects.get(pk=source.pk)  # as a crawl task loads it, with the state the last crawl left
     connector = connector_for(source.url, options=source.options)
-    crawl = source_crawl(source, connector=connector)
+    with CaptureQueriesContext(connection) as queries:
+        crawl = source_crawl(source, connector=connector)
     assert crawl.status == Crawl.SUCCEEDED
     assert (crawl.datasets_changed, crawl.datasets_added, crawl.datasets_removed) == (0, 0, 0)
     assert connector.stats["files_read"] == 0 and connector.stats["bytes_read"] == 0
     assert SchemaVersion.objects.count() == versions
+    writes = [q["sql"] for q in queries.captured_queries if q["sql"].split()[0] in ("INSERT", "UPDATE", "DELETE")]
+    assert not [w for w in writes if "inventory_" in w.split("SET")[0]], "facts, owners and warnings are stable"
 
 
 def test_a_failed_listing_changes_nothing_and_keeps_the_state(source, lake):

@@ -54,6 +54,10 @@ class StoreStats:
         with self._lock:
             self.files_read += 1
 
+    def count_metadata(self) -> None:
+        with self._lock:
+            self.metadata_requests += 1
+
     def as_dict(self) -> dict:
         return {k: getattr(self, k) for k in ("list_requests", "objects_listed", "read_requests", "bytes_read", "files_read",
                                               "metadata_requests")}
@@ -215,7 +219,7 @@ class S3Store(ObjectStore):
     def _tags(self, call, **kwargs) -> dict[str, str] | None:
         from botocore.exceptions import ClientError
 
-        self.stats.metadata_requests += 1
+        self.stats.count_metadata()
         try:
             tag_set = call(**kwargs).get("TagSet") or []
         except ClientError as exc:
@@ -235,7 +239,7 @@ class S3Store(ObjectStore):
         return (tags or {}).get(tag) or None
 
     def root_owner(self) -> str:
-        self.stats.metadata_requests += 1
+        self.stats.count_metadata()
         try:
             owner = self.client.get_bucket_acl(Bucket=self.bucket).get("Owner") or {}
         except Exception:
@@ -342,7 +346,7 @@ class LocalStore(ObjectStore):
         return data
 
     def _xattr(self, path: Path, tag: str) -> str | None:
-        self.stats.metadata_requests += 1
+        self.stats.count_metadata()
         try:
             return os.getxattr(path, f"user.{tag}").decode("utf-8", "replace").strip() or None
         except (OSError, AttributeError):
