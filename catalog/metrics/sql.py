@@ -242,9 +242,10 @@ def foreign_functions(query: exp.Query, dialect: str, text: str) -> list[str]:
 
 
 def format_sql(sql: str) -> str:
-    """The SQL laid out for reading (sqlparse: it never fails, whatever the text)."""
+    """The SQL laid out for reading (sqlparse: it never fails, whatever the text). Case is left as written:
+    sqlparse would upper-case names that are also keywords (an alias `week`)."""
     try:
-        return sqlparse.format(sql or "", reindent=True, keyword_case="upper", strip_whitespace=True).strip()
+        return sqlparse.format(sql or "", reindent=True, strip_whitespace=True).strip()
     except Exception:  # sqlparse gives up on some pathological inputs; show the text as written
         return (sql or "").strip()
 

@@ -166,7 +166,7 @@ def test_deep_nesting_is_a_clear_error_not_a_crash():
 
 
 def test_format_sql_lays_out_any_text():
-    assert format_sql("select a,b from t where x=1") == "SELECT a,\n       b\nFROM t\nWHERE x=1"
+    assert format_sql("select a,b from t where x=1") == "select a,\n       b\nfrom t\nwhere x=1"
     assert format_sql("SELEC nonsense ((") == "SELEC nonsense (("
 
 
