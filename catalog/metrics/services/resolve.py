@@ -12,6 +12,7 @@ from django.db.models import Q
 from catalog.inventory.models import Column, Dataset
 from catalog.metrics.sql import (
     DEFAULT_SCHEMAS,
+    DIALECT_LABELS,
     Analysis,
     MetricSqlError,
     ResolvedTable,
@@ -33,6 +34,10 @@ class SqlCheck:
     analysis: Analysis = field(default_factory=Analysis)
     datasets: dict[int, Dataset] = field(default_factory=dict)
     formatted: str = ""
+
+    @property
+    def dialect_label(self) -> str:
+        return DIALECT_LABELS.get(self.dialect, self.dialect)
 
     @property
     def ok(self) -> bool:
