@@ -154,3 +154,21 @@ def test_a_view_whose_sql_does_not_parse_gets_a_warning_and_the_crawl_goes_on(wa
     source_crawl(source, connector=connector)
     bad.refresh_from_db()
     assert len(bad.warnings) == 1
+
+
+def test_snowflake_views_through_fakesnow():
+    """fakesnow (a Snowflake emulator) stands in for an account; unquoted names fold to upper case."""
+    import fakesnow
+    import snowflake.connector
+
+    with fakesnow.patch():
+        conn = snowflake.connector.connect(database="SHOP", schema="SALES")
+        cur = conn.cursor()
+        cur.execute("CREATE SCHEMA SHOP.ANALYTICS")
+        cur.execute("CREATE TABLE SALES.ORDERS (ORDER_ID INT, AMOUNT NUMBER(12,2))")
+        cur.execute("CREATE VIEW ANALYTICS.BIG_ORDERS AS SELECT order_id FROM shop.sales.orders WHERE amount > 100")
+        conn.close()
+        source = source_create(name="snow", url="snowflake://canon:pw@acme/shop?warehouse=WH")
+        crawl = source_crawl(source)
+    assert crawl.status == Crawl.SUCCEEDED, crawl.error
+    assert _edges(source) == [("ANALYTICS.BIG_ORDERS", "SALES.ORDERS", True)]
