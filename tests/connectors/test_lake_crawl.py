@@ -110,3 +110,16 @@ def test_a_corrupt_file_is_a_warning_on_the_dataset_page_data(source, lake):
     assert any("broken.csv: not CSV text" in w for w in leads.warnings)
     assert any("broken.csv: not CSV text" in w for w in crawl.warnings)
     assert [c.name for c in leads.columns.order_by("position")] == ["id", "email"]
+
+
+def test_add_source_takes_connector_options_and_crawl_uses_them(lake):
+    from django.core.management import call_command
+
+    lake.put("exports/customers.csv", csv_bytes({"id": [1], "email": ["a@x"]}))
+    lake.put("exports/products.csv", csv_bytes({"sku": ["A"]}))
+    call_command("add_source", "exports", lake.url(), "--options", '{"path_templates": ["exports/{dataset}.csv"]}')
+    source = Source.objects.get(name="exports")
+    assert source.options == {"path_templates": ["exports/{dataset}.csv"]}
+    crawl = source_crawl(source)
+    assert crawl.status == Crawl.SUCCEEDED, crawl.error
+    assert set(Dataset.objects.values_list("name", flat=True)) == {"customers", "products"}
