@@ -59,8 +59,11 @@ def watch(request):
     except SubscriptionError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, f"Watching {subscription.target_label} ({subscription.get_mode_display()}"
-                                  f"{', breaking changes only' if subscription.breaking_only else ''}).")
+        if subscription.mode == Subscription.OFF:
+            messages.success(request, f"You will not hear about {subscription.target_label}.")
+        else:
+            messages.success(request, f"Watching {subscription.target_label} ({subscription.get_mode_display()}"
+                                      f"{', breaking changes only' if subscription.breaking_only else ''}).")
     return _back(request, "watching")
 
 

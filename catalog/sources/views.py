@@ -3,13 +3,15 @@ from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from catalog.alerts.models import Subscription
 from catalog.core import crypto
 from catalog.core.decorators import staff_required
 from catalog.core.sourceurl import InvalidSourceURL, parse_source_url
 from catalog.inventory.models import Dataset
 from catalog.sources.forms import SourceEditForm, SourceForm
 from catalog.sources.models import Crawl, Source
-from catalog.sources.services import SourceError, source_crawl, source_create, source_test_connection, source_update
+from catalog.sources.schedules import ScheduleError, source_schedule_clear, source_schedule_describe, source_schedule_set
+from catalog.sources.services import SourceError, crawl_enqueue, source_create, source_test_connection, source_update
 
 CRAWL_HISTORY = 20
 
@@ -22,13 +24,26 @@ def source_list(request):
 
 
 def source_detail(request, name):
-    source = get_object_or_404(Source.objects.select_related("last_crawl"), name=name)
+    source = get_object_or_404(Source.objects.select_related("last_crawl", "schedule__interval", "schedule__crontab"), name=name)
     schemas = (
         Dataset.objects.present().filter(source=source).values("schema_name")
         .annotate(datasets=Count("id")).order_by("schema_name")
     )
     crawls = source.crawls.all()[:CRAWL_HISTORY]
-    return render(request, "sources/source_detail.html", {"source": source, "schemas": schemas, "crawls": crawls})
+    active = source.crawls.filter(status__in=Crawl.ACTIVE).order_by("-started_at").first()
+    held = source.last_crawl if source.last_crawl and source.last_crawl.status == Crawl.HELD else None
+    watching = None
+    if request.user.is_authenticated:
+        watching = Subscription.objects.filter(user=request.user, source=source, schema_name="", dataset__isnull=True).first()
+    return render(request, "sources/source_detail.html", {
+        "source": source, "schemas": schemas, "crawls": crawls, "active_crawl": active, "held_crawl": held,
+        "schedule": source_schedule_describe(source), "watching": watching,
+        "schedule_every": source.schedule.interval.every if source.schedule and source.schedule.interval_id
+        and source.schedule.interval.period == "minutes" else "",
+        "schedule_cron": " ".join([source.schedule.crontab.minute, source.schedule.crontab.hour, source.schedule.crontab.day_of_month,
+                                   source.schedule.crontab.month_of_year, source.schedule.crontab.day_of_week])
+        if source.schedule and source.schedule.crontab_id else "",
+    })
 
 
 # A URL typed into a source form is kept, encrypted, in the session: the form is shown again
@@ -172,10 +187,35 @@ def source_test_view(request, name):
 @staff_required
 @require_POST
 def source_crawl_view(request, name):
+    """Queue a crawl for a worker; the source page follows its progress."""
     source = get_object_or_404(Source, name=name)
-    crawl = source_crawl(source, trigger="web")
-    if crawl.status == Crawl.FAILED:
-        messages.error(request, crawl.summary())
+    crawl = crawl_enqueue(source, trigger="web")
+    messages.info(request, f"Crawl #{crawl.pk} of {source.name} is {crawl.get_status_display()}; this page follows it.")
+    return redirect(source)
+
+
+@staff_required
+@require_POST
+def source_confirm_removal_view(request, name):
+    """A person confirms what a held crawl would remove: crawl again, allowed to remove."""
+    source = get_object_or_404(Source, name=name)
+    crawl = crawl_enqueue(source, trigger="confirmed", allow_mass_removal=True)
+    messages.info(request, f"Crawl #{crawl.pk} will apply the removals.")
+    return redirect(source)
+
+
+@staff_required
+@require_POST
+def source_schedule_view(request, name):
+    source = get_object_or_404(Source, name=name)
+    every, cron = request.POST.get("every_minutes", "").strip(), request.POST.get("cron", "").strip()
+    try:
+        if request.POST.get("action") == "off" or not (every or cron):
+            source_schedule_clear(source)
+        else:
+            source_schedule_set(source, every_minutes=every or None, cron=cron or None)
+    except ScheduleError as exc:
+        messages.error(request, str(exc))
     else:
-        messages.success(request, crawl.summary())
+        messages.success(request, f"Schedule: {source_schedule_describe(source)}.")
     return redirect(source)
