@@ -109,3 +109,24 @@ def test_state_sets_round_trip_compactly():
     assert len(packed) <= 1000 * 4 * 4 / 3 + 4
     assert state.file_id("a", "1") != state.file_id("a", "2")
     assert state.load({"v": 0, "datasets": {"x": {}}}) == {} and state.load(None) == {}
+
+
+def test_text_samples_with_awkward_content():
+    from catalog.connectors.lake.formats import read_text_sample, schema_from_csv, schema_from_jsonl
+
+    mixed = schema_from_jsonl(b'{"a": 1, "b": true}\n{"a": "one", "b": false}\n')
+    assert [c[:2] for c in mixed.columns] == [["a", "string"], ["b", "bool"]]
+    assert mixed.notes == ["values of different types in a: read as string"]
+    repeated = schema_from_csv(b"id,name,name,\n1,a,b,c\n", ",")
+    assert [c[0] for c in repeated.columns] == ["id", "name", "name_2", "column_4"]
+    assert "appears more than once" in repeated.notes[0]
+    latin = schema_from_csv("city,n\nZürich,1\n".encode("latin-1"), ",")
+    assert [c[:2] for c in latin.columns] == [["city", "string"], ["n", "int64"]]
+
+    data = b"a,b\n" + b"1,2\n" * 1000
+    sample, problem = read_text_sample(lambda start, length: data[start:start + length], len(data), "", 30)
+    assert sample == b"a,b\n" + b"1,2\n" * 6 and problem == ""
+    sample, problem = read_text_sample(lambda start, length: b"x" * length, 10_000, "", 100)
+    assert sample is None and "no line end" in problem
+    sample, problem = read_text_sample(lambda start, length: b"plain text\n"[start:start + length], 11, "gzip", 100)
+    assert sample is None and "not gzip" in problem
