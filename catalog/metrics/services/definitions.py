@@ -29,7 +29,8 @@ from catalog.metrics.services.duplicates import Candidate, metric_find_duplicate
 from catalog.metrics.services.health import metric_apply_health
 from catalog.metrics.services.resolve import SqlCheck, metric_check_sql
 from catalog.metrics.similarity import slug
-from catalog.metrics.sql import DIALECT_LABELS, ENGINE_DIALECTS
+from catalog.metrics.sql import DIALECT_LABELS, ENGINE_DIALECTS, Analysis
+from catalog.search.index import search_forget_metric, search_index_metrics
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,99}$")
 RESERVED_NAMES = {"new", "compare", "check", "api"}
@@ -125,7 +126,7 @@ def snapshot_of(values: dict) -> dict:
     }
 
 
-def metric_prepare(data: dict, *, instance: MetricDefinition | None = None) -> Prepared:
+def metric_prepare(data: dict, *, instance: MetricDefinition | None = None, reuse_analysis: bool = True) -> Prepared:
     """Clean and check a definition's fields (missing ones keep the instance's). Raises MetricError with every problem found."""
     values = metric_values(instance) if instance else {
         "name": "", "title": "", "description": "", "sql": "", "dialect": "", "source": None, "time_dimension": "", "grain": "",
@@ -201,8 +202,14 @@ def metric_prepare(data: dict, *, instance: MetricDefinition | None = None) -> P
     values["synonyms"] = synonyms
 
     check = SqlCheck(sql=values["sql"], dialect=values["dialect"])
+    unchanged = reuse_analysis and instance is not None and (values["sql"], values["dialect"], values["source"]) == (
+        instance.sql, instance.dialect, instance.source)
     if not values["sql"].strip():
         errors.setdefault("sql", []).append("Write the SQL query that computes the metric.")
+    elif unchanged:
+        # Same SQL as stored: what its analysis found is on the instance (parsing again would find the same).
+        check.analysis = Analysis(warnings=list(instance.warnings or []), fingerprint=instance.fingerprint,
+                                  signature=instance.signature, signature_parts=dict(instance.signature_parts or {}))
     elif values["dialect"] in DIALECT_LABELS:
         check = metric_check_sql(values["sql"], values["dialect"], source=values["source"])
         if check.error:
@@ -215,7 +222,7 @@ def metric_prepare(data: dict, *, instance: MetricDefinition | None = None) -> P
 def metric_check(data: dict, *, instance: MetricDefinition | None = None) -> dict:
     """Everything the form shows while typing, without saving: field errors, SQL problems, links, duplicates."""
     try:
-        prepared = metric_prepare(data, instance=instance)
+        prepared = metric_prepare(data, instance=instance, reuse_analysis=False)
         errors: dict[str, list[str]] = {}
     except MetricError as exc:
         errors = exc.errors
@@ -386,6 +393,7 @@ def metric_register(*, user, data: dict, message: str = "", force: bool = False,
                 override_reason=(reason or "").strip() if candidates else "",
                 override_candidates=[c.as_dict() for c in candidates],
             )
+            search_index_metrics([definition.pk])
     except IntegrityError:
         raise MetricError({"name": [f"A definition named {values['name']} already exists."]}) from None
     return definition
@@ -430,6 +438,7 @@ def metric_update(definition: MetricDefinition, *, user, data: dict, message: st
             if changed & SQL_FIELDS:
                 metric_apply_health([definition.pk], user=author)
                 definition.refresh_from_db(fields=["broken", "broken_reasons", "broken_since"])
+            search_index_metrics([definition.pk])
     except IntegrityError:
         raise MetricError({"name": [f"A definition named {values['name']} already exists."]}) from None
     return definition
@@ -475,6 +484,7 @@ def metric_set_status(definition: MetricDefinition, *, user, status: str, replac
         definition.status = status
         definition.replaced_by = replacement if status == MetricDefinition.DEPRECATED else None
         definition.save(update_fields=["status", "replaced_by", "updated_at"])
+        search_index_metrics([definition.pk])
     return definition
 
 
@@ -502,6 +512,7 @@ def metric_watch(definition: MetricDefinition, *, user, watching: bool = True) -
 
 def metric_delete(definition: MetricDefinition, *, user) -> None:
     _require_governor(definition, user, "delete")
+    search_forget_metric(definition)
     definition.delete()
 
 
@@ -518,5 +529,6 @@ def metric_recheck(definition: MetricDefinition, *, user=None) -> MetricDefiniti
             warnings=check.warnings, fingerprint=check.analysis.fingerprint, signature=check.analysis.signature,
             signature_parts=check.analysis.signature_parts, updated_at=timezone.now())
         metric_apply_health([definition.pk], user=user)
+        search_index_metrics([definition.pk])
     definition.refresh_from_db()
     return definition
