@@ -38,6 +38,7 @@ test: system-deps install
 
 bench: install
 	$(BIN)/python bench/crawl_postgres.py --tables 10000
+	$(BIN)/python bench/drift.py --tables 10000
 
 clean:
 	rm -rf $(VENV) var
