@@ -172,3 +172,25 @@ def test_snowflake_views_through_fakesnow():
         crawl = source_crawl(source)
     assert crawl.status == Crawl.SUCCEEDED, crawl.error
     assert _edges(source) == [("ANALYTICS.BIG_ORDERS", "SALES.ORDERS", True)]
+
+
+def test_lineage_reads_a_fixed_number_of_queries_whatever_the_fan_out(client, warehouse):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    warehouse.execute("CREATE TABLE public.few (id int); CREATE TABLE public.many (id int);"
+                      "CREATE VIEW public.few_v AS SELECT id FROM public.few;"
+                      + "".join(f"CREATE VIEW public.many_v{i} AS SELECT id FROM public.many;" for i in range(25)))
+    source = source_create(name="fan", url=warehouse.url)
+    assert source_crawl(source).status == Crawl.SUCCEEDED
+    counts = {}
+    for name, expected in (("few", 1), ("many", 25)):
+        dataset = _ds(source, "public", name)
+        for path in (dataset.get_absolute_url(), f"/api/datasets/{dataset.pk}/"):
+            with CaptureQueriesContext(connection) as queries:
+                response = client.get(path)
+            assert response.status_code == 200
+            counts[(name, path.startswith("/api"))] = len(queries)
+        assert len(client.get(f"/api/datasets/{dataset.pk}/").json()["lineage"]["downstream"]) == expected
+    assert counts[("few", False)] == counts[("many", False)], counts
+    assert counts[("few", True)] == counts[("many", True)], counts
