@@ -212,7 +212,11 @@ class MySQLConnector(Connector):
 
         def read_tables():
             try:
-                other = self.connect()
+                try:
+                    other = self.connect()
+                except ConnectorError:  # e.g. max_user_connections = 1: read them after the columns instead
+                    answer["sequential"] = True
+                    return
                 try:
                     answer["tables"] = self._read_tables(other, schemas)
                 finally:
@@ -228,7 +232,7 @@ class MySQLConnector(Connector):
             thread.join()
         if "error" in answer:
             raise answer["error"]
-        by_key: dict[tuple[str, str], DatasetMeta] = answer["tables"]
+        by_key: dict[tuple[str, str], DatasetMeta] = self._read_tables(conn, schemas) if answer.get("sequential") else answer["tables"]
         for key, meta in list(by_key.items()):
             found = columns.get(key)
             if found:

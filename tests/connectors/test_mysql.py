@@ -192,3 +192,20 @@ def test_a_view_whose_sql_is_hidden_gets_a_warning(mariadb, shop):
 ])
 def test_column_default_spelling(default, extra, generation, nullable, expected):
     assert column_default(default, extra, generation, nullable) == expected
+
+
+def test_a_user_allowed_one_connection_is_read_on_that_one(mariadb, shop):
+    """Tables are normally read on a second connection; a user limited to one still gets everything."""
+    mariadb.execute(f"CREATE OR REPLACE USER 'single'@'127.0.0.1' IDENTIFIED BY 'one-pw' WITH MAX_USER_CONNECTIONS 1;\n"
+                    f"GRANT SELECT, SHOW VIEW ON `{shop}`.* TO 'single'@'127.0.0.1'")
+    try:
+        first = pymysql.connect(host=mariadb.host, port=mariadb.port, user="single", password="one-pw")
+        with pytest.raises(pymysql.err.OperationalError, match="max_user_connections"):
+            pymysql.connect(host=mariadb.host, port=mariadb.port, user="single", password="one-pw")
+        first.close()
+        extraction = connector_for(mariadb.url(shop, user="single", password="one-pw")).extract()
+        datasets = _by_name(extraction)
+        assert len(datasets) == 7 and len(datasets["customers"].columns) == 12
+        assert f"`{shop}`.`orders`" in datasets["big_orders"].definition
+    finally:
+        mariadb.execute("DROP USER 'single'@'127.0.0.1'")
