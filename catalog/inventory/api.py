@@ -1,6 +1,7 @@
 import django_filters
 from rest_framework import serializers, viewsets
 
+from catalog.core.pagination import DeferredJoinPagination
 from catalog.inventory.models import Column, Dataset
 from catalog.lineage.api import DatasetLineageField
 
@@ -57,7 +58,10 @@ class DatasetViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = DatasetSerializer
     filterset_class = DatasetFilter
     ordering_fields = ["name", "schema_name", "kind", "row_estimate", "size_bytes", "column_count", "first_seen_at", "id"]
-    ordering = ["source__name", "schema_name", "name", "id"]
+    # By source id, not name: (source, schema_name, name) is the unique index, so the default
+    # order needs no sort of the whole table.
+    ordering = ["source_id", "schema_name", "name"]
+    pagination_class = DeferredJoinPagination
 
     def get_queryset(self):
         queryset = Dataset.objects.select_related("source", "owner")

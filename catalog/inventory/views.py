@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from catalog.core.decorators import staff_required
+from catalog.core.pagination import paginate_deferred
 from catalog.inventory.models import Column, Dataset, OwnerIdentity
 from catalog.inventory.services.edit import EditError, column_describe, dataset_describe, owner_identity_map
 from catalog.sources.models import Crawl, Source
@@ -107,7 +108,7 @@ def dataset_list(request):
     if sort not in SORTS:
         sort = DEFAULT_SORT
     datasets = datasets.order_by(*SORTS[sort])
-    page = Paginator(datasets, PAGE_SIZE).get_page(params.get("page"))
+    page = paginate_deferred(datasets, params.get("page"), PAGE_SIZE)
     context = {
         "page": page,
         "sort": sort,

@@ -8,8 +8,9 @@ import pytest
 from playwright.sync_api import expect
 
 from catalog.inventory.models import Column, Dataset
-from catalog.sources.models import Source
+from catalog.sources.models import Crawl, Source
 from catalog.sources.services import source_crawl, source_create
+from catalog.sources.tasks import crawl_source_task
 from tests.shop import build_shop
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -105,6 +106,25 @@ def test_browse_to_a_dataset_and_describe_it(live_server, page, warehouse, plain
     assert "<script>" in customers.description and customers.description_updated_by == plain_user
     assert Column.objects.get(dataset=customers, name="email").description.startswith("Must be *unique*")
 
+    # Problems a crawl recorded about a dataset, and source-specific facts, are on its page.
+    orders = Dataset.objects.get(schema_name="sales", name="orders")
+    Dataset.objects.filter(pk=orders.pk).update(
+        warnings=["statistics are stale: run ANALYZE"], properties={"file_format": "parquet", "partitions": ["dt"]}
+    )
+    page.goto(f"{live_server.url}/datasets/{orders.pk}/")
+    expect(page.get_by_role("region", name="Warnings")).to_contain_text("statistics are stale: run ANALYZE")
+    expect(page.locator("section.properties")).to_contain_text("File format")
+    shot(page, "dataset-warnings")
+
+    # Not staff: the source form is refused with a page that says why.
+    page.goto(f"{live_server.url}/sources/new/")
+    expect(page.locator("h1")).to_have_text("Not allowed")
+    expect(page.locator("main")).to_contain_text("logged in as bo")
+    shot(page, "forbidden")
+    page.goto(f"{live_server.url}/datasets/999999/")
+    expect(page.locator("h1")).to_have_text("Not found")
+    shot(page, "not-found")
+
 
 def test_staff_adds_a_source_after_testing_the_connection(live_server, page, pg, warehouse, staff_user):
     build_shop(warehouse)
@@ -143,9 +163,19 @@ def test_staff_adds_a_source_after_testing_the_connection(live_server, page, pg,
     expect(page.locator("dl.facts")).to_contain_text(f"postgresql://postgres:***@127.0.0.1:{pg.port}/{warehouse.name}")
     assert pg.password not in page.content()
 
+    # "Crawl now" queues a crawl; a worker (here: the task run in this process) does it, and
+    # the source page, which refreshes by itself while a crawl is queued, shows the result.
     page.get_by_role("button", name="Crawl now").click()
-    expect(page.locator(".message.success")).to_contain_text("6 datasets seen, 6 added, 0 changed, 0 removed")
-    expect(page.locator("table.crawls tbody tr").first).to_contain_text("succeeded")
+    expect(page.locator(".message")).to_contain_text("of shop is queued")
+    expect(page.locator("p.progress")).to_contain_text("This page refreshes by itself.")
+    shot(page, "source-crawl-queued")
+    crawl = Crawl.objects.get(source__name="shop")
+    crawl_source_task.apply(args=[crawl.source_id], kwargs={"crawl_id": crawl.pk})
+    crawls = page.locator("table.crawls tbody tr")
+    expect(crawls.first).to_contain_text("succeeded", timeout=15_000)
+    expect(page.locator("p.progress")).to_have_count(0)
+    numbers = crawls.first.locator("td.num").all_inner_texts()
+    assert numbers[:5] == ["6", "6", "0", "0", "21"]  # seen, added, changed, removed, columns
     schemas = page.locator("main table.list").first.locator("tbody tr")
     expect(schemas).to_have_count(2)
     expect(schemas.nth(0)).to_contain_text("analytics")
@@ -156,6 +186,20 @@ def test_staff_adds_a_source_after_testing_the_connection(live_server, page, pg,
     source = Source.objects.get(name="shop")
     assert source.url == warehouse.url and source.include_schemas == ["sales", "analytics"]
     assert source.created_by == staff_user
+
+    # Staff map the warehouse's owner roles to people.
+    page.get_by_role("navigation").get_by_role("link", name="Owners").click()
+    row = page.locator("table.owners tbody tr", has_text="sales_team")
+    row.get_by_label("Person for sales_team").select_option(label="ana")
+    row.get_by_label("Email for sales_team").fill("sales@example.com")
+    row.get_by_role("button", name="Save").click()
+    expect(page.locator(".message.success")).to_have_text("Owner sales_team mapped to ana and sales@example.com.")
+    expect(page.locator("table.owners tbody tr", has_text="sales_team").get_by_label("Email for sales_team")).to_have_value("sales@example.com")
+    shot(page, "owners")
+    page.locator("table.owners tbody tr", has_text="sales_team").get_by_role("link", name="sales_team").click()
+    expect(page.locator("table.datasets tbody tr")).to_have_count(1)
+    page.get_by_role("link", name="customers", exact=True).click()
+    expect(page.locator("dl.facts")).to_contain_text("sales@example.com")
 
 
 def test_unreachable_source_gives_a_clear_failure(live_server, page, staff_user):
