@@ -8,7 +8,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install system-deps bench clean
+.PHONY: run test install system-deps bench bench-mysql clean
 
 $(BIN)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,10 @@ test: system-deps install
 bench: install
 	$(BIN)/python bench/crawl_postgres.py --tables 10000
 	$(BIN)/python bench/drift.py --tables 10000
+
+# The MariaDB warehouse crawl (its own MariaDB and PostgreSQL servers; a few minutes).
+bench-mysql: install
+	$(BIN)/python bench/crawl_mysql.py --tables 10000
 
 clean:
 	rm -rf $(VENV) var
