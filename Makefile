@@ -8,7 +8,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install system-deps bench bench-mysql clean
+.PHONY: run test install system-deps bench bench-mysql bench-s3 clean
 
 $(BIN)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,10 @@ bench: install
 # The MariaDB warehouse crawl (its own MariaDB and PostgreSQL servers; a few minutes).
 bench-mysql: install
 	$(BIN)/python bench/crawl_mysql.py --tables 10000
+
+# 100,000 objects in moto: loading the bucket alone takes 15-40 minutes on two cores.
+bench-s3: install
+	$(BIN)/python bench/crawl_s3.py --datasets 1000 --objects 100
 
 clean:
 	rm -rf $(VENV) var
