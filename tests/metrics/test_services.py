@@ -136,3 +136,27 @@ def test_a_certified_definition_that_is_broken_cannot_be_certified_again(shop_ca
     with pytest.raises(MetricError, match="fix its SQL before certifying"):
         metric_set_status(definition, user=ana, status="certified")
     assert not MetricEvent.objects.exists()
+
+
+def test_snowflake_and_bigquery_sql_resolve_against_their_catalogs(db, ana):
+    from catalog.sources.models import Source
+
+    snowflake = Source.objects.create(name="snow", engine="snowflake", url_display="snowflake://u:***@acct/ANALYTICS", url_encrypted="x")
+    add_dataset(snowflake, "SALES", "ORDERS", [("ORDER_ID", "NUMBER(38,0)"), ("AMOUNT", "NUMBER(12,2)"), ("STATUS", "TEXT")])
+    bigquery = Source.objects.create(name="bq", engine="bigquery", url_display="bigquery://my-project", url_encrypted="x")
+    add_dataset(bigquery, "sales", "orders", [("order_id", "INT64"), ("amount", "NUMERIC"), ("ordered_at", "TIMESTAMP")])
+
+    snow = metric_register(user=ana, data={"name": "paid_revenue", "source": "snow", "sql": """
+        select sum(o.amount) as revenue, count_if(o.status = 'paid') as paid
+        from analytics.sales.orders o  -- database.schema.table, lower case: Snowflake folds it
+    """})
+    assert snow.dialect == "snowflake" and snow.warnings == []
+    assert {(u.column_name, u.data_type) for u in snow.column_uses.all()} == {("AMOUNT", "NUMBER(12,2)"), ("STATUS", "TEXT")}
+
+    bq = metric_register(user=ana, data={"name": "monthly_order_value", "source": "bq", "sql": """
+        SELECT DATE_TRUNC(DATE(ordered_at), MONTH) AS month, SUM(amount) AS value
+        FROM `my-project.sales.orders`
+        GROUP BY month
+    """})
+    assert bq.dialect == "bigquery" and bq.warnings == []
+    assert {u.column_name for u in bq.column_uses.all()} == {"amount", "ordered_at"}
