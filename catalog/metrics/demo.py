@@ -37,7 +37,7 @@ def demo_metrics(source, user) -> list[MetricDefinition]:
         if MetricDefinition.objects.filter(name=spec["name"]).exists():
             continue
         data = {k: v for k, v in spec.items() if k != "certify"}
-        definition = metric_register(user=user, data={**data, "dialect": "sqlite", "source": source}, message="demo",
+        definition = metric_register(user=user, data={**data, "dialect": "sqlite", "source": source}, message="registered with the demo",
                                      check_duplicates=False)
         if spec["certify"]:
             metric_set_status(definition, user=user, status=MetricDefinition.CERTIFIED, note="agreed with finance and product")
