@@ -224,7 +224,8 @@ def source_crawl(source: Source, *, trigger: str = "manual", connector=None, cra
                 scrub(f"{d.schema}.{d.name}: {w}", secrets) for d in extraction.datasets for w in d.warnings
             ]
             _finish(crawl, started)
-            Source.objects.filter(pk=source.pk).update(last_crawl=crawl, last_success_at=crawl.finished_at)
+            # The lease ends in the commit that marks the crawl done, so a crawl queued right after is not skipped.
+            Source.objects.filter(pk=source.pk).update(last_crawl=crawl, last_success_at=crawl.finished_at, crawl_lease_until=None)
             if extraction.state is not None:
                 Source.objects.filter(pk=source.pk).update(connector_state=extraction.state)
             crawl_health_record(source, crawl)
