@@ -24,9 +24,10 @@ WORKER_STOP_TIMEOUT = 30
 def worker_command(loglevel: str = "INFO") -> list[str]:
     return [
         sys.executable, "-m", "celery", "-A", "catalog", "worker", "-B",
-        "-Q", "crawl,notify,celery", "--concurrency", "1", "--loglevel", loglevel,
+        "-Q", "crawl,notify,index,celery", "--concurrency", "1", "--loglevel", loglevel,
         "--hostname", "canon-embedded@%h",
-        # Beat's own state lives in the database (DatabaseScheduler); this file only holds its lock-free bookkeeping.
+        # Beat's schedules live in the database (DatabaseScheduler); this only keeps beat's default
+        # state file out of the working directory.
         "--schedule", str(settings.VAR_DIR / "celery" / "beat-schedule"),
         # One worker and no Redis: no worker-to-worker chatter, which on the folder broker
         # would leave a queue of undelivered events behind for every past worker.
