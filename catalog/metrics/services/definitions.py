@@ -303,13 +303,19 @@ def _copy_column(definition, column: MetricColumnUse) -> MetricColumnUse:
                            column_name=column.column_name, data_type=column.data_type)
 
 
-def metric_link_new_tables(source) -> int:
-    """Definitions whose SQL names tables the catalog lacked: link the ones it now holds. Returns how many were relinked."""
+def metric_link_new_tables(source, names) -> int:
+    """Definitions whose SQL names tables the catalog lacked, one of `names` (datasets that just appeared in
+    `source`) among them: resolve them again and link what the catalog now holds. Returns how many were relinked."""
+    wanted = {n.lower() for n in names}
     relinked = 0
     for definition in MetricDefinition.objects.filter(warnings__isnull=False).exclude(warnings=[]).only(
         "id", "sql", "dialect", "source", "warnings"
     ):
-        if definition.source_id not in (None, source.pk) or not any(w.startswith("Table ") for w in definition.warnings):
+        if definition.source_id not in (None, source.pk):
+            continue
+        # "Table sales.Order Lines is not in the catalog." -> "order lines"
+        missing = [w[len("Table "):].split(" is ", 1)[0].rsplit(".", 1)[-1].lower() for w in definition.warnings if w.startswith("Table ")]
+        if not wanted.intersection(missing):
             continue
         check = metric_check_sql(definition.sql, definition.dialect, source=definition.source)
         if not check.ok or check.warnings == definition.warnings:

@@ -18,7 +18,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from catalog.alerts.models import OutboxMessage
-from catalog.history.diff import BREAKING
+from catalog.history.diff import BREAKING, DATASET_ADDED, DATASET_RENAMED
 from catalog.inventory.models import Column, Dataset
 from catalog.metrics.models import MetricColumnUse, MetricDatasetUse, MetricDefinition, MetricEvent
 
@@ -123,7 +123,11 @@ def metrics_after_changes(source, crawl, changes) -> list:
     from catalog.metrics.services.definitions import metric_link_new_tables
 
     now = crawl.started_at if crawl is not None else timezone.now()
-    metric_link_new_tables(source)
+    # Names that appeared in this crawl: new datasets (first seen now), returning or renamed ones.
+    appeared = set(Dataset.objects.filter(source=source, first_seen_at=now).values_list("name", flat=True))
+    appeared |= {c.dataset_name.rsplit(".", 1)[-1] for c in changes if c.kind in (DATASET_ADDED, DATASET_RENAMED)}
+    if appeared:
+        metric_link_new_tables(source, appeared)
     dataset_ids = {c.dataset_id for c in changes}
     if not dataset_ids:
         return []
