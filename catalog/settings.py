@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "catalog.history",
     "catalog.alerts",
     "catalog.metrics",
+    "catalog.search",
 ]
 
 MIDDLEWARE = [
@@ -176,6 +177,8 @@ CANON_FAILING_AFTER = env.int("CANON_FAILING_AFTER", default=3)
 CANON_DIGEST_HOUR = env.int("CANON_DIGEST_HOUR", default=7)
 # Metric definitions: the longest SQL Canon parses (sqlglot is pure Python; see docs/metrics.md).
 CANON_METRIC_SQL_MAX_CHARS = env.int("CANON_METRIC_SQL_MAX_CHARS", default=20_000)
+# Search: a crawl changing more documents than this indexes them in a task on the `index` queue, not in its transaction.
+CANON_SEARCH_SYNC_DOCUMENTS = env.int("CANON_SEARCH_SYNC_DOCUMENTS", default=20_000)
 
 # Email. EMAIL_URL (smtp://user:pass@host:587/?tls=True) in production; the embedded
 # default writes each message as a file under var/mail/ for a person to read.

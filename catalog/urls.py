@@ -11,6 +11,7 @@ from catalog.history.api import ChangeViewSet, DatasetVersionList
 from catalog.inventory import views as inventory
 from catalog.inventory.api import DatasetViewSet
 from catalog.metrics.api import MetricViewSet
+from catalog.search.api import SearchAPIView
 from catalog.sources import views as sources
 from catalog.sources.api import SourceViewSet
 
@@ -45,12 +46,14 @@ urlpatterns = [
     path("outbox/", alerts.outbox, name="outbox"),
     path("outbox/<int:pk>/retry/", alerts.outbox_retry, name="outbox-retry"),
     path("metrics/", include("catalog.metrics.urls")),
+    path("search/", include("catalog.search.urls")),
     path("owners/", inventory.owner_list, name="owner-list"),
     path("owners/<int:pk>/map/", inventory.owner_map_view, name="owner-map"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("api/datasets/<int:pk>/versions/", DatasetVersionList.as_view(), name="api-dataset-versions"),
+    path("api/search/", SearchAPIView.as_view(), name="api-search"),
     path("api/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
 ]

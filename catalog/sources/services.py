@@ -175,6 +175,7 @@ def source_crawl(source: Source, *, trigger: str = "manual", connector=None, cra
     from catalog.alerts.services import alerts_queue_for_crawl, crawl_health_record
     from catalog.history.services import history_record_changes, history_snapshot
     from catalog.metrics.services import metrics_after_changes
+    from catalog.search.index import search_index_crawl
 
     started = time.monotonic()
     if crawl is None:
@@ -214,6 +215,7 @@ def source_crawl(source: Source, *, trigger: str = "manual", connector=None, cra
                 raise CrawlHeld(sorted(f"{snapshot[i][0]}.{snapshot[i][1]}" for i in result.removed_ids), present_before)
             changes = history_record_changes(source, crawl, result, snapshot, now=crawl.started_at)
             metrics_after_changes(source, crawl, changes)
+            search_index_crawl(source, result)
             alerts_queue_for_crawl(source, crawl, changes)
             crawl.status = Crawl.SUCCEEDED
             crawl.phase = ""

@@ -6,6 +6,7 @@ from django.core import signing
 
 from catalog.alerts.models import Subscription
 from catalog.inventory.models import Dataset
+from catalog.search.index import search_refresh_weights
 from catalog.sources.models import Source
 
 UNSUBSCRIBE_SALT = "canon.unsubscribe"
@@ -47,11 +48,13 @@ def subscription_create(*, user, source: Source, schema_name: str = "", dataset:
         user=user, source=source, schema_name=schema_name or "", dataset=dataset,
         defaults={"mode": mode, "breaking_only": bool(breaking_only)},
     )
+    search_refresh_weights([dataset.pk] if dataset is not None else [])
     return subscription
 
 
 def subscription_delete(subscription: Subscription) -> None:
     subscription.delete()
+    search_refresh_weights([subscription.dataset_id] if subscription.dataset_id else [])
 
 
 def unsubscribe_token(user_id: int, *, subscription_id: int | None = None, dataset_id: int | None = None) -> str:

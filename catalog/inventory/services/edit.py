@@ -5,6 +5,7 @@ from django.core.validators import validate_email
 from django.utils import timezone
 
 from catalog.inventory.models import Column, Dataset, OwnerIdentity
+from catalog.search.index import search_index_datasets, search_index_owners
 
 MAX_DESCRIPTION = 50_000
 
@@ -26,12 +27,14 @@ def dataset_describe(dataset: Dataset, *, description: str, user) -> Dataset:
     dataset.description_updated_at = timezone.now()
     dataset.description_updated_by = user if getattr(user, "is_authenticated", False) else None
     dataset.save(update_fields=["description", "description_updated_at", "description_updated_by"])
+    search_index_datasets([dataset.pk])
     return dataset
 
 
 def column_describe(column: Column, *, description: str, user) -> Column:
     column.description = _clean(description)
     column.save(update_fields=["description"])
+    search_index_datasets([column.dataset_id])
     return column
 
 
@@ -45,4 +48,5 @@ def owner_identity_map(identity: OwnerIdentity, *, user=None, email: str = "") -
     identity.user = user
     identity.email = email
     identity.save(update_fields=["user", "email"])
+    search_index_owners([identity.pk])
     return identity

@@ -20,6 +20,7 @@ from catalog.inventory.models import Column, Dataset
 from catalog.metrics.dbt import DbtImportError, DbtProject, read_target
 from catalog.metrics.models import DbtNode, MetricDefinition
 from catalog.metrics.services.definitions import MetricError, metric_register, metric_update
+from catalog.search.index import search_index_datasets
 
 
 @dataclass
@@ -129,6 +130,7 @@ def metrics_import_dbt(path, *, user=None) -> DbtImportReport:
                     (report.updated if existing.version != version else report.unchanged).append(existing.name)
             except MetricError as exc:
                 raise DbtImportError(f"metric {metric.name} could not be imported: {exc}. Nothing was imported.") from None
+        search_index_datasets(d.pk for found in datasets.values() for d in found)  # descriptions it filled in
     return report
 
 
