@@ -42,4 +42,7 @@ class Command(BaseCommand):
         if dataset and not dataset.description:
             dataset.description = "One row per customer who ever signed up. **churned_at** is set when a subscription lapses."
             dataset.save(update_fields=["description"])
+        from catalog.metrics.demo import demo_metrics
+
+        demo_metrics(source, users.objects.get(username="demo"))
         self.stdout.write(self.style.SUCCESS(f"Demo login: user 'demo', password '{password}'"))
