@@ -150,6 +150,19 @@ def test_datasets_endpoint_orders_and_paginates(client):
     assert len(last["results"]) == 20 and last["next"] is None
 
 
+def test_datasets_endpoint_ordering_is_stable_and_puts_unknowns_last(client):
+    source = make_source()
+    make_datasets(source, 120, column_count=5)  # all equal: only the tie-break orders them
+    make_datasets(source, 2, start=120, row_estimate=None)
+    ids = []
+    for page in (1, 2, 3):
+        ids += [d["id"] for d in client.get(f"/api/datasets/?ordering=column_count&page={page}").json()["results"]]
+    assert len(ids) == len(set(ids)) == 122 and ids == sorted(ids)
+    last = client.get("/api/datasets/?ordering=-row_estimate&page=3").json()["results"]
+    estimates = [d["row_estimate"] for d in last]
+    assert estimates[-2:] == [None, None] and None not in estimates[:-2]
+
+
 @pytest.mark.parametrize("path, statuses", [
     ("/api/datasets/abc/", {404}),
     ("/api/datasets/999999/", {404}),
@@ -186,7 +199,7 @@ def test_datasets_list_uses_a_constant_number_of_queries(client, django_assert_m
                 assert client.get(f"/api/datasets/{query}").status_code == 200
             counts.append(len(queries))
     assert counts[:3] == counts[3:]
-    with django_assert_max_num_queries(2):
+    with django_assert_max_num_queries(3):  # count, the page's ids, its rows with source and owner
         client.get("/api/datasets/")
 
 

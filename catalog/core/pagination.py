@@ -8,7 +8,10 @@ read with their relations: one more query, whatever the page.
 
 from __future__ import annotations
 
+from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Page, Paginator
+from django.db.models import F
+from rest_framework.filters import OrderingFilter
 from rest_framework.pagination import PageNumberPagination
 
 
@@ -32,3 +35,32 @@ class DeferredJoinPagination(PageNumberPagination):
         if ids is None:
             return None
         return _rows_in_order(queryset, list(ids))
+
+
+def stable_ordering(model, terms) -> list:
+    """An ORDER BY that pages can rely on: unknown values (NULL) last in both directions, and
+    the primary key last of all, so that rows with equal values never swap between pages."""
+    ordering = []
+    for term in terms:
+        if isinstance(term, str):
+            name = term.lstrip("-")
+            try:
+                nullable = model._meta.get_field(name).null
+            except FieldDoesNotExist:
+                nullable = False
+            if nullable:
+                term = F(name).desc(nulls_last=True) if term.startswith("-") else F(name).asc(nulls_last=True)
+        ordering.append(term)
+    if not any(isinstance(t, str) and t.lstrip("-") in ("id", "pk") for t in ordering):
+        ordering.append("id")
+    return ordering
+
+
+class StableOrderingFilter(OrderingFilter):
+    """?ordering= as DRF reads it, made stable for pagination (see stable_ordering)."""
+
+    def get_ordering(self, request, queryset, view):
+        ordering = super().get_ordering(request, queryset, view)
+        if ordering and request.query_params.get(self.ordering_param):
+            return stable_ordering(queryset.model, ordering)
+        return ordering  # the view's default, already unique

@@ -1,7 +1,8 @@
 import django_filters
+import django_filters.rest_framework
 from rest_framework import serializers, viewsets
 
-from catalog.core.pagination import DeferredJoinPagination
+from catalog.core.pagination import DeferredJoinPagination, StableOrderingFilter
 from catalog.inventory.models import Column, Dataset
 from catalog.lineage.api import DatasetLineageField
 
@@ -62,6 +63,7 @@ class DatasetViewSet(viewsets.ReadOnlyModelViewSet):
     # order needs no sort of the whole table.
     ordering = ["source_id", "schema_name", "name"]
     pagination_class = DeferredJoinPagination
+    filter_backends = [django_filters.rest_framework.DjangoFilterBackend, StableOrderingFilter]
 
     def get_queryset(self):
         queryset = Dataset.objects.select_related("source", "owner")

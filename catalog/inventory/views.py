@@ -8,12 +8,13 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from catalog.core.decorators import staff_required
-from catalog.core.pagination import paginate_deferred
+from catalog.core.pagination import paginate_deferred, stable_ordering
 from catalog.inventory.models import Column, Dataset, OwnerIdentity
 from catalog.inventory.services.edit import EditError, column_describe, dataset_describe, owner_identity_map
 from catalog.sources.models import Crawl, Source
 
-# Every ordering ends with the primary key, so that pages never overlap or skip rows.
+# Every ordering ends with the primary key, so that pages never overlap or skip rows;
+# unknown sizes and row counts come last either way (stable_ordering).
 SORTS = {
     "name": ("name", "schema_name", "id"),
     "-name": ("-name", "-schema_name", "-id"),
@@ -107,7 +108,7 @@ def dataset_list(request):
     sort = params.get("sort", DEFAULT_SORT)
     if sort not in SORTS:
         sort = DEFAULT_SORT
-    datasets = datasets.order_by(*SORTS[sort])
+    datasets = datasets.order_by(*stable_ordering(Dataset, SORTS[sort]))
     page = paginate_deferred(datasets, params.get("page"), PAGE_SIZE)
     context = {
         "page": page,
