@@ -61,3 +61,46 @@ def _walk(dataset, hops: int, *, upstream: bool) -> list[LineageNode]:
             nodes.append(LineageNode(depth=depth, name=target.qualified_name, dataset=target, via_id=via))
         frontier = next_frontier
     return nodes
+
+
+def lineage_impacts(dataset_ids, hops: int = MAX_HOPS) -> dict[int, list[tuple[int, str]]]:
+    """For each dataset, the present views that read it, directly or through other views:
+    {dataset id: [(view id, "schema.name"), ...]}, nearest first. One query per hop for all of them.
+
+    A first-hop edge is matched by the upstream's id or, for a dataset a crawl just removed
+    (its edges may already point nowhere), by its qualified name in the same source.
+    """
+    from django.db.models import Q
+
+    from catalog.inventory.models import Dataset
+
+    rows = list(Dataset.objects.filter(id__in=list(dataset_ids)).values_list("id", "source_id", "schema_name", "name"))
+    if not rows:
+        return {}
+    by_name = {(source_id, f"{schema}.{name}"): pk for pk, source_id, schema, name in rows}
+    origin_of: dict[int, set[int]] = {pk: {pk} for pk, *_ in rows}  # dataset reached -> origins it stands for
+    impacts: dict[int, list[tuple[int, str]]] = {pk: [] for pk, *_ in rows}
+    seen: dict[int, set[int]] = {pk: {pk} for pk, *_ in rows}
+    condition = Q(upstream_id__in=list(origin_of))
+    for source_id in {s for _, s, _, _ in rows}:
+        condition |= Q(source_id=source_id, upstream_name__in=[n for (s, n) in by_name if s == source_id])
+    edges = LineageEdge.objects.filter(condition, downstream__removed_at__isnull=True)
+    for _ in range(hops):
+        reached: dict[int, set[int]] = {}
+        for upstream_id, source_id, upstream_name, view_id, schema, name in edges.values_list(
+            "upstream_id", "source_id", "upstream_name", "downstream_id", "downstream__schema_name", "downstream__name"
+        ).order_by("downstream__schema_name", "downstream__name"):
+            origins = origin_of.get(upstream_id) if upstream_id in origin_of else None
+            if origins is None and (source_id, upstream_name) in by_name:
+                origins = {by_name[(source_id, upstream_name)]}
+            for origin in origins or ():
+                if view_id in seen[origin]:
+                    continue
+                seen[origin].add(view_id)
+                impacts[origin].append((view_id, f"{schema}.{name}"))
+                reached.setdefault(view_id, set()).add(origin)
+        if not reached:
+            break
+        origin_of = reached
+        edges = LineageEdge.objects.filter(upstream_id__in=list(reached), downstream__removed_at__isnull=True)
+    return {pk: views for pk, views in impacts.items() if views}

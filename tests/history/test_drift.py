@@ -204,3 +204,12 @@ def test_digest_collects_a_day_of_changes_into_one_email(source, shop, django_us
     body = created[0].body_text
     assert "sales.customers" in body and "sales.orders" in body and "tmp_import" not in body
     assert digests_send() == [], "one digest a day"
+
+
+def test_the_alert_names_the_views_that_read_a_changed_table(source, shop, watcher):
+    shop.execute("ALTER TABLE sales.orders DROP COLUMN status")
+    crawl = source_crawl(source)
+    body = OutboxMessage.objects.get(crawl=crawl).body_text
+    orders_part = body.split("sales.orders")[1]
+    assert "breaks: view analytics.big_orders, view analytics.revenue_by_day" in orders_part
+

@@ -37,19 +37,28 @@ def _decide(user_subs: list[Subscription], dataset: Dataset, is_owner: bool):
 
 
 def impacts_for(dataset_ids) -> dict[int, list[str]]:
-    """What depends on each dataset (views through lineage, metric definitions), named for the email."""
-    impacts: dict[int, list[str]] = defaultdict(list)
-    try:
-        from catalog.lineage.services import lineage_impacts
-    except ImportError:
-        lineage_impacts = None
-    if lineage_impacts is not None:
-        for dataset_id, names in lineage_impacts(dataset_ids).items():
-            impacts[dataset_id].extend(names)
+    """What a change to each dataset breaks, named for the email: the views that read it
+    (through lineage, a few hops), and the metric definitions that use it or those views."""
+    from catalog.lineage.selectors import lineage_impacts
+    from catalog.metrics.models import MetricDatasetUse
     from catalog.metrics.services import metric_impacts
 
-    for dataset_id, names in metric_impacts(dataset_ids).items():
-        impacts[dataset_id].extend(names)
+    dataset_ids = list(dataset_ids)
+    views = lineage_impacts(dataset_ids)
+    broken = metric_impacts(dataset_ids)  # definitions reading the dataset itself that this change breaks
+    view_ids = {view_id for found in views.values() for view_id, _ in found}
+    through_views: dict[int, list[str]] = defaultdict(list)
+    for view_id, name in MetricDatasetUse.objects.filter(dataset_id__in=view_ids).values_list(
+            "dataset_id", "definition__name").order_by("definition__name"):
+        through_views[view_id].append(f"metric {name}")
+    impacts: dict[int, list[str]] = defaultdict(list)
+    for dataset_id in dataset_ids:
+        names = list(broken.get(dataset_id, []))
+        for view_id, view_name in views.get(dataset_id, []):
+            names.append(f"view {view_name}")
+            names += [f"{m} (through {view_name})" for m in through_views.get(view_id, [])]
+        if names:
+            impacts[dataset_id] = list(dict.fromkeys(names))
     return impacts
 
 
