@@ -145,6 +145,13 @@ def _flush_outbox_soon() -> None:
 
 def crawl_enqueue(source: Source, *, trigger: str = "web", allow_mass_removal: bool = False) -> Crawl:
     """Queue a crawl for a worker; a queued or running crawl of the same source is returned instead of a second one."""
+    # A crawl queued or running for longer than a crawl may last was lost (a worker killed, a
+    # message dropped): record it as such, so it cannot block "crawl now" forever.
+    lost_before = timezone.now() - timedelta(seconds=settings.CANON_CRAWL_TIME_LIMIT + 300)
+    source.crawls.filter(status__in=Crawl.ACTIVE, started_at__lt=lost_before).update(
+        status=Crawl.FAILED, phase="", finished_at=timezone.now(),
+        error="lost: no worker finished this crawl within the crawl time limit",
+    )
     active = source.crawls.filter(status__in=Crawl.ACTIVE).order_by("-started_at").first()
     if active is not None and not allow_mass_removal:
         return active

@@ -181,3 +181,19 @@ def test_test_connection_answers_without_secrets(shop, pg):
     assert ok and message.startswith("PostgreSQL")
     ok, message = source_test_connection(shop.url.replace(pg.password, "wrong-password-123"))
     assert not ok and "password authentication failed" in message and "wrong-password-123" not in message
+
+
+def test_a_lost_crawl_does_not_block_crawl_now_forever(source, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from catalog.sources.services import crawl_enqueue
+
+    settings.CANON_CRAWL_TIME_LIMIT = 60
+    lost = Crawl.objects.create(source=source, status=Crawl.RUNNING, started_at=timezone.now() - timedelta(hours=1))
+    fresh = crawl_enqueue(source)
+    assert fresh.pk != lost.pk and fresh.status == Crawl.QUEUED
+    lost.refresh_from_db()
+    assert lost.status == Crawl.FAILED and lost.error.startswith("lost:")
+    assert crawl_enqueue(source).pk == fresh.pk, "a live queued crawl is still reused"
