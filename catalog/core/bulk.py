@@ -2,37 +2,128 @@
 
 A first crawl of a large warehouse inserts hundreds of thousands of columns;
 building a model instance for each costs more memory and time than the crawl.
+Fields left out of `fields` get their model default, as bulk_create would give them.
 """
 
 from __future__ import annotations
 
+import gc
 import json
+from contextlib import contextmanager
 from itertools import islice
 from typing import Iterable, Sequence
 
 from django.db import connection, models
+from django.db.models import NOT_PROVIDED
+from django.utils import timezone
+
+
+class JSONText(str):
+    """A JSON field's value already encoded as JSON text: written as it is, not encoded again."""
+
+
+@contextmanager
+def gc_paused():
+    """For loops that make hundreds of thousands of small acyclic objects: the cyclic collector would only rescan them."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def insert_rows(model: type[models.Model], fields: Sequence[str], rows: Iterable[tuple], batch_size: int = 2000) -> int:
-    meta = model._meta
-    columns = [meta.get_field(f).column for f in fields]
-    json_positions = [i for i, f in enumerate(fields) if isinstance(meta.get_field(f), models.JSONField)]
-    count = 0
     if connection.vendor == "postgresql":
-        table = connection.ops.quote_name(meta.db_table)
-        names = ", ".join(connection.ops.quote_name(c) for c in columns)
-        with connection.cursor() as cursor:
-            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-                for row in rows:
-                    if json_positions:
-                        row = list(row)
-                        for i in json_positions:
-                            row[i] = json.dumps(row[i])
-                    copy.write_row(row)
-                    count += 1
-        return count
-    iterator = iter(rows)
-    while batch := list(islice(iterator, batch_size)):
-        model.objects.bulk_create([model(**dict(zip(fields, row))) for row in batch], batch_size=batch_size)
+        return _copy_rows(model, fields, rows)
+    count = 0
+    for batch in _batches(model, fields, rows, batch_size):
+        model.objects.bulk_create(batch, batch_size=batch_size)
         count += len(batch)
     return count
+
+
+def insert_rows_returning_ids(model: type[models.Model], fields: Sequence[str], rows: Sequence[tuple]) -> list:
+    """insert_rows, and the new primary keys in the order of `rows` (None where the backend cannot say)."""
+    if not rows:
+        return []
+    if connection.vendor == "postgresql":
+        pk = model._meta.pk
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_catalog.pg_get_serial_sequence(%s, %s)", [model._meta.db_table, pk.column])
+            sequence = cursor.fetchone()[0]
+            if sequence:
+                # Take the ids first, then COPY rows that carry them: no INSERT ... RETURNING per batch.
+                cursor.execute("SELECT nextval(%s::regclass) FROM generate_series(1, %s)", [sequence, len(rows)])
+                ids = sorted(r[0] for r in cursor.fetchall())
+                _copy_rows(model, (pk.attname, *fields), ((i, *row) for i, row in zip(ids, rows)))
+                return ids
+    created = []
+    for batch in _batches(model, fields, rows, 1000):
+        created += model.objects.bulk_create(batch, batch_size=1000)
+    return [obj.pk for obj in created]
+
+
+def _batches(model, fields, rows, size):
+    json_positions = [i for i, f in enumerate(fields) if isinstance(model._meta.get_field(f), models.JSONField)]
+    iterator = iter(rows)
+    while batch := list(islice(iterator, size)):
+        objects = []
+        for row in batch:
+            if json_positions:
+                row = list(row)
+                for i in json_positions:
+                    if isinstance(row[i], JSONText):
+                        row[i] = json.loads(row[i])
+            objects.append(model(**dict(zip(fields, row))))
+        yield objects
+
+
+def _copy_rows(model, fields, rows) -> int:
+    meta = model._meta
+    given = [meta.get_field(f) for f in fields]
+    defaults = _defaults_for_missing(model, given)
+    columns = [f.column for f in given] + [f.column for f, _ in defaults]
+    json_positions = [i for i, f in enumerate(given) if isinstance(f, models.JSONField)]
+    tail = tuple(value for _, value in defaults)
+    table = connection.ops.quote_name(meta.db_table)
+    names = ", ".join(connection.ops.quote_name(c) for c in columns)
+    count = 0
+    with connection.cursor() as cursor:
+        with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+            write_row = copy.write_row
+            if not json_positions and not tail:
+                for row in rows:
+                    write_row(row)
+                    count += 1
+                return count
+            for row in rows:
+                if json_positions:
+                    row = list(row)
+                    for i in json_positions:
+                        value = row[i]
+                        row[i] = value if isinstance(value, JSONText) else json.dumps(value)
+                    row = tuple(row)
+                write_row(row + tail if tail else row)
+                count += 1
+    return count
+
+
+def _defaults_for_missing(model, given) -> list[tuple[models.Field, object]]:
+    """(field, value) for every column COPY would otherwise leave NULL where bulk_create would not."""
+    named = {f.name for f in given}
+    found = []
+    for f in model._meta.concrete_fields:
+        if f.name in named or f.primary_key or f.db_default is not NOT_PROVIDED or getattr(f, "generated", False):
+            continue
+        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+            value = timezone.now()
+        elif f.has_default() or not f.null:
+            value = f.get_default()
+        else:
+            continue
+        if isinstance(f, models.JSONField) and value is not None:
+            value = json.dumps(value)
+        found.append((f, value))
+    return found

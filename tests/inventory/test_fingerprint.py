@@ -27,3 +27,33 @@ def test_each_schema_property_changes_the_fingerprint():
         changed = ColumnMeta(**{**base, field: value})
         assert fingerprint(schema_document(_meta([changed]))) != reference, field
     assert fingerprint(schema_document(_meta([ColumnMeta(**base)], comment="table note"))) != reference
+
+
+def test_the_fast_canonical_json_is_byte_for_byte_the_documents():
+    """schema_json skips building the document; it must never change a stored fingerprint."""
+    import random
+
+    from catalog.inventory.fingerprint import canonical_json, schema_fingerprint, schema_json
+
+    rnd = random.Random(7)
+    alphabet = ["a", "Z", " ", '"', "\\", "\n", "\t", "\x00", "\x1f", "\x7f", "é", "中", "😀", "\u2028", "/", "'", "{"]
+
+    def text():
+        return "".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 5)))
+
+    for i in range(3000):
+        columns = [
+            ColumnMeta(text(), rnd.choice([text(), "integer"]), rnd.choice([p, p, rnd.randint(1, 3)]),
+                       nullable=rnd.choice([True, False, None]), default=rnd.choice([None, text()]),
+                       is_primary_key=rnd.choice([True, False]), comment=rnd.choice([text(), "", None]),
+                       native_id=rnd.choice([str(p), "", None]))
+            for p in rnd.sample(range(1, 30), rnd.randint(0, 6))
+        ]
+        if i % 3 == 0:
+            rnd.shuffle(columns)
+        meta = _meta(columns, kind=rnd.choice(["table", "view"]), comment=rnd.choice([text(), None]),
+                     definition=rnd.choice([text(), ""]))
+        assert schema_json(meta) == canonical_json(schema_document(meta))
+        assert schema_fingerprint(meta) == fingerprint(schema_document(meta))
+    odd = _meta([ColumnMeta("a", "int", 2.0), ColumnMeta("b", "int", True)])  # what json.dumps writes its own way
+    assert schema_json(odd) == canonical_json(schema_document(odd))

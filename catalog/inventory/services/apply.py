@@ -8,21 +8,26 @@ and only for schemas the answer covered. The caller holds the transaction.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Max
+from django.db.models import Max, TextField
+from django.db.models.functions import Cast
 
 from catalog.connectors.base import DatasetMeta, Extraction, schema_in_scope
-from catalog.core.bulk import insert_rows
 from catalog.connectors.types import type_family
-from catalog.inventory.fingerprint import fingerprint, schema_document
+from catalog.core.bulk import JSONText, gc_paused, insert_rows, insert_rows_returning_ids
+from catalog.inventory.fingerprint import fingerprint_json, schema_json
 from catalog.inventory.models import Column, Dataset, OwnerIdentity, SchemaVersion
 
 COLUMN_FIELDS = ("dataset_id", "name", "position", "data_type", "type_family", "nullable", "default", "is_primary_key", "comment", "native_id", "description")
 VERSION_FIELDS = ("dataset_id", "crawl_id", "number", "fingerprint", "schema", "created_at")
 DATASET_SCHEMA_FIELDS = ["schema_name", "name", "kind", "native_id", "comment", "definition", "fingerprint", "column_count", "last_changed_at", "removed_at"]
 DATASET_FACT_FIELDS = ["row_estimate", "size_bytes", "owner", "last_modified_at", "properties", "warnings"]
+NEW_DATASET_FIELDS = ("source_id", "schema_name", "name", "kind", "native_id", "comment", "definition", "owner_id", "row_estimate",
+                      "size_bytes", "column_count", "fingerprint", "last_modified_at", "properties", "warnings", "first_seen_at",
+                      "last_changed_at")
 
 
 @dataclass
@@ -37,9 +42,31 @@ class ApplyResult:
     removed_ids: list[int] = field(default_factory=list)
 
 
-def _column_row(dataset_id: int, c) -> tuple:
-    return (dataset_id, c.name, c.position, c.data_type, c.type_family or type_family(c.data_type), bool(c.nullable), c.default,
-            bool(c.is_primary_key), c.comment or "", c.native_id or "", "")
+class _Families(dict):
+    """type_family, once per distinct native type: a warehouse has hundreds of thousands of columns and a few dozen types."""
+
+    def __missing__(self, data_type):
+        family = self[data_type] = type_family(data_type)
+        return family
+
+
+def _column_rows(dataset_id: int, columns, families: _Families):
+    return [
+        (dataset_id, c.name, c.position, c.data_type, c.type_family or families[c.data_type], bool(c.nullable), c.default,
+         bool(c.is_primary_key), c.comment or "", c.native_id or "", "")
+        for c in columns
+    ]
+
+
+_EMPTY_JSON = {"{}": {}, "[]": []}
+
+
+def _from_json(text):
+    """A stored JSON field's value, from its text (only compared, never changed)."""
+    if text is None:
+        return None
+    empty = _EMPTY_JSON.get(text, _EMPTY_JSON)
+    return json.loads(text) if empty is _EMPTY_JSON else empty
 
 
 def _owner_ids(source, extraction: Extraction) -> dict[str, int]:
@@ -53,13 +80,21 @@ def _owner_ids(source, extraction: Extraction) -> dict[str, int]:
 
 
 def inventory_apply_extraction(source, crawl, extraction: Extraction, *, include=None, exclude=None, now: datetime) -> ApplyResult:
+    with gc_paused():
+        return _apply(source, crawl, extraction, include=include, exclude=exclude, now=now)
+
+
+def _apply(source, crawl, extraction: Extraction, *, include, exclude, now: datetime) -> ApplyResult:
     result = ApplyResult()
     owners = _owner_ids(source, extraction)
+    # properties and warnings come as JSON text: nearly all are empty, and need no parsing to compare.
     stored = {
         (row[1], row[2]): row
-        for row in Dataset.objects.filter(source=source).values_list(
+        for row in Dataset.objects.filter(source=source).annotate(
+            properties_json=Cast("properties", TextField()), warnings_json=Cast("warnings", TextField()),
+        ).values_list(
             "id", "schema_name", "name", "native_id", "fingerprint", "removed_at", "row_estimate", "size_bytes", "owner_id",
-            "last_modified_at", "properties", "warnings",
+            "last_modified_at", "properties_json", "warnings_json",
         )
     }
     incoming_keys = {(d.schema, d.name) for d in extraction.datasets}
@@ -69,16 +104,17 @@ def inventory_apply_extraction(source, crawl, extraction: Extraction, *, include
         if row[3] and row[5] is None and key not in incoming_keys
     }
 
-    new: list[tuple[DatasetMeta, dict, str]] = []
-    changed: list[tuple[int, DatasetMeta, dict, str]] = []
+    # (meta, schema as canonical JSON, fingerprint): the JSON is what a new SchemaVersion stores.
+    new: list[tuple[DatasetMeta, str, str]] = []
+    changed: list[tuple[int, DatasetMeta, str, str]] = []
     facts: list[Dataset] = []
     renamed_ids: set[int] = set()
 
     for meta in extraction.datasets:
         result.seen += 1
         result.columns += len(meta.columns)
-        document = schema_document(meta)
-        fp = fingerprint(document)
+        document = schema_json(meta)
+        fp = fingerprint_json(document)
         owner_id = owners.get(meta.owner) if meta.owner else None
         row = stored.get((meta.schema, meta.name))
         if row is None and meta.native_id and meta.native_id in vanished_by_native:
@@ -96,8 +132,8 @@ def inventory_apply_extraction(source, crawl, extraction: Extraction, *, include
             result.changed += 1
             result.changed_ids.append(dataset_id)
             changed.append((dataset_id, meta, document, fp))
-        if (rows, size, old_owner, old_modified, old_properties, old_warnings) != (
-            meta.row_estimate, meta.size_bytes, owner_id, meta.last_modified, meta.properties, meta.warnings
+        if (rows, size, old_owner, old_modified) != (meta.row_estimate, meta.size_bytes, owner_id, meta.last_modified) or (
+            _from_json(old_properties) != meta.properties or _from_json(old_warnings) != meta.warnings
         ):
             facts.append(Dataset(id=dataset_id, row_estimate=meta.row_estimate, size_bytes=meta.size_bytes, owner_id=owner_id,
                                  last_modified_at=meta.last_modified, properties=meta.properties, warnings=meta.warnings))
@@ -124,23 +160,17 @@ def inventory_apply_extraction(source, crawl, extraction: Extraction, *, include
 def _insert_new(source, crawl, new, owners, now, result: ApplyResult) -> None:
     if not new:
         return
-    datasets = [
-        Dataset(
-            source=source, schema_name=m.schema, name=m.name, kind=m.kind, native_id=m.native_id,
-            comment=m.comment or "", definition=m.definition or "", owner_id=owners.get(m.owner) if m.owner else None,
-            row_estimate=m.row_estimate, size_bytes=m.size_bytes, column_count=len(m.columns), fingerprint=fp,
-            last_modified_at=m.last_modified, properties=m.properties, warnings=m.warnings,
-            first_seen_at=now, last_changed_at=now,
-        )
+    ids = insert_rows_returning_ids(Dataset, NEW_DATASET_FIELDS, [
+        (source.pk, m.schema, m.name, m.kind, m.native_id, m.comment or "", m.definition or "", owners.get(m.owner) if m.owner else None,
+         m.row_estimate, m.size_bytes, len(m.columns), fp, m.last_modified, m.properties, m.warnings, now, now)
         for m, _, fp in new
-    ]
-    Dataset.objects.bulk_create(datasets, batch_size=1000)
-    ids = [d.pk for d in datasets]
+    ])
     if any(i is None for i in ids):  # backends that do not return ids from bulk inserts
         lookup = dict(((s, n), i) for i, s, n in Dataset.objects.filter(source=source).values_list("id", "schema_name", "name"))
         ids = [lookup[(m.schema, m.name)] for m, _, _ in new]
-    insert_rows(Column, COLUMN_FIELDS, (_column_row(i, c) for i, (m, _, _) in zip(ids, new) for c in m.columns))
-    insert_rows(SchemaVersion, VERSION_FIELDS, ((i, crawl.pk, 1, fp, doc, now) for i, (_, doc, fp) in zip(ids, new)))
+    families = _Families()
+    insert_rows(Column, COLUMN_FIELDS, (row for i, (m, _, _) in zip(ids, new) for row in _column_rows(i, m.columns, families)))
+    insert_rows(SchemaVersion, VERSION_FIELDS, ((i, crawl.pk, 1, fp, JSONText(doc), now) for i, (_, doc, fp) in zip(ids, new)))
     result.added += len(new)
     result.added_ids.extend(ids)
 
@@ -163,6 +193,7 @@ def _update_changed(crawl, changed, now) -> None:
     for column in Column.objects.filter(dataset_id__in=ids).only("id", "dataset_id", "name", "native_id"):
         existing.setdefault(column.dataset_id, []).append(column)
 
+    families = _Families()
     to_update: list[Column] = []
     to_insert: list[tuple] = []
     to_delete: list[int] = []
@@ -178,11 +209,11 @@ def _update_changed(crawl, changed, now) -> None:
                 if match is not None and match.native_id and c.native_id and match.native_id != c.native_id:
                     match = None  # same name, different column: dropped and re-added
             if match is None or match.pk in kept:
-                to_insert.append(_column_row(dataset_id, c))
+                to_insert.extend(_column_rows(dataset_id, [c], families))
                 continue
             kept.add(match.pk)
             to_update.append(Column(id=match.pk, dataset_id=dataset_id, name=c.name, position=c.position, data_type=c.data_type,
-                                    type_family=c.type_family or type_family(c.data_type),
+                                    type_family=c.type_family or families[c.data_type],
                                     nullable=bool(c.nullable), default=c.default, is_primary_key=bool(c.is_primary_key),
                                     comment=c.comment or "", native_id=c.native_id or ""))
         to_delete.extend(c.pk for c in old if c.pk not in kept)
@@ -199,4 +230,4 @@ def _update_changed(crawl, changed, now) -> None:
     insert_rows(Column, COLUMN_FIELDS, to_insert)
 
     numbers = dict(SchemaVersion.objects.filter(dataset_id__in=ids).values("dataset_id").annotate(n=Max("number")).values_list("dataset_id", "n"))
-    insert_rows(SchemaVersion, VERSION_FIELDS, ((i, crawl.pk, numbers.get(i, 0) + 1, fp, doc, now) for i, _, doc, fp in changed))
+    insert_rows(SchemaVersion, VERSION_FIELDS, ((i, crawl.pk, numbers.get(i, 0) + 1, fp, JSONText(doc), now) for i, _, doc, fp in changed))
