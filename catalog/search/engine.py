@@ -31,18 +31,23 @@ from catalog.search.models import SearchDocument
 from catalog.search.text import ParsedQuery, highlight, parse_query, snippet
 
 EXACT, PREFIX, WORDS, TYPO, TEXT = 0, 1, 2, 3, 4
-TIER_BASE = {EXACT: 100.0, PREFIX: 80.0, WORDS: 68.0, TYPO: 50.0, TEXT: 36.0}
-TIER_SPAN = 10.0  # how much a better match within a tier adds
+TIER_BASE = {EXACT: 100.0, PREFIX: 80.0, WORDS: 68.0, TYPO: 40.0, TEXT: 36.0}
+# How much a better match within a tier adds. Similarity spans more: among names that look alike, the closest
+# should win over a merely popular one.
+TIER_SPAN = {EXACT: 10.0, PREFIX: 15.0, WORDS: 10.0, TYPO: 30.0, TEXT: 10.0}
 TIER_LABELS = {EXACT: "name", PREFIX: "start of the name", WORDS: "words of the name", TYPO: "similar name", TEXT: "text"}
 QUALIFIER_MISS = 15.0  # "sales.orders": another schema's orders drops about one tier
 
 PREFIX_NAMES = 30
 WORD_NAMES = 30
 TYPO_NAMES = 12
-TYPO_WHEN_FEWER = 3  # look for similar names only when fewer names than this matched otherwise
+TYPO_WHEN_FEWER = 1  # look for similar names only when fewer names than this matched otherwise: none
 MIN_SIMILARITY = 0.3
 DOCS_PER_EXACT_NAME = 100
 DOCS_PER_NAME = 8
+# The last word typed matches as a prefix: in names from 2 letters, in text from 4 (a short prefix of common words
+# expands to thousands of lexemes, each a posting list to merge).
+TEXT_PREFIX_MIN = 4
 TEXT_SCAN = 1000  # text matches examined at most (a common word matches hundreds of thousands)
 TEXT_KEEP = 200
 KIND_ORDER = {SearchDocument.METRIC: 0, SearchDocument.DATASET: 1, SearchDocument.COLUMN: 2, SearchDocument.OWNER: 3,
@@ -85,18 +90,22 @@ class Filters:
     def active(self) -> dict[str, str]:
         return {name: getattr(self, name) for name in FACETS if getattr(self, name)}
 
-    def sql(self, alias: str = "d") -> tuple[str, list]:
-        """AND-ed conditions on the document table (empty when there are none), and their parameters."""
-        parts, params = [], []
+    def sql(self, alias: str = "d", *, named: bool = False):
+        """AND-ed conditions on the document table (empty when there are none), and their parameters: a list for %s
+        placeholders, or with named=True a dict for %(filter_kind)s ones."""
+        parts, values = [], []
         for name, column in (("kind", "kind"), ("source", "source_name"), ("schema", "schema_name"), ("status", "status")):
             if getattr(self, name):
-                parts.append(f"{alias}.{column} = %s")
-                params.append(getattr(self, name))
+                parts.append((name, f"{alias}.{column} = "))
+                values.append(getattr(self, name))
         for name, column in (("owner", "owners"), ("tag", "tags")):
             if getattr(self, name):
-                parts.append(f"{alias}.{column} LIKE %s")
-                params.append(f"%|{getattr(self, name).replace('|', '/')}|%")
-        return "".join(f" AND {p}" for p in parts), params
+                parts.append((name, f"{alias}.{column} LIKE "))
+                values.append(f"%|{getattr(self, name).replace('|', '/')}|%")
+        if named:
+            return "".join(f" AND {sql}%(filter_{name})s" for name, sql in parts), {
+                f"filter_{name}": value for (name, _), value in zip(parts, values)}
+        return "".join(f" AND {sql}%s" for _, sql in parts), values
 
 
 @dataclass
@@ -195,7 +204,7 @@ def _highlight_terms(parsed: ParsedQuery) -> list[str]:
 
 
 def _score(candidate: Candidate, parsed: ParsedQuery) -> float:
-    score = TIER_BASE[candidate.tier] + TIER_SPAN * candidate.relevance + candidate.weight
+    score = TIER_BASE[candidate.tier] + TIER_SPAN[candidate.tier] * candidate.relevance + candidate.weight
     if parsed.qualifier and candidate.tier != TEXT:
         path = candidate.path
         if not (path == parsed.qualifier or path.endswith("." + parsed.qualifier)):
@@ -203,49 +212,54 @@ def _score(candidate: Candidate, parsed: ParsedQuery) -> float:
     return round(score, 3)
 
 
-def rank(parsed: ParsedQuery, filters: Filters, *, text: bool = True) -> list[Candidate]:
-    """Every candidate for the query, best first. Runs three to five queries, whatever the size of the catalog."""
-    engine = backend()
+@dataclass(frozen=True)
+class Limits:
+    """How far each step looks: bounded, whatever the size of the catalog."""
+
+    prefix_names: int = PREFIX_NAMES
+    word_names: int = WORD_NAMES
+    typo_names: int = TYPO_NAMES
+    typo_when_fewer: int = TYPO_WHEN_FEWER
+    min_similarity: float = MIN_SIMILARITY
+    docs_per_exact_name: int = DOCS_PER_EXACT_NAME
+    docs_per_name: int = DOCS_PER_NAME
+    text_scan: int = TEXT_SCAN
+    text_keep: int = TEXT_KEEP
+
+
+def _relevance(parsed: ParsedQuery, key: str, words: str, tier: int, similarity: float) -> float:
+    """How well a name matched, within its tier, from 0 to 1."""
+    if tier == EXACT:
+        return 1.0
+    if tier == PREFIX:
+        return len(parsed.key) / max(len(key), 1)
+    if tier == WORDS:
+        return min(1.0, len(parsed.name_words) / max(len(words.split()), 1))
+    return similarity
+
+
+def rank(parsed: ParsedQuery, filters: Filters, *, text: bool = True, limits: Limits = Limits()) -> list[Candidate]:
+    """Every candidate for the query, best first: a few hundred at most, found in one statement on PostgreSQL."""
+    words = text_words(parsed) if text else []
     with connection.cursor() as cursor:
-        names = engine.match_names(cursor, parsed, prefix_limit=PREFIX_NAMES, words_limit=WORD_NAMES)
-        best: dict[str, tuple[int, float]] = {}
-        for key, words, tier in names:
-            if tier == EXACT:
-                relevance = 1.0
-            elif tier == PREFIX:
-                relevance = len(parsed.key) / max(len(key), 1)
-            else:
-                relevance = min(1.0, len(parsed.name_words) / max(len(words.split()), 1))
-            if key not in best or (tier, -relevance) < (best[key][0], -best[key][1]):
-                best[key] = (tier, relevance)
-        if len(best) < TYPO_WHEN_FEWER and len(parsed.key) >= 3:
-            for key, words, similarity in engine.match_typos(cursor, parsed, limit=TYPO_NAMES, minimum=MIN_SIMILARITY):
-                best.setdefault(key, (TYPO, similarity))
-        limits = {key: DOCS_PER_EXACT_NAME if tier == EXACT else DOCS_PER_NAME for key, (tier, _) in best.items()}
-        found: dict[int, Candidate] = {}
-        for row, matched, alias in engine.fetch_named(cursor, limits, filters):
-            candidate = Candidate.from_row(row)
-            tier, relevance = best.get(matched, (TYPO, 0.0))
-            if alias:
-                candidate.alias = alias
-            candidate.tier, candidate.relevance = tier, relevance
-            candidate.score = _score(candidate, parsed)
-            previous = found.get(candidate.id)
-            if previous is None or candidate.score > previous.score:
-                found[candidate.id] = candidate
-        words = text_words(parsed)
-        if text and words:
-            rows = engine.match_text(cursor, words, filters, scan=TEXT_SCAN, keep=TEXT_KEEP)
-            top = max((abs(r) for _, r in rows), default=0.0) or 1.0
-            for row, rank_value in rows:
-                candidate = Candidate.from_row(row)
-                candidate.tier, candidate.relevance = TEXT, abs(rank_value) / top
-                candidate.score = _score(candidate, parsed)
-                previous = found.get(candidate.id)
-                if previous is None:
-                    found[candidate.id] = candidate
-                elif candidate.score > previous.score:
-                    found[candidate.id] = candidate
+        named, texts = backend().candidates(cursor, parsed, filters, text_words=words, limits=limits)
+    found: dict[int, Candidate] = {}
+    for light, key, name_words_, tier, similarity, alias in named:
+        candidate = Candidate.from_row(light)
+        candidate.tier, candidate.relevance = tier, _relevance(parsed, key, name_words_ or "", tier, similarity or 0.0)
+        candidate.alias = alias or ""
+        candidate.score = _score(candidate, parsed)
+        previous = found.get(candidate.id)
+        if previous is None or candidate.score > previous.score:
+            found[candidate.id] = candidate
+    top = max((abs(r) for _, r in texts), default=0.0) or 1.0
+    for light, rank_value in texts:
+        candidate = Candidate.from_row(light)
+        candidate.tier, candidate.relevance = TEXT, abs(rank_value) / top
+        candidate.score = _score(candidate, parsed)
+        previous = found.get(candidate.id)
+        if previous is None or candidate.score > previous.score:
+            found[candidate.id] = candidate
     return sorted(found.values(), key=lambda c: (-c.score, KIND_ORDER.get(c.kind, 9), len(c.name), c.name, c.id))
 
 

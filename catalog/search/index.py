@@ -37,11 +37,11 @@ MAX_COLUMN_NAMES = 300  # a dataset's document lists at most this many of its co
 MAX_BODY = 20_000
 
 # The prior each document carries into ranking (added to its match score; see catalog.search.engine).
-KIND_PRIOR = {SearchDocument.METRIC: 3.0, SearchDocument.DATASET: 2.0, SearchDocument.OWNER: 1.0, SearchDocument.TAG: 1.0,
+KIND_PRIOR = {SearchDocument.METRIC: 4.0, SearchDocument.DATASET: 4.0, SearchDocument.OWNER: 1.0, SearchDocument.TAG: 1.0,
               SearchDocument.COLUMN: 0.0}
 STATUS_PRIOR = {"certified": 20.0, "draft": 0.0, "deprecated": -40.0, SearchDocument.REMOVED: -40.0, SearchDocument.ACTIVE: 0.0}
 BROKEN_PRIOR = -5.0
-MAX_POPULARITY = 8.0
+MAX_POPULARITY = 6.0
 
 DOCUMENT_FIELDS = ("kind", "object_id", "dataset_id", "metric_id", "owner_identity_id", "tag_id", "name", "name_key", "path",
                    "title", "subtitle", "url", "keywords", "context", "body", "extra", "source_name", "schema_name", "owners",
@@ -50,7 +50,7 @@ DOCUMENT_FIELDS = ("kind", "object_id", "dataset_id", "metric_id", "owner_identi
 
 def popularity(watchers: int, uses: int) -> float:
     """Datasets many watch, or many definitions and views read, rank higher; with diminishing returns."""
-    return min(MAX_POPULARITY, 2.5 * math.log2(1 + watchers) + 2.5 * math.log2(1 + uses))
+    return min(MAX_POPULARITY, 1.5 * math.log2(1 + watchers) + 1.5 * math.log2(1 + uses))
 
 
 def _bars(values: Iterable[str]) -> str:
@@ -514,8 +514,9 @@ class _SeenNames:
 
 
 def search_rebuild(*, progress: Callable[[int, int], None] | None = None) -> int:
-    """Throw the index away and build it again from the catalog, in one transaction (searches see the old index until
-    it commits), streaming datasets and their columns in batches. Returns the number of documents written."""
+    """Throw the index away and build it again from the catalog, in one transaction, streaming datasets and their
+    columns in batches. On PostgreSQL searches wait for it to commit (it holds the index tables' lock); an
+    interrupted rebuild leaves the old index. Returns the number of documents written."""
     from catalog.inventory.models import Dataset, OwnerIdentity
     from catalog.metrics.models import MetricDefinition, MetricTag
 
@@ -544,6 +545,7 @@ def search_rebuild(*, progress: Callable[[int, int], None] | None = None) -> int
 
     with transaction.atomic():
         _clear()
+        dropped = _drop_indexes()
         if progress:
             progress(0, total)
         # Definitions, tags and owners first, then datasets each followed by its columns: the text search's bounded
@@ -562,8 +564,44 @@ def search_rebuild(*, progress: Callable[[int, int], None] | None = None) -> int
                 break
             last = batch[-1]
             write(list(_datasets_rows_for(batch)))
+        _create_indexes(dropped)
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE search_searchdocument")
                 cursor.execute("ANALYZE search_searchname")
     return done
+
+
+def _drop_indexes() -> list:
+    """PostgreSQL builds an index over loaded rows far faster than it grows one row by row: drop the search indexes
+    (the unique one stays) before a full load. Returns what _create_indexes must build again."""
+    if connection.vendor != "postgresql":
+        return []
+    from catalog.search.backends.postgres import REBUILT_INDEXES
+
+    with connection.cursor() as cursor:
+        for name in REBUILT_INDEXES:
+            cursor.execute(f"DROP INDEX IF EXISTS {name}")
+    with connection.schema_editor(atomic=False) as editor:
+        for index in SearchDocument._meta.indexes:
+            editor.remove_index(SearchDocument, index)
+    return list(REBUILT_INDEXES.values()) + list(SearchDocument._meta.indexes)
+
+
+def _create_indexes(dropped: list) -> None:
+    if not dropped:
+        return
+    with connection.cursor() as cursor:
+        # The deferred foreign key checks of the rows just loaded run now (they would at commit): no index can be built
+        # on a table with checks pending.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+        for statement in dropped:
+            if isinstance(statement, str):
+                cursor.execute(statement)
+    with connection.schema_editor(atomic=False) as editor:
+        for index in dropped:
+            if not isinstance(index, str):
+                editor.add_index(SearchDocument, index)
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")

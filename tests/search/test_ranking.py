@@ -109,15 +109,15 @@ def test_datasets_many_watch_or_definitions_use_rank_higher(source, author, djan
         subscription_create(user=django_user_model.objects.create_user(name, f"{name}@example.com", "pw"), source=source, dataset=clean)
     assert titles("events")[:2] == ["web.events_clean", "web.events_raw"]
 
-    used = add_dataset(source, "web", "events_enriched", [("event_id", "bigint")])
+    used = add_dataset(source, "web", "events_full", [("event_id", "bigint")])
     for name in ("wau", "dau", "mau"):
-        add_metric(author, source, name, sql="SELECT count(DISTINCT event_id) FROM web.events_enriched")
+        add_metric(author, source, name, sql="SELECT count(DISTINCT event_id) FROM web.events_full")
     assert used.metric_uses.count() == 3
     ranked = titles("events")
-    assert ranked.index("web.events_enriched") < ranked.index("web.events_raw")  # used by three definitions, though a longer name
+    assert ranked.index("web.events_full") < ranked.index("web.events_raw")  # used by three definitions, though a longer name
     # Columns of a much-used dataset come first among the many columns of one name.
     assert [h.subtitle for h in hits("event_id", kind="column")] == [
-        "bigint column of web.events_enriched in shop", "bigint column of web.events_clean in shop", "bigint column of web.events_raw in shop"]
+        "bigint column of web.events_full in shop", "bigint column of web.events_clean in shop", "bigint column of web.events_raw in shop"]
 
 
 def test_columns_by_name_and_by_comment(source):

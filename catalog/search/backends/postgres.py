@@ -1,9 +1,16 @@
-"""PostgreSQL: distinct names through a pattern index (prefixes), a tsvector (words) and pg_trgm (typos); documents of a
-name through the (name_key, weight) index; text through the weighted tsvector's partial GIN index, over a bounded scan."""
+"""PostgreSQL: one statement finds every candidate, because each round trip costs more than the work on a busy server.
+
+Names: the exact key, keys it starts (a varchar_pattern_ops index), names holding all
+the words (a GIN tsvector), and only when those find almost nothing, names that look
+alike (pg_trgm's `%` through a GIN trigram index) - all over distinct names. Then the
+few best documents of each name by weight (the (name_key, weight) index, LATERAL), the
+documents whose synonyms match, and the text matches (the weighted tsvector's partial
+GIN index, over a bounded scan, ts_rank'ed).
+"""
 
 from __future__ import annotations
 
-from catalog.search.engine import EXACT, LIGHT_FIELDS, PREFIX, WORDS, Filters
+from catalog.search.engine import EXACT, LIGHT_FIELDS, PREFIX, TEXT, TEXT_PREFIX_MIN, TYPO, WORDS, Filters
 from catalog.search.text import ParsedQuery
 
 LIGHT = ", ".join(f"d.{f}" for f in LIGHT_FIELDS)
@@ -12,81 +19,96 @@ TEXT_PREDICATE = "d.vector <> ''::tsvector"
 # ts_rank's weights for D, C, B, A: names and synonyms, then titles and schemas, descriptions, column names.
 RANK_WEIGHTS = "{0.1, 0.4, 0.7, 1.0}"
 
+# The indexes a full rebuild drops before loading and builds again after (faster than growing them row by row), as
+# migration 0002 made them; fastupdate off (migration 0003) so searches never scan a pending list.
+REBUILT_INDEXES = {
+    "search_doc_vector": "CREATE INDEX search_doc_vector ON search_searchdocument USING gin (vector) WITH (fastupdate = off) "
+                         "WHERE vector <> ''::tsvector",
+    "search_name_words": "CREATE INDEX search_name_words ON search_searchname USING gin (words_vector) WITH (fastupdate = off)",
+    "search_name_trigram": "CREATE INDEX search_name_trigram ON search_searchname USING gin (key gin_trgm_ops) "
+                           "WITH (fastupdate = off)",
+    "search_name_prefix": "CREATE INDEX search_name_prefix ON search_searchname (key varchar_pattern_ops)",
+}
+
+
+def _prefixed(word: str, shortest: int = 2) -> str:
+    return word + ":*" if len(word) >= shortest else word
+
 
 def _words_query(words: list[str]) -> str:
     """to_tsquery text: every word, the last one also as a prefix when it is long enough to mean something."""
-    terms = list(words)
-    if terms and len(terms[-1]) >= 2:
-        terms[-1] += ":*"
-    return " & ".join(terms)
+    return " & ".join(words[:-1] + [_prefixed(words[-1])]) if words else ""
 
 
 class PostgresBackend:
-    def match_names(self, cursor, parsed: ParsedQuery, *, prefix_limit: int, words_limit: int):
-        key = parsed.key
+    def candidates(self, cursor, parsed: ParsedQuery, filters: Filters, *, text_words: list[str], limits):
+        where, params = filters.sql("d", named=True)
+        params.update({
+            "key": parsed.key, "prefix": parsed.key + "%", "words": _words_query(parsed.name_words),
+            "prefix_limit": limits.prefix_names, "words_limit": limits.word_names, "typo_limit": limits.typo_names,
+            "typo_when": limits.typo_when_fewer, "typos": len(parsed.key) >= 3, "min_sim": limits.min_similarity,
+            "exact_docs": limits.docs_per_exact_name, "docs": limits.docs_per_name, "scan": limits.text_scan,
+            "keep": limits.text_keep,
+        })
+        texted, text_branch, no_text = "", "", "TRUE"
+        if text_words:
+            terms = []
+            for i, word in enumerate(text_words):
+                params[f"t{i}"] = _prefixed(word, TEXT_PREFIX_MIN) if i == len(text_words) - 1 else word
+                terms.append(f"(to_tsquery('simple', %(t{i})s) || to_tsquery('english', %(t{i})s))")
+            # Text matches first: when the words are in some description, similar names are not what was meant.
+            texted = f""", texted AS (
+                SELECT {", ".join(f"m.{f}" for f in LIGHT_FIELDS)}, ts_rank('{RANK_WEIGHTS}', m.vector, m.query) AS rank
+                FROM (SELECT {LIGHT}, d.vector, q.query FROM search_searchdocument d, (SELECT {' && '.join(terms)} AS query) q
+                      WHERE {TEXT_PREDICATE} AND d.vector @@ q.query{where} LIMIT %(scan)s) m
+                ORDER BY rank DESC LIMIT %(keep)s
+            )"""
+            text_branch = f"""
+            UNION ALL
+            SELECT {", ".join(f"t.{f}" for f in LIGHT_FIELDS)}, NULL, NULL, {TEXT}, NULL, NULL, t.rank FROM texted t"""
+            no_text = "NOT EXISTS (SELECT 1 FROM texted)"
         cursor.execute(
             f"""
-            SELECT key, words, {EXACT} FROM search_searchname WHERE key = %s
-            UNION ALL
-            (SELECT key, words, {PREFIX} FROM search_searchname WHERE key LIKE %s AND key <> %s
-             ORDER BY length(key), key LIMIT %s)
-            UNION ALL
-            (SELECT key, words, {WORDS} FROM search_searchname
-             WHERE words_vector @@ to_tsquery('simple', %s) AND key NOT LIKE %s
-             ORDER BY length(key), key LIMIT %s)
-            """,
-            [key, key + "%", key, prefix_limit, _words_query(parsed.name_words), key + "%", words_limit],
-        )
-        return cursor.fetchall()
-
-    def match_typos(self, cursor, parsed: ParsedQuery, *, limit: int, minimum: float):
-        # `%` finds names sharing enough trigrams through the GIN index (pg_trgm.similarity_threshold, 0.3 by default).
-        cursor.execute(
-            """
-            SELECT key, words, similarity(key, %s) AS sim FROM search_searchname
-            WHERE key %% %s ORDER BY sim DESC, length(key), key LIMIT %s
-            """,
-            [parsed.key, parsed.key, limit],
-        )
-        return [row for row in cursor.fetchall() if row[2] >= minimum]
-
-    def fetch_named(self, cursor, limits: dict[str, int], filters: Filters):
-        if not limits:
-            return []
-        where, params = filters.sql("d")
-        keys = list(limits)
-        cursor.execute(
-            f"""
-            SELECT {LIGHT}, k.key, NULL FROM unnest(%s::text[], %s::int[]) AS k(key, n)
-            CROSS JOIN LATERAL (
-                SELECT {LIGHT} FROM search_searchdocument d WHERE d.name_key = k.key{where} ORDER BY d.weight DESC LIMIT k.n
+            WITH exact AS (
+                SELECT key, words, {EXACT} AS tier, 1.0::float8 AS sim FROM search_searchname WHERE key = %(key)s
+            ), prefixed AS (
+                SELECT key, words, {PREFIX} AS tier, 1.0::float8 AS sim FROM search_searchname
+                WHERE key LIKE %(prefix)s AND key <> %(key)s ORDER BY length(key), key LIMIT %(prefix_limit)s
+            ), worded AS (
+                SELECT key, words, {WORDS} AS tier, 1.0::float8 AS sim FROM search_searchname
+                WHERE words_vector @@ to_tsquery('simple', %(words)s) AND key NOT LIKE %(prefix)s
+                ORDER BY length(key), key LIMIT %(words_limit)s
+            ), found AS (
+                SELECT * FROM exact UNION ALL SELECT * FROM prefixed UNION ALL SELECT * FROM worded
+            ){texted}, alike AS (
+                SELECT key, words, {TYPO} AS tier, similarity(key, %(key)s)::float8 AS sim FROM search_searchname
+                WHERE %(typos)s AND NOT EXISTS (SELECT 1 FROM exact) AND (SELECT count(*) FROM found) < %(typo_when)s
+                  AND {no_text} AND key %% %(key)s
+                ORDER BY 4 DESC, length(key), key LIMIT %(typo_limit)s
+            ), names AS (
+                SELECT * FROM found UNION ALL SELECT * FROM alike WHERE sim >= %(min_sim)s
+            )
+            SELECT {LIGHT}, n.key, n.words, n.tier, n.sim, NULL::text, NULL::float8
+            FROM names n CROSS JOIN LATERAL (
+                SELECT {LIGHT} FROM search_searchdocument d WHERE d.name_key = n.key{where}
+                ORDER BY d.weight DESC LIMIT CASE WHEN n.tier = {EXACT} THEN %(exact_docs)s ELSE %(docs)s END
             ) d
             UNION ALL
-            SELECT {LIGHT}, a.key, a.name FROM search_searchalias a JOIN search_searchdocument d ON d.id = a.document_id
-            WHERE a.key = ANY(%s::text[]){where}
+            SELECT {LIGHT}, n.key, n.words, n.tier, n.sim, a.name, NULL
+            FROM names n JOIN search_searchalias a ON a.key = n.key JOIN search_searchdocument d ON d.id = a.document_id
+            WHERE TRUE{where}{text_branch}
             """,
-            [keys, [limits[k] for k in keys], *params, keys, *params],
+            params,
         )
-        return [(row[:-2], row[-2], row[-1]) for row in cursor.fetchall()]
-
-    def match_text(self, cursor, words: list[str], filters: Filters, *, scan: int, keep: int):
-        where, params = filters.sql("d")
-        terms, term_params = [], []
-        for i, word in enumerate(words):
-            term = word + (":*" if i == len(words) - 1 and len(word) >= 2 else "")
-            terms.append("(to_tsquery('simple', %s) || to_tsquery('english', %s))")
-            term_params += [term, term]
-        cursor.execute(
-            f"""
-            WITH q AS (SELECT {' && '.join(terms)} AS query)
-            SELECT {", ".join(f"m.{f}" for f in LIGHT_FIELDS)}, ts_rank('{RANK_WEIGHTS}', m.vector, q.query) AS rank
-            FROM (SELECT {LIGHT}, d.vector FROM search_searchdocument d, q
-                  WHERE {TEXT_PREDICATE} AND d.vector @@ q.query{where} LIMIT %s) m, q
-            ORDER BY rank DESC LIMIT %s
-            """,
-            [*term_params, *params, scan, keep],
-        )
-        return [(row[:-1], row[-1]) for row in cursor.fetchall()]
+        named, texts = [], []
+        width = len(LIGHT_FIELDS)
+        for row in cursor.fetchall():
+            light, (key, words, tier, similarity, alias, rank) = row[:width], row[width:]
+            if tier == TEXT:
+                texts.append((light, rank))
+            else:
+                named.append((light, key, words, tier, similarity, alias))
+        return named, texts
 
     def fetch_display(self, cursor, ids: list[int]):
         cursor.execute(

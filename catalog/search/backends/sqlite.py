@@ -3,7 +3,7 @@ trigram table of names, re-scored with pg_trgm's similarity; text through FTS5 w
 
 from __future__ import annotations
 
-from catalog.search.engine import EXACT, LIGHT_FIELDS, PREFIX, WORDS, Filters
+from catalog.search.engine import EXACT, LIGHT_FIELDS, PREFIX, TEXT_PREFIX_MIN, TYPO, WORDS, Filters
 from catalog.search.text import ParsedQuery, similarity
 
 LIGHT = ", ".join(f"d.{f}" for f in LIGHT_FIELDS)
@@ -12,14 +12,33 @@ BM25 = "bm25(search_fts, 10.0, 4.0, 2.0, 1.0)"
 HIGHEST = "\U0010ffff"  # sorts after every character a key can hold: key >= 'cust' AND key < 'cust' + HIGHEST is a prefix
 
 
-def _fts_words(words: list[str]) -> str:
+def _fts_words(words: list[str], shortest_prefix: int = 2) -> str:
+    """An FTS5 query: every word, the last also as a prefix when it is at least `shortest_prefix` long."""
     terms = [f'"{w}"' for w in words]
-    if terms and len(words[-1]) >= 2:
+    if terms and len(words[-1]) >= shortest_prefix:
         terms[-1] += "*"
     return " AND ".join(terms)
 
 
 class SqliteBackend:
+    """In-process: a round trip costs nothing, so each step is its own statement, and the typo step re-scores in Python."""
+
+    def candidates(self, cursor, parsed: ParsedQuery, filters: Filters, *, text_words: list[str], limits):
+        names = [(key, words, tier, 1.0) for key, words, tier in
+                 self.match_names(cursor, parsed, prefix_limit=limits.prefix_names, words_limit=limits.word_names)]
+        texts = self.match_text(cursor, text_words, filters, scan=limits.text_scan, keep=limits.text_keep) if text_words else []
+        # Similar names only when nothing else matched: when the words are in some description, they are what was meant.
+        if (len(parsed.key) >= 3 and not any(tier == EXACT for _, _, tier, _ in names)
+                and len(names) < limits.typo_when_fewer and not texts):
+            names += [(key, words, TYPO, sim) for key, words, sim in
+                      self.match_typos(cursor, parsed, limit=limits.typo_names, minimum=limits.min_similarity)]
+        by_key = {}
+        for key, words, tier, sim in names:
+            by_key.setdefault(key, (words, tier, sim))
+        doc_limits = {key: limits.docs_per_exact_name if tier == EXACT else limits.docs_per_name for key, (_, tier, _) in by_key.items()}
+        named = [(light, key, *by_key[key], alias) for light, key, alias in self.fetch_named(cursor, doc_limits, filters)]
+        return named, texts
+
     def match_names(self, cursor, parsed: ParsedQuery, *, prefix_limit: int, words_limit: int):
         key = parsed.key
         cursor.execute(
@@ -85,7 +104,7 @@ class SqliteBackend:
             SELECT {LIGHT}, {BM25} AS rank FROM search_fts JOIN search_searchdocument d ON d.id = search_fts.rowid
             WHERE search_fts MATCH %s{where} ORDER BY rank LIMIT %s
             """,
-            [_fts_words(words), *params, keep],
+            [_fts_words(words, TEXT_PREFIX_MIN), *params, keep],
         )
         return [(row[:-1], row[-1]) for row in cursor.fetchall()]
 

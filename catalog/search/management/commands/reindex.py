@@ -46,7 +46,8 @@ class ProgressBar:
 
 class Command(BaseCommand):
     help = ("Rebuild the search index: one document per dataset, column, metric definition, owner identity and tag. "
-            "Searches keep using the old index until the new one is complete.")
+            "Crawls and edits keep the index fresh; this is for a first install, an upgrade or a repair. "
+            "It runs in one transaction: stopped part way, the old index stays.")
 
     def add_arguments(self, parser):
         parser.add_argument("--quiet", action="store_true", help="no progress bar")
