@@ -316,3 +316,45 @@ def test_a_missing_folder_fails_clearly(tmp_path):
     assert str(failed.value) == f"folder {tmp_path}/nowhere does not exist"
     with pytest.raises(ConnectorError, match="does not exist"):
         connector.test()
+
+
+def test_reads_start_while_the_listing_goes_on_and_page_size_changes_nothing(lake, monkeypatch):
+    from catalog.connectors.lake import stores
+
+    for i in range(4):
+        for day in (1, 2):
+            lake.put(f"sales/t{i}/dt=2024-01-0{day}/part-0.parquet", parquet_bytes({"id": [i], f"c{i}": [day]}))
+    # Two places that the default rule names alike: a folder named like the root, and files in the root.
+    lake.put(f"{lake.root_name}/a.csv", csv_bytes({"x": [1]}))
+    lake.put("zz.csv", csv_bytes({"x": [2], "y": [3]}))
+    whole = lake.connector().extract()
+
+    monkeypatch.setattr(stores, "PAGE_SIZE", 2)
+    connector = lake.connector()
+    pages, planned_after = [0], []
+    opened, plan = connector.open_store, connector._plan
+
+    def open_store(*args, **kwargs):
+        store = opened(*args, **kwargs)
+        listing = store.list
+
+        def counting(prefix):
+            for page in listing(prefix):
+                pages[0] += 1
+                yield page
+
+        store.list = counting
+        return store
+
+    def planning(group, previous, options):
+        planned_after.append(pages[0])
+        return plan(group, previous, options)
+
+    connector.open_store, connector._plan = open_store, planning
+    paged = connector.extract()
+    assert pages[0] >= 5 and min(planned_after) < pages[0], (pages, planned_after)
+    assert [(d.schema, d.name, d.columns, d.properties, d.warnings) for d in paged.datasets] == \
+        [(d.schema, d.name, d.columns, d.properties, d.warnings) for d in whole.datasets]
+    assert paged.state == whole.state
+    root = by_name(paged)[f"{lake.root_name}.{lake.root_name}"]
+    assert root.properties["objects"] == 2 and [c.name for c in root.columns] == ["x", "y"]

@@ -9,7 +9,8 @@ One crawl:
 3. Reads the schema of the files not seen before (by key and ETag, against the previous
    crawl's state): on a dataset's first crawl the newest ``sample_files`` files, afterwards every
    new or changed file, so a new column in new files is caught. Reads run in parallel and fetch
-   only a Parquet footer or a bounded text sample (``formats``).
+   only a Parquet footer or a bounded text sample (``formats``); in the default layout they start
+   while the listing goes on, as soon as the listing has moved past a dataset's folder.
 4. Merges the schemas of a dataset's files, and says on the dataset which files differ and
    which could not be read. Facts (format, objects, bytes, first and last modified, partition
    keys with their count and range, owner) come from the listing.
@@ -21,7 +22,7 @@ A file that cannot be read is a warning on its dataset; the crawl goes on.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from catalog.connectors.base import FILE_SET, ColumnMeta, Connector, ConnectorError, DatasetMeta, Extraction, schema_in_scope
@@ -185,17 +186,43 @@ class LakeConnector(Connector):
         options = LakeOptions.parse(self.options)
         store = self.store = self.open_store(pool_size=options.read_concurrency + 2)
         layout, prefixes = self._layout(options, store)
-        groups, ignored = self._list(store, layout, prefixes)
+        previous = lake_state.load(self.previous_state)
+        plans: dict[tuple[str, str], _Plan] = {}
+        reads: list[tuple[_Plan, str, Future]] = []
+
+        with ThreadPoolExecutor(max_workers=options.read_concurrency, thread_name_prefix="canon-lake") as pool:
+
+            def plan_and_read(group: _Group) -> None:
+                """A dataset whose files are all listed: plan its reads and start them (a later plan replaces it)."""
+                if not schema_in_scope(group.schema, include, exclude):
+                    return
+                plan = self._plan(group, previous.get(lake_state.dataset_key(group.schema, group.name)), options)
+                plans[(group.schema, group.name)] = plan
+                reads.extend((plan, f[_KEY], pool.submit(self._read_one, store, plan, f, options)) for f in plan.to_read)
+
+            # In the default layout a dataset's keys are one contiguous run of the listing, so its
+            # reads can start as soon as the listing has moved past it, while listing goes on.
+            streaming = isinstance(layout, DefaultLayout) and len(prefixes) == 1
+            try:
+                groups, ignored, done, late = self._list(store, layout, prefixes, plan_and_read if streaming else None)
+            except BaseException:
+                for _, _, future in reads:
+                    future.cancel()
+                raise
+            for dataset, group in groups.items():
+                if dataset not in done or dataset in late:
+                    plan_and_read(group)
+            for plan, key, future in reads:
+                result = future.result()
+                if plans.get((plan.group.schema, plan.group.name)) is plan:
+                    plan.results[key] = result
+            if options.owner_tag and options.object_tags:
+                self._read_owner_tags(store, pool, list(plans.values()), options.owner_tag)
 
         available = sorted({g.schema for g in groups.values()})
-        in_scope = [g for g in groups.values() if schema_in_scope(g.schema, include, exclude)]
-        previous = lake_state.load(self.previous_state)
-        plans = [self._plan(group, previous.get(lake_state.dataset_key(group.schema, group.name)), options) for group in in_scope]
-        self._read(store, plans, options)
-
         owners = _Owners(store, options.owner_tag)
         datasets, new_state = [], {}
-        for plan in sorted(plans, key=lambda p: (p.group.schema, p.group.name)):
+        for plan in sorted(plans.values(), key=lambda p: (p.group.schema, p.group.name)):
             meta, entry = self._assemble(store, plan, owners)
             datasets.append(meta)
             new_state[lake_state.dataset_key(plan.group.schema, plan.group.name)] = entry
@@ -205,15 +232,21 @@ class LakeConnector(Connector):
             warnings.append(f"{ignored.count} object(s) of no format Canon reads were left out (e.g. {examples}).")
         return Extraction(
             datasets=datasets,
-            schemas=sorted({g.schema for g in in_scope}),
+            schemas=sorted({p.group.schema for p in plans.values()}),
             warnings=[self.clean_message(w) for w in warnings],
             state={"v": lake_state.STATE_VERSION, "datasets": new_state},
         )
 
-    def _list(self, store: ObjectStore, layout, prefixes: list[str]):
+    def _list(self, store: ObjectStore, layout, prefixes: list[str], on_complete=None):
+        """Groups of data files by dataset. With on_complete, each group whose location the listing
+        has passed is handed over as soon as a page ends; a key arriving later for such a group (two
+        folders that map to one name) puts it in `late`, to be planned again."""
         groups: dict[tuple[str, str], _Group] = {}
         ignored: _Ignored = _Ignored()
         formats: dict[str, tuple[str, str] | None] = {}  # file-name suffix -> format, cached
+        listing: dict[tuple[str, str], _Group] = {}  # groups the listing may still add to
+        done: set[tuple[str, str]] = set()
+        late: set[tuple[str, str]] = set()
         try:
             for prefix in prefixes:
                 for page in store.list(prefix):
@@ -237,14 +270,26 @@ class LakeConnector(Connector):
                             group = groups[dataset] = _Group(placement.schema, placement.name, placement.location)
                         group.by_format.setdefault(found[0], []).append(
                             (key, size, etag, modified, found[1], placement.partitions))
+                        if on_complete is not None:
+                            if dataset in done:
+                                late.add(dataset)
+                            else:
+                                listing[dataset] = group
+                    if on_complete is not None and page:
+                        last = page[-1][0]
+                        for dataset, group in list(listing.items()):
+                            if not last.startswith(group.location):
+                                del listing[dataset]
+                                done.add(dataset)
+                                on_complete(group)
         except StoreError as exc:
             raise ConnectorError(self.clean_message(str(exc))) from None
-        return groups, ignored
+        return groups, ignored, done, late
 
     def _plan(self, group: _Group, previous: dict | None, options: LakeOptions) -> _Plan:
         # A folder of several formats: the one with the most files is the dataset.
         fmt = max(group.by_format, key=lambda f: (len(group.by_format[f]), -FORMATS.index(f)))
-        files = group.by_format[fmt]
+        files = list(group.by_format[fmt])  # a snapshot: a late key must not shift it under running reads
         ids = [lake_state.file_id(f[_KEY], f[_ETAG]) for f in files]
         if previous is None:
             newest = sorted((f for f in files if f[_SIZE] > 0), key=lambda f: (f[_MODIFIED], f[_KEY]), reverse=True)
@@ -254,36 +299,31 @@ class LakeConnector(Connector):
             to_read = [f for f, i in zip(files, ids) if i not in seen and f[_SIZE] > 0]
         return _Plan(group=group, fmt=fmt, files=files, ids=ids, previous=previous, to_read=to_read)
 
-    def _read(self, store: ObjectStore, plans: list[_Plan], options: LakeOptions) -> None:
-        jobs = [(plan, f) for plan in plans for f in plan.to_read]
-        if not jobs:
-            return
+    @staticmethod
+    def _read_one(store: ObjectStore, plan: _Plan, f: tuple, options: LakeOptions) -> FileSchema:
+        key, size, etag = f[_KEY], f[_SIZE], f[_ETAG]
+        try:
+            result = read_schema(plan.fmt, f[_COMPRESSION], lambda start, length: store.read_range(key, start, length, etag),
+                                 size, sample_bytes=options.sample_bytes)
+        except StoreError as exc:
+            message = str(exc)
+            result = FileSchema(problem=message.split(": ", 1)[-1] if message.startswith("reading ") else message,
+                                transient=exc.transient)
+        except Exception as exc:  # a reader's surprise is this file's problem, not the crawl's
+            result = FileSchema(problem=f"unreadable: {exc.__class__.__name__}: {str(exc)[:200]}")
+        store.stats.count_file()
+        return result
 
-        def read_one(job):
-            plan, f = job
-            key, size, etag = f[_KEY], f[_SIZE], f[_ETAG]
-            try:
-                result = read_schema(plan.fmt, f[_COMPRESSION], lambda start, length: store.read_range(key, start, length, etag),
-                                     size, sample_bytes=options.sample_bytes)
-            except StoreError as exc:
-                result = FileSchema(problem=str(exc).split(": ", 1)[-1] if str(exc).startswith("reading ") else str(exc),
-                                    transient=exc.transient)
-            except Exception as exc:  # a reader's surprise is this file's problem, not the crawl's
-                result = FileSchema(problem=f"unreadable: {exc.__class__.__name__}: {str(exc)[:200]}")
-            store.stats.count_file()
-            return plan, key, result
-
-        with ThreadPoolExecutor(max_workers=options.read_concurrency, thread_name_prefix="canon-lake") as pool:
-            for plan, key, result in pool.map(read_one, jobs):
-                plan.results[key] = result
-            if options.owner_tag and options.object_tags:
-                tag_jobs = []
-                for plan in plans:
-                    readable = [f for f in plan.to_read if plan.results[f[_KEY]].columns is not None]
-                    if readable:
-                        tag_jobs.append((plan, max(readable, key=lambda f: (f[_MODIFIED], f[_KEY]))[_KEY]))
-                for plan, tag in pool.map(lambda job: (job[0], store.object_tag(job[1], options.owner_tag)), tag_jobs):
-                    plan.owner_tag = tag
+    @staticmethod
+    def _read_owner_tags(store: ObjectStore, pool: ThreadPoolExecutor, plans: list[_Plan], tag: str) -> None:
+        """The owner tag of each dataset's newest file read this crawl: one request per dataset with new files."""
+        jobs = []
+        for plan in plans:
+            readable = [f for f in plan.to_read if plan.results[f[_KEY]].columns is not None]
+            if readable:
+                jobs.append((plan, max(readable, key=lambda f: (f[_MODIFIED], f[_KEY]))[_KEY]))
+        for plan, owner in pool.map(lambda job: (job[0], store.object_tag(job[1], tag)), jobs):
+            plan.owner_tag = owner
 
     def _assemble(self, store: ObjectStore, plan: _Plan, owners: "_Owners") -> tuple[DatasetMeta, dict]:
         group, files, previous = plan.group, plan.files, plan.previous or {}
