@@ -125,7 +125,8 @@ def test_files_that_disagree_are_merged_and_the_warning_names_them(lake):
     lake.put("crm/leads/a.csv", csv_bytes({"id": [1, 2], "score": [3, 4]}))
     lake.put("crm/leads/b.csv", csv_bytes({"id": [3], "score": ["high"]}))
 
-    datasets = by_name(lake.connector().extract())
+    extraction = lake.connector().extract()
+    datasets = by_name(extraction)
     root = lake.root_name
     ds = datasets[f"{root}/sales.orders"]
     assert columns(ds)[:4] == [("order_id", "int64"), ("amount", "double"), ("status", "string"), ("discount", "double")]
@@ -138,6 +139,13 @@ def test_files_that_disagree_are_merged_and_the_warning_names_them(lake):
     leads = datasets[f"{root}/crm.leads"]
     assert columns(leads) == [("id", "int64"), ("score", "string")]
     assert any("have score as int64" in w and "a.csv" in w for w in leads.warnings), leads.warnings
+
+    # A file rewritten with the new schema is no longer named among those that differ.
+    lake.settle()
+    lake.put("sales/orders/dt=2024-01-01/part-0.parquet", orders(discount=0.1))
+    ds = by_name(lake.connector(state=extraction.state).extract())[f"{root}/sales.orders"]
+    [warning] = ds.warnings
+    assert "1 file(s) lack discount (e.g. dt=2024-01-02/part-0.parquet)" in warning and "2024-01-01" not in warning
 
 
 def test_bad_files_are_warnings_on_their_dataset_and_the_rest_goes_on(lake):

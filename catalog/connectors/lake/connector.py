@@ -350,6 +350,9 @@ class LakeConnector(Connector):
                 transient.add(fid)
                 transient_warnings.append(f"{_relative(key, group.location)}: {result.problem} (tried again next crawl)")
                 continue
+            for variant in variants:  # a rewritten file is an example of its new schema only
+                if key in variant["e"]:
+                    variant["e"].remove(key)
             if result.columns is not None:
                 _add_to_variants(variants, result.columns, fid, key)
             messages = [result.problem] if result.problem else list(result.notes)
