@@ -38,7 +38,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def wait_until(condition, timeout: float = 20.0, interval: float = 0.2, message: str = "condition"):
-    """Poll until condition() is truthy; return its value."""
+    """Poll until condition() is truthy; return its value.
+
+    Timeouts are for a quiet machine; CANON_TEST_TIMEOUT_SCALE (default 3) stretches them on a
+    busy one. Polling returns as soon as the condition holds, so a larger scale costs nothing."""
+    timeout *= float(os.environ.get("CANON_TEST_TIMEOUT_SCALE", "3"))
     deadline = time.monotonic() + timeout
     while True:
         value = condition()

@@ -69,7 +69,7 @@ def test_serve_runs_web_worker_and_beat_and_stops_them_together(tmp_path):
         assert not (ROOT / "control").exists()  # kombu's default, relative to the working directory
 
         workers = _worker_pids(serve.pid)
-        assert len(workers) == 1
+        assert len(workers) == 1, log_path.read_text(errors="replace")[-3000:]
         serve.send_signal(signal.SIGTERM)
         assert serve.wait(timeout=40) == 0
         deadline = time.monotonic() + 10
