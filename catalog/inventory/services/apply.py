@@ -23,6 +23,7 @@ from catalog.inventory.models import Column, Dataset, OwnerIdentity, SchemaVersi
 
 COLUMN_FIELDS = ("dataset_id", "name", "position", "data_type", "type_family", "nullable", "default", "is_primary_key", "comment", "native_id", "description")
 VERSION_FIELDS = ("dataset_id", "crawl_id", "number", "fingerprint", "schema", "created_at")
+COLUMN_SCHEMA_FIELDS = ("name", "position", "data_type", "type_family", "nullable", "default", "is_primary_key", "comment", "native_id")
 DATASET_SCHEMA_FIELDS = ["schema_name", "name", "kind", "native_id", "comment", "definition", "fingerprint", "column_count", "last_changed_at", "removed_at"]
 DATASET_FACT_FIELDS = ["row_estimate", "size_bytes", "owner", "last_modified_at", "properties", "warnings"]
 NEW_DATASET_FIELDS = ("source_id", "schema_name", "name", "kind", "native_id", "comment", "definition", "owner_id", "row_estimate",
@@ -190,7 +191,7 @@ def _update_changed(crawl, changed, now) -> None:
         batch_size=500,
     )
     existing: dict[int, list[Column]] = {}
-    for column in Column.objects.filter(dataset_id__in=ids).only("id", "dataset_id", "name", "native_id"):
+    for column in Column.objects.filter(dataset_id__in=ids).only("id", "dataset_id", *COLUMN_SCHEMA_FIELDS):
         existing.setdefault(column.dataset_id, []).append(column)
 
     families = _Families()
@@ -212,10 +213,13 @@ def _update_changed(crawl, changed, now) -> None:
                 to_insert.extend(_column_rows(dataset_id, [c], families))
                 continue
             kept.add(match.pk)
-            to_update.append(Column(id=match.pk, dataset_id=dataset_id, name=c.name, position=c.position, data_type=c.data_type,
-                                    type_family=c.type_family or families[c.data_type],
-                                    nullable=bool(c.nullable), default=c.default, is_primary_key=bool(c.is_primary_key),
-                                    comment=c.comment or "", native_id=c.native_id or ""))
+            updated = Column(id=match.pk, dataset_id=dataset_id, name=c.name, position=c.position, data_type=c.data_type,
+                             type_family=c.type_family or families[c.data_type],
+                             nullable=bool(c.nullable), default=c.default, is_primary_key=bool(c.is_primary_key),
+                             comment=c.comment or "", native_id=c.native_id or "")
+            # Only columns that really moved are written: a changed table is mostly unchanged columns.
+            if any(getattr(updated, f) != getattr(match, f) for f in COLUMN_SCHEMA_FIELDS):
+                to_update.append(updated)
         to_delete.extend(c.pk for c in old if c.pk not in kept)
 
     if to_delete:
@@ -226,7 +230,7 @@ def _update_changed(crawl, changed, now) -> None:
         renamed = [c for c in to_update if old_names.get(c.pk) != c.name]
         if renamed:
             Column.objects.bulk_update([Column(id=c.pk, name=f"__canon_rename_{c.pk}") for c in renamed], ["name"], batch_size=1000)
-        Column.objects.bulk_update(to_update, ["name", "position", "data_type", "type_family", "nullable", "default", "is_primary_key", "comment", "native_id"], batch_size=1000)
+        Column.objects.bulk_update(to_update, list(COLUMN_SCHEMA_FIELDS), batch_size=1000)
     insert_rows(Column, COLUMN_FIELDS, to_insert)
 
     numbers = dict(SchemaVersion.objects.filter(dataset_id__in=ids).values("dataset_id").annotate(n=Max("number")).values_list("dataset_id", "n"))
