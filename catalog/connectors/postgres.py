@@ -10,6 +10,13 @@ and reading them opens every table, index and TOAST table, about 50 µs each:
 as much server time as everything else together. They are read in a few
 batches by a second read-only connection while the first reads the columns;
 the first takes the batches still left when it is done.
+
+A table's size is read again only when it may have moved: when its files
+(relfilenodes of table, TOAST and indexes) or its write and vacuum counters
+(the cumulative statistics) differ from the last crawl's, kept in the crawl
+state. Writes reach the statistics when their transaction ends, so a size
+lags by one crawl at most; every size is read again at least once a day, and
+always when the server keeps no counters (track_counts off).
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from __future__ import annotations
 import gc
 import re
 import threading
+import time
 from collections import deque
 from contextlib import contextmanager
 from operator import attrgetter
@@ -61,14 +69,31 @@ LEFT JOIN pg_catalog.pg_description d
 WHERE c.relkind IN ('r', 'v', 'm', 'p', 'f') AND NOT c.relispartition AND n.nspname = ANY(%s)
 """
 
-# Size on disk, table + indexes + TOAST, of some tables (views and foreign tables have none).
+# Size on disk (table + indexes + TOAST) of some tables, unless their signature is the one given:
+# what changes when the files may have grown or shrunk. Views and foreign tables have no size.
 SIZES_SQL = """
-SELECT c.oid,
-       CASE WHEN c.relkind IN ('r', 'm') THEN pg_catalog.pg_total_relation_size(c.oid)
+SELECT c.oid, signature.value, reused.value,
+       CASE WHEN reused.value THEN NULL
+            WHEN c.relkind IN ('r', 'm') THEN pg_catalog.pg_total_relation_size(c.oid)
             ELSE (SELECT sum(pg_catalog.pg_total_relation_size(t.relid))::bigint
                   FROM pg_catalog.pg_partition_tree(c.oid) t WHERE t.isleaf) END
 FROM pg_catalog.pg_class c
-WHERE c.oid = ANY(%s::pg_catalog.oid[]) AND c.relkind IN ('r', 'm', 'p')
+LEFT JOIN pg_catalog.pg_class toast ON toast.oid = c.reltoastrelid
+LEFT JOIN (SELECT x.indrelid, pg_catalog.string_agg(i.relfilenode::text, ',' ORDER BY i.oid) AS files
+           FROM pg_catalog.pg_index x JOIN pg_catalog.pg_class i ON i.oid = x.indexrelid
+           WHERE x.indrelid = ANY(%(oids)s::pg_catalog.oid[]) GROUP BY x.indrelid) AS indexes ON indexes.indrelid = c.oid
+LEFT JOIN pg_catalog.pg_index toast_index ON toast_index.indrelid = c.reltoastrelid
+LEFT JOIN pg_catalog.pg_class toast_index_file ON toast_index_file.oid = toast_index.indexrelid
+LEFT JOIN unnest(%(previous_oids)s::pg_catalog.oid[], %(previous_signatures)s::text[]) AS previous(oid, signature)
+       ON previous.oid = c.oid
+CROSS JOIN LATERAL (SELECT CASE WHEN c.relkind IN ('r', 'm') AND pg_catalog.current_setting('track_counts')::bool THEN
+    pg_catalog.left(pg_catalog.md5(pg_catalog.concat_ws(':', c.relfilenode, c.reltablespace,
+        pg_catalog.pg_stat_get_tuples_inserted(c.oid), pg_catalog.pg_stat_get_tuples_updated(c.oid),
+        pg_catalog.pg_stat_get_vacuum_count(c.oid), pg_catalog.pg_stat_get_autovacuum_count(c.oid),
+        toast.relfilenode, pg_catalog.pg_stat_get_vacuum_count(toast.oid), pg_catalog.pg_stat_get_autovacuum_count(toast.oid),
+        toast_index_file.relfilenode, indexes.files)), 16) END) AS signature(value)
+CROSS JOIN LATERAL (SELECT COALESCE(signature.value = previous.signature, false)) AS reused(value)
+WHERE c.oid = ANY(%(oids)s::pg_catalog.oid[]) AND c.relkind IN ('r', 'm', 'p')
 """
 SIZED_KINDS = (TABLE, MATERIALIZED_VIEW, PARTITIONED_TABLE)
 
@@ -210,7 +235,7 @@ class PostgresConnector(Connector):
             warnings = self.scope_warnings(available, include)
             with _gc_paused():
                 by_oid = self._relations(conn, schemas)
-                sizes = _Sizes(self, [oid for oid, d in by_oid.items() if d.kind in SIZED_KINDS])
+                sizes = _Sizes(self, [oid for oid, d in by_oid.items() if d.kind in SIZED_KINDS], self.previous_state)
                 helper = threading.Thread(target=sizes.read_on_own_connection, name="canon-postgres-sizes", daemon=True)
                 helper.start()
                 try:
@@ -219,12 +244,12 @@ class PostgresConnector(Connector):
                 finally:
                     helper.join()
                 sizes.read(conn)  # a batch the helper could not read, if any
-        for oid, size in sizes.found.items():
+        for oid, (_, size) in sizes.found.items():
             dataset = by_oid.get(oid)
             if dataset is not None:
                 dataset.size_bytes = size
         datasets = sorted(by_oid.values(), key=lambda d: (d.schema, d.name))
-        return Extraction(datasets=datasets, schemas=schemas, warnings=warnings)
+        return Extraction(datasets=datasets, schemas=schemas, warnings=warnings, state=sizes.state())
 
     def _relations(self, conn, schemas) -> dict[int, DatasetMeta]:
         by_oid: dict[int, DatasetMeta] = {}
@@ -272,25 +297,34 @@ class _Sizes:
     """
 
     BATCHES = 16
+    STATE_KEY = "postgres_sizes"
+    REFRESH_EVERY_S = 24 * 3600  # every size is read again at least this often
 
-    def __init__(self, connector: PostgresConnector, oids: list[int]):
+    def __init__(self, connector: PostgresConnector, oids: list[int], previous_state: dict | None):
         self.connector = connector
         size = max(500, -(-len(oids) // self.BATCHES))
         self.batches = deque(oids[i:i + size] for i in range(0, len(oids), size))
-        self.found: dict[int, int | None] = {}
+        self.found: dict[int, tuple[str | None, int | None]] = {}  # oid: (signature, size)
+        self.previous, self.read_at = self._load(previous_state)
+        if time.time() - self.read_at > self.REFRESH_EVERY_S:
+            self.previous, self.read_at = {}, time.time()
 
     def read(self, conn) -> None:
+        previous = self.previous
         with conn.cursor() as cur:
             while True:
                 try:
                     batch = self.batches.popleft()
                 except IndexError:
                     return
+                known = [oid for oid in batch if oid in previous]
+                params = {"oids": batch, "previous_oids": known, "previous_signatures": [previous[oid][0] for oid in known]}
                 try:
-                    self.found.update(cur.execute(SIZES_SQL, (batch,)).fetchall())
+                    rows = cur.execute(SIZES_SQL, params).fetchall()
                 except BaseException:
                     self.batches.appendleft(batch)
                     raise
+                self.found.update((oid, (signature, previous[oid][1] if reused else size)) for oid, signature, reused, size in rows)
 
     def read_on_own_connection(self) -> None:
         if not self.batches:
@@ -300,3 +334,21 @@ class _Sizes:
                 self.read(conn)
         except BaseException:  # what is left is read by the extracting connection
             pass
+
+    def state(self) -> dict:
+        """For the next crawl: each table's signature and size, one line each ("oid signature size")."""
+        lines = "\n".join(f"{oid} {signature} {size}" for oid, (signature, size) in self.found.items()
+                          if signature is not None and size is not None)
+        return {self.STATE_KEY: {"read_at": int(self.read_at), "tables": lines}}
+
+    @classmethod
+    def _load(cls, state: dict | None) -> tuple[dict[int, tuple[str, int]], float]:
+        try:
+            mine = (state or {})[cls.STATE_KEY]
+            previous = {}
+            for line in mine["tables"].splitlines():
+                oid, signature, size = line.split(" ")
+                previous[int(oid)] = (signature, int(size))
+            return previous, float(mine["read_at"])
+        except (KeyError, TypeError, ValueError, AttributeError):
+            return {}, time.time()

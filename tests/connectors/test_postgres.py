@@ -1,3 +1,5 @@
+import copy
+
 import pytest
 
 from catalog.connectors import ConnectorError, connector_for
@@ -155,3 +157,56 @@ def test_sizes_are_read_when_the_role_may_open_only_one_connection(pg, warehouse
         assert _by_name(limited)["sales.events"].size_bytes > 0
     finally:
         warehouse.execute(f"DROP OWNED BY {role}; DROP ROLE {role}")
+
+
+def _forged(state, size):
+    """The state a crawl keeps, with every remembered size replaced: a size read again shows."""
+    forged = copy.deepcopy(state)
+    mine = forged["postgres_sizes"]
+    mine["tables"] = "\n".join(" ".join(line.split(" ")[:2] + [str(size)]) for line in mine["tables"].splitlines())
+    return forged
+
+
+def _flush_statistics(warehouse):
+    warehouse.execute("SELECT pg_stat_force_next_flush()")
+    warehouse.execute("SELECT 1")
+
+
+def test_a_size_is_read_again_only_when_its_table_may_have_changed(warehouse):
+    warehouse.execute("""
+        CREATE SCHEMA s;
+        CREATE TABLE s.written (id int PRIMARY KEY, v text);
+        CREATE TABLE s.reindexed (id int PRIMARY KEY, v text);
+        CREATE TABLE s.untouched (id int PRIMARY KEY, v text);
+        INSERT INTO s.reindexed SELECT g, 'x' FROM generate_series(1, 100) g;
+        CREATE VIEW s.v AS SELECT 1 AS x;
+    """)
+    _flush_statistics(warehouse)
+    connector = connector_for(warehouse.url)
+    first = connector.extract()
+    assert len(first.state["postgres_sizes"]["tables"].splitlines()) == 3  # tables only
+
+    connector.previous_state = _forged(first.state, 1)
+    warehouse.execute("INSERT INTO s.written SELECT g, repeat('x', 200) FROM generate_series(1, 2000) g")
+    warehouse.execute("REINDEX TABLE s.reindexed")
+    _flush_statistics(warehouse)
+    sizes = {d.name: d.size_bytes for d in connector.extract().datasets}
+    real = dict(warehouse.execute("SELECT relname, pg_total_relation_size(oid) FROM pg_class WHERE relnamespace = 's'::regnamespace").fetchall())
+    assert sizes == {"written": real["written"], "reindexed": real["reindexed"], "untouched": 1, "v": None}
+    assert real["written"] > 100_000
+
+    stale = _forged(first.state, 1)
+    stale["postgres_sizes"]["read_at"] -= 2 * 24 * 3600  # every size is read again at least once a day
+    connector.previous_state = stale
+    assert {d.name: d.size_bytes for d in connector.extract().datasets}["untouched"] == real["untouched"]
+
+
+def test_without_statistics_every_size_is_read(warehouse):
+    warehouse.execute("CREATE SCHEMA s; CREATE TABLE s.t (id int PRIMARY KEY)")
+    connector = connector_for(warehouse.url)
+    first = connector.extract()
+    warehouse.execute(f'ALTER DATABASE "{warehouse.name}" SET track_counts = off')
+    connector.previous_state = _forged(first.state, 1)
+    second = connector.extract()
+    assert second.datasets[0].size_bytes == first.datasets[0].size_bytes > 1
+    assert second.state["postgres_sizes"]["tables"] == ""
