@@ -127,13 +127,21 @@ _position = attrgetter("position")
 
 @contextmanager
 def _gc_paused():
-    """Hundreds of thousands of small acyclic objects: the cyclic collector would only rescan them."""
+    """Hundreds of thousands of small acyclic objects: the cyclic collector would only rescan them.
+
+    What was made meanwhile goes straight to the oldest generation (freeze, then unfreeze: two list
+    moves), so the collector does not scan it all again when it resumes; unless something else froze
+    objects (a pre-fork server, say), whose frozen set this must not thaw.
+    """
     was_enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
         if was_enabled:
+            if gc.get_freeze_count() == 0:
+                gc.freeze()
+                gc.unfreeze()
             gc.enable()
 
 
