@@ -106,12 +106,22 @@ def broker(redis_server):
     # The app reads Django settings under the CELERY_ namespace: these are the keys it looks up.
     keys = ("CELERY_BROKER_URL", "CELERY_BROKER_TRANSPORT_OPTIONS")
     saved = {key: conf.get(key) for key in keys}
-    celery_app.close()  # drop pooled connections to the old broker
+    _drop_broker_pools()
     conf.update({"CELERY_BROKER_URL": redis_server.url(), "CELERY_BROKER_TRANSPORT_OPTIONS": {}})
     assert celery_app.connection_for_write().as_uri() == redis_server.url()
     yield redis_server
-    celery_app.close()
+    _drop_broker_pools()
     conf.update(saved)
+
+
+def _drop_broker_pools():
+    """Forget pooled connections and producers, which keep the broker they were made for: an
+    earlier test that published to the folder broker must not make these publish there."""
+    from kombu import pools
+
+    celery_app.close()
+    celery_app.amqp._producer_pool = None
+    pools.reset()
 
 
 @pytest.fixture
