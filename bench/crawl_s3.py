@@ -7,7 +7,7 @@ uploads the bucket: `warehouse/ds_NNNN/dt=YYYY-MM-DD/part-NN.parquet`, five obje
 partition, with ten different schemas across datasets. It then measures, in the same run:
 
 - the floor: a bare paginated ListObjectsV2 of the whole bucket with boto3 (what any crawler
-  must do at least once);
+  must do at least once), before the crawls and again after them, best kept;
 - a first crawl (source_create + source_crawl into a SQLite catalog): listing, placing, reading
   the Parquet footers of the newest `sample_files` objects per dataset, writing the catalog;
 - an unchanged recrawl, which must read no object content;
@@ -156,6 +156,7 @@ def main(argv=None) -> int:
     parser.add_argument("--sample-files", type=int, default=5, help="the source's sample_files option (default 5)")
     parser.add_argument("--read-concurrency", type=int, default=8, help="the source's read_concurrency option (default 8)")
     parser.add_argument("--recrawls", type=int, default=1, help="unchanged recrawls, best kept (default 1)")
+    parser.add_argument("--floor-runs", type=int, default=2, help="bare listings, one before the crawls and the rest after, best kept (default 2)")
     args = parser.parse_args(argv)
     total = args.datasets * args.objects
 
@@ -166,10 +167,14 @@ def main(argv=None) -> int:
         upload_s = upload(moto, args.datasets, args.objects, args.upload_threads)
         log(f"bucket: {total} objects in {args.datasets} datasets uploaded in {upload_s:.1f}s ({total / upload_s:.0f}/s)")
 
-        list_s, list_cpu, count = measure_floor(moto)
-        if count != total:
-            raise SystemExit(f"the listing saw {count} objects, expected {total}")
-        log(f"floor: bare listing of {count} objects in {list_s:.3f}s (client CPU {list_cpu:.2f}s)")
+        def floor() -> float:
+            elapsed, cpu, count = measure_floor(moto)
+            if count != total:
+                raise SystemExit(f"the listing saw {count} objects, expected {total}")
+            log(f"floor: bare listing of {count} objects in {elapsed:.3f}s (client CPU {cpu:.2f}s)")
+            return elapsed
+
+        floors = [floor()]
 
         setup_django()
         from catalog.connectors import connector_for
@@ -208,6 +213,11 @@ def main(argv=None) -> int:
                 raise SystemExit(f"an unchanged recrawl read object content: {stats}")
             recrawls.append(elapsed)
         recrawl_s = min(recrawls)
+        # moto's speed drifts (garbage collection after a bulk load, the machine's load): the floor is
+        # also measured after the crawls, and the best run is kept.
+        for _ in range(max(args.floor_runs, 1) - 1):
+            floors.append(floor())
+        list_s = min(floors)
     finally:
         try:
             from django.db import connections
