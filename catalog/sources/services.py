@@ -204,7 +204,8 @@ def source_crawl(source: Source, *, trigger: str = "manual", connector=None, cra
         url = source.url
         secrets = parse_source_url(url).secrets()
         connector = connector or _connector(url, source.options)
-        connector.previous_state = source.connector_state or {}
+        # From the database, not the object passed in: a stale object would hand over old state.
+        connector.previous_state = Source.objects.filter(pk=source.pk).values_list("connector_state", flat=True).first() or {}
         _set_phase(crawl, "reading metadata")
         extraction = connector.extract(source.include_schemas, source.exclude_schemas)
         _set_phase(crawl, f"applying {len(extraction.datasets):,} datasets")
