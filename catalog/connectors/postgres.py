@@ -54,6 +54,8 @@ ORDER BY nspname
 """
 
 # Partitions are folded into their partitioned parent: one dataset, summed size and rows.
+# A table's signature is what changes when its files may have grown or shrunk: the files of the
+# table, its TOAST table and their indexes, and its write and vacuum counters (NULL without counters).
 RELATIONS_SQL = """
 SELECT c.oid, n.nspname, c.relname, c.relkind, pg_catalog.pg_get_userbyid(c.relowner),
        d.description,
@@ -61,39 +63,35 @@ SELECT c.oid, n.nspname, c.relname, c.relkind, pg_catalog.pg_get_userbyid(c.relo
             (SELECT sum(GREATEST(p.reltuples, 0))::bigint FROM pg_catalog.pg_partition_tree(c.oid) t
              JOIN pg_catalog.pg_class p ON p.oid = t.relid WHERE t.isleaf)
             WHEN c.reltuples >= 0 THEN c.reltuples::bigint END,
-       CASE WHEN c.relkind IN ('v', 'm') THEN pg_catalog.pg_get_viewdef(c.oid) END
+       CASE WHEN c.relkind IN ('v', 'm') THEN pg_catalog.pg_get_viewdef(c.oid) END,
+       CASE WHEN c.relkind IN ('r', 'm') AND pg_catalog.current_setting('track_counts')::bool THEN
+            pg_catalog.left(pg_catalog.md5(pg_catalog.concat_ws(':', c.relfilenode, c.reltablespace,
+                pg_catalog.pg_stat_get_tuples_inserted(c.oid), pg_catalog.pg_stat_get_tuples_updated(c.oid),
+                pg_catalog.pg_stat_get_vacuum_count(c.oid), pg_catalog.pg_stat_get_autovacuum_count(c.oid),
+                toast.relfilenode, pg_catalog.pg_stat_get_vacuum_count(toast.oid),
+                pg_catalog.pg_stat_get_autovacuum_count(toast.oid), indexes.files, toast_indexes.files)), 16) END
 FROM pg_catalog.pg_class c
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_catalog.pg_description d
        ON d.objoid = c.oid AND d.classoid = 'pg_catalog.pg_class'::regclass AND d.objsubid = 0
-WHERE c.relkind IN ('r', 'v', 'm', 'p', 'f') AND NOT c.relispartition AND n.nspname = ANY(%s)
-"""
-
-# Size on disk (table + indexes + TOAST) of some tables, unless their signature is the one given:
-# what changes when the files may have grown or shrunk. Views and foreign tables have no size.
-SIZES_SQL = """
-SELECT c.oid, signature.value, reused.value,
-       CASE WHEN reused.value THEN NULL
-            WHEN c.relkind IN ('r', 'm') THEN pg_catalog.pg_total_relation_size(c.oid)
-            ELSE (SELECT sum(pg_catalog.pg_total_relation_size(t.relid))::bigint
-                  FROM pg_catalog.pg_partition_tree(c.oid) t WHERE t.isleaf) END
-FROM pg_catalog.pg_class c
 LEFT JOIN pg_catalog.pg_class toast ON toast.oid = c.reltoastrelid
 LEFT JOIN (SELECT x.indrelid, pg_catalog.string_agg(i.relfilenode::text, ',' ORDER BY i.oid) AS files
            FROM pg_catalog.pg_index x JOIN pg_catalog.pg_class i ON i.oid = x.indexrelid
-           WHERE x.indrelid = ANY(%(oids)s::pg_catalog.oid[]) GROUP BY x.indrelid) AS indexes ON indexes.indrelid = c.oid
-LEFT JOIN pg_catalog.pg_index toast_index ON toast_index.indrelid = c.reltoastrelid
-LEFT JOIN pg_catalog.pg_class toast_index_file ON toast_index_file.oid = toast_index.indexrelid
-LEFT JOIN unnest(%(previous_oids)s::pg_catalog.oid[], %(previous_signatures)s::text[]) AS previous(oid, signature)
-       ON previous.oid = c.oid
-CROSS JOIN LATERAL (SELECT CASE WHEN c.relkind IN ('r', 'm') AND pg_catalog.current_setting('track_counts')::bool THEN
-    pg_catalog.left(pg_catalog.md5(pg_catalog.concat_ws(':', c.relfilenode, c.reltablespace,
-        pg_catalog.pg_stat_get_tuples_inserted(c.oid), pg_catalog.pg_stat_get_tuples_updated(c.oid),
-        pg_catalog.pg_stat_get_vacuum_count(c.oid), pg_catalog.pg_stat_get_autovacuum_count(c.oid),
-        toast.relfilenode, pg_catalog.pg_stat_get_vacuum_count(toast.oid), pg_catalog.pg_stat_get_autovacuum_count(toast.oid),
-        toast_index_file.relfilenode, indexes.files)), 16) END) AS signature(value)
-CROSS JOIN LATERAL (SELECT COALESCE(signature.value = previous.signature, false)) AS reused(value)
-WHERE c.oid = ANY(%(oids)s::pg_catalog.oid[]) AND c.relkind IN ('r', 'm', 'p')
+           GROUP BY x.indrelid) AS indexes ON indexes.indrelid = c.oid
+LEFT JOIN (SELECT x.indrelid, pg_catalog.string_agg(i.relfilenode::text, ',' ORDER BY i.oid) AS files
+           FROM pg_catalog.pg_index x JOIN pg_catalog.pg_class i ON i.oid = x.indexrelid
+           GROUP BY x.indrelid) AS toast_indexes ON toast_indexes.indrelid = c.reltoastrelid
+WHERE c.relkind IN ('r', 'v', 'm', 'p', 'f') AND NOT c.relispartition AND n.nspname = ANY(%s)
+"""
+
+# Size on disk (table + indexes + TOAST) of some tables; views and foreign tables have none.
+SIZES_SQL = """
+SELECT c.oid,
+       CASE WHEN c.relkind IN ('r', 'm') THEN pg_catalog.pg_total_relation_size(c.oid)
+            ELSE (SELECT sum(pg_catalog.pg_total_relation_size(t.relid))::bigint
+                  FROM pg_catalog.pg_partition_tree(c.oid) t WHERE t.isleaf) END
+FROM pg_catalog.pg_class c
+WHERE c.oid = ANY(%s::pg_catalog.oid[]) AND c.relkind IN ('r', 'm', 'p')
 """
 SIZED_KINDS = (TABLE, MATERIALIZED_VIEW, PARTITIONED_TABLE)
 
@@ -242,8 +240,8 @@ class PostgresConnector(Connector):
             schemas = [s for s in available if schema_in_scope(s, include, exclude)]
             warnings = self.scope_warnings(available, include)
             with _gc_paused():
-                by_oid = self._relations(conn, schemas)
-                sizes = _Sizes(self, [oid for oid, d in by_oid.items() if d.kind in SIZED_KINDS], self.previous_state)
+                by_oid, signatures = self._relations(conn, schemas)
+                sizes = _Sizes(self, [oid for oid, d in by_oid.items() if d.kind in SIZED_KINDS], signatures, self.previous_state)
                 helper = threading.Thread(target=sizes.read_on_own_connection, name="canon-postgres-sizes", daemon=True)
                 helper.start()
                 try:
@@ -252,17 +250,20 @@ class PostgresConnector(Connector):
                 finally:
                     helper.join()
                 sizes.read(conn)  # a batch the helper could not read, if any
-        for oid, (_, size) in sizes.found.items():
+        for oid, size in sizes.found.items():
             dataset = by_oid.get(oid)
             if dataset is not None:
                 dataset.size_bytes = size
         datasets = sorted(by_oid.values(), key=lambda d: (d.schema, d.name))
         return Extraction(datasets=datasets, schemas=schemas, warnings=warnings, state=sizes.state())
 
-    def _relations(self, conn, schemas) -> dict[int, DatasetMeta]:
+    def _relations(self, conn, schemas) -> tuple[dict[int, DatasetMeta], dict[int, str]]:
         by_oid: dict[int, DatasetMeta] = {}
+        signatures: dict[int, str] = {}
         with conn.cursor() as cur:
-            for oid, schema, name, relkind, owner, comment, rows, definition in cur.execute(RELATIONS_SQL, (schemas,)):
+            for oid, schema, name, relkind, owner, comment, rows, definition, signature in cur.execute(RELATIONS_SQL, (schemas,)):
+                if signature is not None:
+                    signatures[oid] = signature
                 by_oid[oid] = DatasetMeta(
                     schema=schema,
                     name=name,
@@ -273,7 +274,7 @@ class PostgresConnector(Connector):
                     native_id=str(oid),
                     definition=(definition or "").strip(),
                 )
-        return by_oid
+        return by_oid, signatures
 
     def _columns(self, conn, schemas, by_oid: dict[int, DatasetMeta]) -> None:
         import psycopg
@@ -299,40 +300,46 @@ class PostgresConnector(Connector):
 class _Sizes:
     """Sizes of the given relations, read in batches by whichever connection is free.
 
-    The helper thread reads on a connection of its own; if it cannot connect (a
-    role's connection limit, say) or fails, the extracting connection reads
-    what is left, and raises what a real problem raises.
+    A table whose signature is the one the last crawl kept keeps the size it had
+    then, unless that was read more than a day ago. The helper thread reads on a
+    connection of its own; if it cannot connect (a role's connection limit, say)
+    or fails, the extracting connection reads what is left, and raises what a
+    real problem raises.
     """
 
     BATCHES = 16
     STATE_KEY = "postgres_sizes"
-    REFRESH_EVERY_S = 24 * 3600  # every size is read again at least this often
+    REFRESH_EVERY_S = 24 * 3600
 
-    def __init__(self, connector: PostgresConnector, oids: list[int], previous_state: dict | None):
+    def __init__(self, connector: PostgresConnector, oids: list[int], signatures: dict[int, str], previous_state: dict | None):
         self.connector = connector
-        size = max(500, -(-len(oids) // self.BATCHES))
-        self.batches = deque(oids[i:i + size] for i in range(0, len(oids), size))
-        self.found: dict[int, tuple[str | None, int | None]] = {}  # oid: (signature, size)
-        self.previous, self.read_at = self._load(previous_state)
+        self.signatures = signatures
+        previous, self.read_at = self._load(previous_state)
         if time.time() - self.read_at > self.REFRESH_EVERY_S:
-            self.previous, self.read_at = {}, time.time()
+            previous, self.read_at = {}, time.time()
+        self.found: dict[int, int | None] = {}
+        to_read = []
+        for oid in oids:
+            kept = previous.get(oid)
+            if kept is not None and kept[0] == signatures.get(oid):
+                self.found[oid] = kept[1]
+            else:
+                to_read.append(oid)
+        size = max(500, -(-len(to_read) // self.BATCHES))
+        self.batches = deque(to_read[i:i + size] for i in range(0, len(to_read), size))
 
     def read(self, conn) -> None:
-        previous = self.previous
         with conn.cursor() as cur:
             while True:
                 try:
                     batch = self.batches.popleft()
                 except IndexError:
                     return
-                known = [oid for oid in batch if oid in previous]
-                params = {"oids": batch, "previous_oids": known, "previous_signatures": [previous[oid][0] for oid in known]}
                 try:
-                    rows = cur.execute(SIZES_SQL, params).fetchall()
+                    self.found.update(cur.execute(SIZES_SQL, (batch,)).fetchall())
                 except BaseException:
                     self.batches.appendleft(batch)
                     raise
-                self.found.update((oid, (signature, previous[oid][1] if reused else size)) for oid, signature, reused, size in rows)
 
     def read_on_own_connection(self) -> None:
         if not self.batches:
@@ -345,8 +352,8 @@ class _Sizes:
 
     def state(self) -> dict:
         """For the next crawl: each table's signature and size, one line each ("oid signature size")."""
-        lines = "\n".join(f"{oid} {signature} {size}" for oid, (signature, size) in self.found.items()
-                          if signature is not None and size is not None)
+        lines = "\n".join(f"{oid} {self.signatures[oid]} {size}" for oid, size in sorted(self.found.items())
+                          if size is not None and oid in self.signatures)
         return {self.STATE_KEY: {"read_at": int(self.read_at), "tables": lines}}
 
     @classmethod
