@@ -45,8 +45,8 @@ TYPO_WHEN_FEWER = 1  # look for similar names only when fewer names than this ma
 MIN_SIMILARITY = 0.3
 DOCS_PER_EXACT_NAME = 100
 DOCS_PER_NAME = 8
-# The last word typed matches as a prefix: in names from 2 letters, in text from 4 (a short prefix of common words
-# expands to thousands of lexemes, each a posting list to merge).
+# The last word matches names as a prefix from 2 letters. In text only while typing (suggestions), from 4 letters: a
+# prefix expands to every lexeme it starts, each a posting list to merge, and a submitted word is a whole word.
 TEXT_PREFIX_MIN = 4
 TEXT_SCAN = 1000  # text matches examined at most (a common word matches hundreds of thousands)
 TEXT_KEEP = 200
@@ -238,11 +238,13 @@ def _relevance(parsed: ParsedQuery, key: str, words: str, tier: int, similarity:
     return similarity
 
 
-def rank(parsed: ParsedQuery, filters: Filters, *, text: bool = True, limits: Limits = Limits()) -> list[Candidate]:
-    """Every candidate for the query, best first: a few hundred at most, found in one statement on PostgreSQL."""
+def rank(parsed: ParsedQuery, filters: Filters, *, text: bool = True, typing: bool = False,
+         limits: Limits = Limits()) -> list[Candidate]:
+    """Every candidate for the query, best first: a few hundred at most, found in one statement on PostgreSQL.
+    `typing`: the query is still being typed (suggestions), so its last word also matches text as a prefix."""
     words = text_words(parsed) if text else []
     with connection.cursor() as cursor:
-        named, texts = backend().candidates(cursor, parsed, filters, text_words=words, limits=limits)
+        named, texts = backend().candidates(cursor, parsed, filters, text_words=words, limits=limits, typing=typing)
     found: dict[int, Candidate] = {}
     for light, key, name_words_, tier, similarity, alias in named:
         candidate = Candidate.from_row(light)
@@ -280,7 +282,7 @@ def _facets(candidates: list[Candidate]) -> dict[str, list[tuple[str, int]]]:
 
 
 def search(query: str, *, filters: Filters | None = None, limit: int = 20, offset: int = 0, text: bool = True,
-           facets: bool = True) -> SearchResults:
+           facets: bool = True, typing: bool = False) -> SearchResults:
     """The ranked results of a query, one page of them with display fields, and facet counts."""
     started = time.perf_counter()
     parsed = parse_query(query)
@@ -288,7 +290,7 @@ def search(query: str, *, filters: Filters | None = None, limit: int = 20, offse
     results = SearchResults(query=parsed, filters=filters, offset=offset, limit=limit)
     if parsed.empty:
         return results
-    candidates = rank(parsed, filters, text=text)
+    candidates = rank(parsed, filters, text=text, typing=typing)
     results.total = len(candidates)
     if facets:
         results.facets = _facets(candidates)

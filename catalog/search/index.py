@@ -39,7 +39,7 @@ MAX_BODY = 20_000
 # The prior each document carries into ranking (added to its match score; see catalog.search.engine).
 KIND_PRIOR = {SearchDocument.METRIC: 4.0, SearchDocument.DATASET: 4.0, SearchDocument.OWNER: 1.0, SearchDocument.TAG: 1.0,
               SearchDocument.COLUMN: 0.0}
-STATUS_PRIOR = {"certified": 20.0, "draft": 0.0, "deprecated": -40.0, SearchDocument.REMOVED: -40.0, SearchDocument.ACTIVE: 0.0}
+STATUS_PRIOR = {"certified": 15.0, "draft": 0.0, "deprecated": -40.0, SearchDocument.REMOVED: -40.0, SearchDocument.ACTIVE: 0.0}
 BROKEN_PRIOR = -5.0
 MAX_POPULARITY = 6.0
 

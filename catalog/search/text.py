@@ -72,6 +72,11 @@ class ParsedQuery:
     def empty(self) -> bool:
         return not self.key
 
+    @property
+    def identifier(self) -> bool:
+        """Typed as a name: one token of several words (order_items, OrderItems, sales.orders), not a phrase."""
+        return len(self.words) > 1 and not any(c.isspace() for c in self.text)
+
 
 _DOTTED = re.compile(r"^[^\s.]+(?:\.[^\s.]+)+$")
 

@@ -68,9 +68,9 @@ def search_page(request):
 def suggest(request):
     """A few best results while typing: names only, unless they find too little."""
     q = (request.GET.get("q") or "").replace("\x00", "").strip()[:200]
-    results = search(q, limit=SUGGESTIONS, text=False, facets=False)
+    results = search(q, limit=SUGGESTIONS, text=False, facets=False, typing=True)
     if len(results.hits) < 3:
-        results = search(q, limit=SUGGESTIONS, facets=False)
+        results = search(q, limit=SUGGESTIONS, facets=False, typing=True)
     return JsonResponse({
         "query": q,
         "results": [{"kind": h.kind, "kind_label": KIND_LABELS.get(h.kind, h.kind), "title": h.title, "title_html": h.title_html,

@@ -130,8 +130,10 @@ def test_columns_by_name_and_by_comment(source):
     by_comment = hits("pseudonymised")
     assert by_comment[0].title == "payments.iban_hash" and by_comment[0].tier == "text"
     assert "<mark>pseudonymised</mark>" in by_comment[0].snippet_html
-    # The dataset is found by the names of its columns, below the column itself.
-    assert "finance.payments" in [h.title for h in found]
+    # A word finds the dataset by the names of its columns too, below the column itself; a name typed as a name
+    # (iban_hash) that matched names is answered from names alone.
+    assert [h.title for h in hits("iban")][:2] == ["payments.iban_hash", "finance.payments"]
+    assert "finance.payments" not in [h.title for h in found]
 
 
 def test_a_qualified_name_prefers_that_schema(source):

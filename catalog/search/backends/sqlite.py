@@ -23,10 +23,13 @@ def _fts_words(words: list[str], shortest_prefix: int = 2) -> str:
 class SqliteBackend:
     """In-process: a round trip costs nothing, so each step is its own statement, and the typo step re-scores in Python."""
 
-    def candidates(self, cursor, parsed: ParsedQuery, filters: Filters, *, text_words: list[str], limits):
+    def candidates(self, cursor, parsed: ParsedQuery, filters: Filters, *, text_words: list[str], limits, typing=False):
         names = [(key, words, tier, 1.0) for key, words, tier in
                  self.match_names(cursor, parsed, prefix_limit=limits.prefix_names, words_limit=limits.word_names)]
-        texts = self.match_text(cursor, text_words, filters, scan=limits.text_scan, keep=limits.text_keep) if text_words else []
+        # A name typed as a name (order_items, OrderItems, sales.orders) that matched names needs no text search.
+        texts = []
+        if text_words and not (parsed.identifier and names):
+            texts = self.match_text(cursor, text_words, filters, scan=limits.text_scan, keep=limits.text_keep, typing=typing)
         # Similar names only when nothing else matched: when the words are in some description, they are what was meant.
         if (len(parsed.key) >= 3 and not any(tier == EXACT for _, _, tier, _ in names)
                 and len(names) < limits.typo_when_fewer and not texts):
@@ -57,7 +60,17 @@ class SqliteBackend:
         return cursor.fetchall()
 
     def match_typos(self, cursor, parsed: ParsedQuery, *, limit: int, minimum: float):
+        """Names holding every typed word but one, else names sharing trigrams; re-scored with pg_trgm's similarity."""
         key = parsed.key
+        words = list(dict.fromkeys(parsed.name_words))
+        if len(words) >= 2:
+            query = " OR ".join("(" + " AND ".join(f'"{w}"' for j, w in enumerate(words) if j != i) + ")" for i in range(len(words)))
+            cursor.execute("SELECT n.key, n.words FROM search_name_fts f JOIN search_searchname n ON n.id = f.rowid "
+                           "WHERE search_name_fts MATCH %s LIMIT 2000", [query])
+            scored = sorted(((k, w, similarity(k, key)) for k, w in cursor.fetchall()), key=lambda row: (-row[2], len(row[0]), row[0]))
+            scored = [row for row in scored if row[2] >= minimum][:limit]
+            if scored:
+                return scored
         grams = sorted({key[i:i + 3] for i in range(len(key) - 2)})
         if not grams:
             return []
@@ -97,14 +110,14 @@ class SqliteBackend:
                 found.append((tuple(light), matched, alias))
         return found
 
-    def match_text(self, cursor, words: list[str], filters: Filters, *, scan: int, keep: int):
+    def match_text(self, cursor, words: list[str], filters: Filters, *, scan: int, keep: int, typing: bool = False):
         where, params = filters.sql("d")
         cursor.execute(
             f"""
             SELECT {LIGHT}, {BM25} AS rank FROM search_fts JOIN search_searchdocument d ON d.id = search_fts.rowid
             WHERE search_fts MATCH %s{where} ORDER BY rank LIMIT %s
             """,
-            [_fts_words(words, TEXT_PREFIX_MIN), *params, keep],
+            [_fts_words(words, TEXT_PREFIX_MIN if typing else 10 ** 6), *params, keep],
         )
         return [(row[:-1], row[-1]) for row in cursor.fetchall()]
 
