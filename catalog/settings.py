@@ -179,6 +179,8 @@ CANON_DIGEST_HOUR = env.int("CANON_DIGEST_HOUR", default=7)
 CANON_METRIC_SQL_MAX_CHARS = env.int("CANON_METRIC_SQL_MAX_CHARS", default=20_000)
 # Search: a crawl changing more documents than this indexes them in a task on the `index` queue, not in its transaction.
 CANON_SEARCH_SYNC_DOCUMENTS = env.int("CANON_SEARCH_SYNC_DOCUMENTS", default=20_000)
+# Search prepares its one query statement on PostgreSQL (planned once per connection); off behind a pooler that cannot.
+CANON_SEARCH_PREPARE = env.bool("CANON_SEARCH_PREPARE", default=True)
 
 # Email. EMAIL_URL (smtp://user:pass@host:587/?tls=True) in production; the embedded
 # default writes each message as a file under var/mail/ for a person to read.

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import time
 
+from django.conf import settings
+
 from catalog.search.engine import EXACT, LIGHT_FIELDS, PREFIX, TEXT, TEXT_PREFIX_MIN, TYPO, WORDS, Filters
 from catalog.search.text import ParsedQuery
 
@@ -64,19 +66,23 @@ def _execute_prepared(cursor, sql: str, params: dict) -> list[tuple]:
     PostgreSQL then plans it once per connection and shape (filters, text or not) instead of on every query: planning
     this statement costs more than running it. Django's cursors bind parameters on the client and never prepare, so
     this one statement goes through a psycopg cursor with server-side binding on the same connection (same
-    transaction), and is logged where Django logs queries, so query counts stay honest.
+    transaction), and is logged where Django logs queries, so query counts stay honest. Behind a connection pooler
+    that cannot keep prepared statements (PgBouncer in transaction mode before 1.21), set CANON_SEARCH_PREPARE=false.
     """
     import psycopg
 
     raw = cursor.cursor.connection
-    if not getattr(raw, "_canon_generic_plans", False):
-        # The plan depends on the values only through estimates; one generic plan serves every query. Only prepared
-        # statements (this one) are affected: Django prepares none.
+    prepare = settings.CANON_SEARCH_PREPARE
+    if prepare and not getattr(raw, "_canon_generic_plans", False):
+        # Django turns psycopg's statement preparation off (prepare_threshold None); its client-binding cursors never
+        # prepare whatever the setting, so turning it on here changes nothing but this statement. The plan depends
+        # on the values only through estimates: one generic plan serves every query.
+        raw.prepare_threshold = 5
         raw.execute("SET plan_cache_mode = force_generic_plan")
         raw._canon_generic_plans = True
     started = time.monotonic()
     with psycopg.Cursor(raw) as server:
-        server.execute(sql, params, prepare=True)
+        server.execute(sql, params, prepare=prepare or None)
         rows = server.fetchall()
     db = cursor.db
     if db.queries_logged:
