@@ -57,6 +57,11 @@ ORDER BY nspname
 # A table's signature is what changes when its files may have grown or shrunk: the files of the
 # table, its TOAST table and their indexes, and its write and vacuum counters (NULL without counters).
 RELATIONS_SQL = """
+WITH index_files AS (
+    SELECT x.indrelid, pg_catalog.string_agg(i.relfilenode::text, ',' ORDER BY i.oid) AS files
+    FROM pg_catalog.pg_index x JOIN pg_catalog.pg_class i ON i.oid = x.indexrelid
+    GROUP BY x.indrelid
+)
 SELECT c.oid, n.nspname, c.relname, c.relkind, pg_catalog.pg_get_userbyid(c.relowner),
        d.description,
        CASE WHEN c.relkind = 'p' THEN
@@ -75,12 +80,8 @@ JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_catalog.pg_description d
        ON d.objoid = c.oid AND d.classoid = 'pg_catalog.pg_class'::regclass AND d.objsubid = 0
 LEFT JOIN pg_catalog.pg_class toast ON toast.oid = c.reltoastrelid
-LEFT JOIN (SELECT x.indrelid, pg_catalog.string_agg(i.relfilenode::text, ',' ORDER BY i.oid) AS files
-           FROM pg_catalog.pg_index x JOIN pg_catalog.pg_class i ON i.oid = x.indexrelid
-           GROUP BY x.indrelid) AS indexes ON indexes.indrelid = c.oid
-LEFT JOIN (SELECT x.indrelid, pg_catalog.string_agg(i.relfilenode::text, ',' ORDER BY i.oid) AS files
-           FROM pg_catalog.pg_index x JOIN pg_catalog.pg_class i ON i.oid = x.indexrelid
-           GROUP BY x.indrelid) AS toast_indexes ON toast_indexes.indrelid = c.reltoastrelid
+LEFT JOIN index_files indexes ON indexes.indrelid = c.oid
+LEFT JOIN index_files toast_indexes ON toast_indexes.indrelid = c.reltoastrelid
 WHERE c.relkind IN ('r', 'v', 'm', 'p', 'f') AND NOT c.relispartition AND n.nspname = ANY(%s)
 """
 
