@@ -250,8 +250,9 @@ def _tag_rows(ids, *, exclude_definition: int | None = None) -> Iterator[Row]:
 # ---------------------------------------------------------------- writing
 
 
-def _insert(rows: list[Row]) -> None:
-    """Insert documents, their aliases and any name not yet known."""
+def _insert(rows: list[Row], *, seen: "_SeenNames | None" = None) -> None:
+    """Insert documents, their aliases and any name not yet known (during a rebuild, `seen` skips names written by an
+    earlier batch without asking the database)."""
     if not rows:
         return
     insert_rows(SearchDocument, DOCUMENT_FIELDS, (r.values for r in rows))
@@ -261,18 +262,19 @@ def _insert(rows: list[Row]) -> None:
             kind=SearchDocument.METRIC, object_id__in=[r.values[1] for r in aliased]).values_list("object_id", "id"))
         SearchAlias.objects.bulk_create([SearchAlias(document_id=ids[r.values[1]], key=name_key(a), name=a)
                                          for r in aliased for a in r.aliases if name_key(a)])
-    _add_names({r.key: r.name for r in rows} | {name_key(a): a for r in aliased for a in r.aliases})
+    names = {r.key: r.name for r in rows} | {name_key(a): a for r in aliased for a in r.aliases}
+    _add_names(seen.new(names) if seen is not None else names, check=seen is None)
 
 
-def _add_names(names: dict[str, str]) -> None:
+def _add_names(names: dict[str, str], *, check: bool = True) -> None:
     """SearchName rows for these keys (key -> a name spelled that way), if missing."""
     names = {k: v for k, v in names.items() if k}
     if not names:
         return
-    known = set(SearchName.objects.filter(key__in=list(names)).values_list("key", flat=True)) if len(names) < 5000 else set()
+    known = set(SearchName.objects.filter(key__in=list(names)).values_list("key", flat=True)) if check and len(names) < 5000 else set()
     missing = [SearchName(key=k, words=" ".join(split_words(v))[:1000]) for k, v in names.items() if k not in known]
-    for start in range(0, len(missing), 2000):
-        SearchName.objects.bulk_create(missing[start:start + 2000], ignore_conflicts=True)
+    for start in range(0, len(missing), 5000):
+        SearchName.objects.bulk_create(missing[start:start + 5000], ignore_conflicts=True)
 
 
 def _drop_unused_names(keys: Iterable[str]) -> None:
@@ -526,21 +528,9 @@ def search_rebuild(*, progress: Callable[[int, int], None] | None = None) -> int
 
     def write(rows: list[Row]) -> None:
         nonlocal done
-        if not rows:
-            return
-        insert_rows(SearchDocument, DOCUMENT_FIELDS, (r.values for r in rows))
-        aliased = [r for r in rows if r.aliases]
-        if aliased:
-            ids = dict(SearchDocument.objects.filter(
-                kind=SearchDocument.METRIC, object_id__in=[r.values[1] for r in aliased]).values_list("object_id", "id"))
-            SearchAlias.objects.bulk_create([SearchAlias(document_id=ids[r.values[1]], key=name_key(a), name=a)
-                                             for r in aliased for a in r.aliases if name_key(a)])
-        names = seen.new({r.key: r.name for r in rows} | {name_key(a): a for r in aliased for a in r.aliases})
-        missing = [SearchName(key=k, words=" ".join(split_words(v))[:1000]) for k, v in names.items()]
-        for start in range(0, len(missing), 5000):
-            SearchName.objects.bulk_create(missing[start:start + 5000], ignore_conflicts=True)
+        _insert(rows, seen=seen)
         done += len(rows)
-        if progress:
+        if rows and progress:
             progress(done, total)
 
     with transaction.atomic():

@@ -64,13 +64,6 @@ class SearchDocument(models.Model):
     def __str__(self):
         return f"{self.kind} {self.title}"
 
-    @property
-    def label(self) -> str:
-        """What a result says about itself besides its name: removed, deprecated, certified, broken."""
-        if self.status in (self.REMOVED, "deprecated", "certified"):
-            return self.status
-        return ""
-
 
 class SearchName(models.Model):
     """One row per distinct name key (and synonym key) among the documents; queries match these first."""

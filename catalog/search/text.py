@@ -123,7 +123,7 @@ def _term_pattern(terms) -> re.Pattern | None:
     if not cleaned:
         return None
     alternatives = "|".join(re.escape(t) for t in cleaned)
-    return re.compile(rf"(?:(?<![^\W_])|(?<=[a-z])(?=[A-Z]))(?:{alternatives})", re.IGNORECASE)
+    return re.compile(rf"(?:(?<![^\W_])|(?-i:(?<=[a-z])(?=[A-Z])))(?:{alternatives})", re.IGNORECASE)
 
 
 def highlight(text: str, terms, *, whole: str = "") -> str:
