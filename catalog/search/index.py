@@ -263,18 +263,17 @@ def _insert(rows: list[Row], *, seen: "_SeenNames | None" = None) -> None:
         SearchAlias.objects.bulk_create([SearchAlias(document_id=ids[r.values[1]], key=name_key(a), name=a)
                                          for r in aliased for a in r.aliases if name_key(a)])
     names = {r.key: r.name for r in rows} | {name_key(a): a for r in aliased for a in r.aliases}
-    _add_names(seen.new(names) if seen is not None else names, check=seen is None)
+    _add_names(seen.new(names) if seen is not None else names)
 
 
-def _add_names(names: dict[str, str], *, check: bool = True) -> None:
-    """SearchName rows for these keys (key -> a name spelled that way), if missing."""
+def _add_names(names: dict[str, str]) -> None:
+    """SearchName rows for these keys (key -> a name spelled that way), where missing: an insert that skips conflicts.
+    (Two concurrent writes, one dropping the last document of a name while the other adds the first new one, can
+    leave that name out until `reindex`; rare enough not to lock for.)"""
     names = {k: v for k, v in names.items() if k}
-    if not names:
-        return
-    known = set(SearchName.objects.filter(key__in=list(names)).values_list("key", flat=True)) if check and len(names) < 5000 else set()
-    missing = [SearchName(key=k, words=" ".join(split_words(v))[:1000]) for k, v in names.items() if k not in known]
-    for start in range(0, len(missing), 5000):
-        SearchName.objects.bulk_create(missing[start:start + 5000], ignore_conflicts=True)
+    rows = [SearchName(key=k, words=" ".join(split_words(v))[:1000]) for k, v in names.items()]
+    for start in range(0, len(rows), 5000):
+        SearchName.objects.bulk_create(rows[start:start + 5000], ignore_conflicts=True)
 
 
 def _drop_unused_names(keys: Iterable[str]) -> None:
