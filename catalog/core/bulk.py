@@ -52,9 +52,15 @@ def insert_rows(model: type[models.Model], fields: Sequence[str], rows: Iterable
     return count
 
 
-def insert_rows_returning_ids(model: type[models.Model], fields: Sequence[str], rows: Sequence[tuple]) -> list:
-    """insert_rows, and the new primary keys in the order of `rows` (None where the backend cannot say)."""
-    if not rows:
+def insert_rows_returning_ids(model: type[models.Model], fields: Sequence[str], rows: Iterable[tuple], count: int | None = None) -> list:
+    """insert_rows, and the new primary keys in the order of `rows` (None where the backend cannot say).
+
+    With `count` (how many rows there are), `rows` may be a generator: rows are made as they are sent.
+    """
+    if count is None:
+        rows = list(rows)
+        count = len(rows)
+    if not count:
         return []
     if connection.vendor == "postgresql":
         pk = model._meta.pk
@@ -63,7 +69,7 @@ def insert_rows_returning_ids(model: type[models.Model], fields: Sequence[str], 
             sequence = cursor.fetchone()[0]
             if sequence:
                 # Take the ids first, then COPY rows that carry them: no INSERT ... RETURNING per batch.
-                cursor.execute("SELECT nextval(%s::regclass) FROM generate_series(1, %s)", [sequence, len(rows)])
+                cursor.execute("SELECT nextval(%s::regclass) FROM generate_series(1, %s)", [sequence, count])
                 ids = sorted(r[0] for r in cursor.fetchall())
                 _copy_rows(model, (pk.attname, *fields), ((i, *row) for i, row in zip(ids, rows)))
                 return ids
@@ -98,7 +104,8 @@ def _copy_rows(model, fields, rows) -> int:
     table = connection.ops.quote_name(meta.db_table)
     names = ", ".join(connection.ops.quote_name(c) for c in columns)
     count = 0
-    with connection.cursor() as cursor:
+    # The raw psycopg cursor does not translate errors: wrap it, so a refused row is Django's IntegrityError.
+    with connection.cursor() as cursor, connection.wrap_database_errors:
         with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
             write_row = copy.write_row
             if not json_positions and not tail:

@@ -105,8 +105,8 @@ def _apply(source, crawl, extraction: Extraction, *, include, exclude, now: date
         if row[3] and row[5] is None and key not in incoming_keys
     }
 
-    # (meta, schema as canonical JSON, fingerprint): the JSON is what a new SchemaVersion stores.
-    new: list[tuple[DatasetMeta, str, str]] = []
+    new: list[DatasetMeta] = []  # fingerprinted while their rows stream to the server
+    # (id, meta, schema as canonical JSON, fingerprint): the JSON is what a new SchemaVersion stores.
     changed: list[tuple[int, DatasetMeta, str, str]] = []
     facts: list[Dataset] = []
     renamed_ids: set[int] = set()
@@ -114,16 +114,16 @@ def _apply(source, crawl, extraction: Extraction, *, include, exclude, now: date
     for meta in extraction.datasets:
         result.seen += 1
         result.columns += len(meta.columns)
-        document = schema_json(meta)
-        fp = fingerprint_json(document)
-        owner_id = owners.get(meta.owner) if meta.owner else None
         row = stored.get((meta.schema, meta.name))
         if row is None and meta.native_id and meta.native_id in vanished_by_native:
             row = vanished_by_native.pop(meta.native_id)
             renamed_ids.add(row[0])
         if row is None:
-            new.append((meta, document, fp))
+            new.append(meta)
             continue
+        document = schema_json(meta)
+        fp = fingerprint_json(document)
+        owner_id = owners.get(meta.owner) if meta.owner else None
         dataset_id, _, _, _, old_fp, removed_at, rows, size, old_owner, old_modified, old_properties, old_warnings = row
         if removed_at is not None:
             result.added += 1
@@ -158,20 +158,27 @@ def _apply(source, crawl, extraction: Extraction, *, include, exclude, now: date
     return result
 
 
-def _insert_new(source, crawl, new, owners, now, result: ApplyResult) -> None:
+def _insert_new(source, crawl, new: list[DatasetMeta], owners, now, result: ApplyResult) -> None:
     if not new:
         return
-    ids = insert_rows_returning_ids(Dataset, NEW_DATASET_FIELDS, [
-        (source.pk, m.schema, m.name, m.kind, m.native_id, m.comment or "", m.definition or "", owners.get(m.owner) if m.owner else None,
-         m.row_estimate, m.size_bytes, len(m.columns), fp, m.last_modified, m.properties, m.warnings, now, now)
-        for m, _, fp in new
-    ])
+    schemas: list[tuple[str, str]] = []  # (canonical JSON, fingerprint) of each new dataset
+
+    def dataset_rows():
+        for m in new:
+            document = schema_json(m)
+            fp = fingerprint_json(document)
+            schemas.append((document, fp))
+            yield (source.pk, m.schema, m.name, m.kind, m.native_id, m.comment or "", m.definition or "",
+                   owners.get(m.owner) if m.owner else None, m.row_estimate, m.size_bytes, len(m.columns), fp, m.last_modified,
+                   m.properties, m.warnings, now, now)
+
+    ids = insert_rows_returning_ids(Dataset, NEW_DATASET_FIELDS, dataset_rows(), count=len(new))
     if any(i is None for i in ids):  # backends that do not return ids from bulk inserts
         lookup = dict(((s, n), i) for i, s, n in Dataset.objects.filter(source=source).values_list("id", "schema_name", "name"))
-        ids = [lookup[(m.schema, m.name)] for m, _, _ in new]
+        ids = [lookup[(m.schema, m.name)] for m in new]
     families = _Families()
-    insert_rows(Column, COLUMN_FIELDS, (row for i, (m, _, _) in zip(ids, new) for row in _column_rows(i, m.columns, families)))
-    insert_rows(SchemaVersion, VERSION_FIELDS, ((i, crawl.pk, 1, fp, JSONText(doc), now) for i, (_, doc, fp) in zip(ids, new)))
+    insert_rows(Column, COLUMN_FIELDS, (row for i, m in zip(ids, new) for row in _column_rows(i, m.columns, families)))
+    insert_rows(SchemaVersion, VERSION_FIELDS, ((i, crawl.pk, 1, fp, JSONText(doc), now) for i, (doc, fp) in zip(ids, schemas)))
     result.added += len(new)
     result.added_ids.extend(ids)
 
