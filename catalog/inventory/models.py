@@ -2,6 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
+from catalog.core.fields import JSONTextField
+
 
 class OwnerIdentity(models.Model):
     """An owner as the source names it (a PostgreSQL role), mapped by staff to a person."""
@@ -122,7 +124,7 @@ class SchemaVersion(models.Model):
     crawl = models.ForeignKey("sources.Crawl", null=True, on_delete=models.SET_NULL, related_name="schema_versions")
     number = models.PositiveIntegerField()
     fingerprint = models.CharField(max_length=64)
-    schema = models.JSONField(help_text="Kind, comment and columns, as fingerprinted")
+    schema = JSONTextField(help_text="Kind, comment and columns, as fingerprinted (the canonical JSON, as text)")
     created_at = models.DateTimeField()
 
     class Meta:

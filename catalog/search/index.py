@@ -408,6 +408,17 @@ def _unindexed_owners(source) -> list[int]:
         Exists(SearchDocument.objects.filter(kind=SearchDocument.OWNER, object_id=OuterRef("pk")))).values_list("id", flat=True))
 
 
+def _column_total(ids) -> int:
+    """Columns of these datasets. A first crawl passes every dataset: one array parameter, not one per id."""
+    from catalog.inventory.models import Dataset
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT COALESCE(SUM(column_count), 0) FROM {Dataset._meta.db_table} WHERE id = ANY(%s)", [list(ids)])
+            return cursor.fetchone()[0]
+    return Dataset.objects.filter(pk__in=list(ids)).aggregate(n=Coalesce(Sum("column_count"), 0))["n"]
+
+
 def search_index_crawl(source, result=None) -> int:
     """After a crawl is applied (same transaction): rebuild the documents of what it added, changed or removed.
 
@@ -427,8 +438,9 @@ def search_index_crawl(source, result=None) -> int:
     owners = _unindexed_owners(source)
     if not ids and not owners:
         return 0
-    documents = len(ids) + (Dataset.objects.filter(pk__in=list(ids)).aggregate(n=Coalesce(Sum("column_count"), 0))["n"]
-                            if len(ids) <= settings.CANON_SEARCH_SYNC_DOCUMENTS else len(ids))
+    documents = len(ids)  # and their columns' documents, counted only when that can decide
+    if documents <= settings.CANON_SEARCH_SYNC_DOCUMENTS:
+        documents += _column_total(ids)
     if documents > settings.CANON_SEARCH_SYNC_DOCUMENTS:
         source_id = source.pk
         transaction.on_commit(lambda: _enqueue_source(source_id))
