@@ -61,6 +61,25 @@ def test_first_crawl_fills_the_catalog(source):
     assert "7 datasets seen, 7 added, 0 changed, 0 removed; 22 columns" in crawl.summary()
 
 
+def test_crawls_store_every_table_size_and_follow_growth(source, shop):
+    """Sizes are read on a second connection and only again for tables that may have moved: stored ones stay true."""
+    def real():
+        return dict(shop.execute("SELECT n.nspname || '.' || c.relname, pg_total_relation_size(c.oid) FROM pg_class c "
+                                 "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'r' AND NOT c.relispartition "
+                                 "AND n.nspname IN ('sales', 'scratch')").fetchall())
+
+    def stored():
+        return {f"{d.schema_name}.{d.name}": d.size_bytes for d in Dataset.objects.filter(kind="table")}
+
+    assert source_crawl(source).status == Crawl.SUCCEEDED
+    assert stored() == real() and all(size > 0 for size in stored().values())
+    shop.execute("INSERT INTO sales.customers (email) SELECT 'grown' || g FROM generate_series(1, 3000) g")
+    shop.execute("SELECT pg_stat_force_next_flush()")
+    crawl = source_crawl(source)
+    assert crawl.status == Crawl.SUCCEEDED and crawl.datasets_changed == 0
+    assert stored() == real() and stored()["sales.customers"] > 100_000
+
+
 def test_unchanged_recrawl_writes_almost_nothing(source):
     source_crawl(source)
     with CaptureQueriesContext(connection) as queries:
