@@ -9,7 +9,9 @@ Sizes on disk are not transactional (the server reads them from the files),
 and reading them opens every table, index and TOAST table, about 50 µs each:
 as much server time as everything else together. They are read in a few
 batches by a second read-only connection while the first reads the columns;
-the first takes the batches still left when it is done.
+the first takes the batches still left when it is done. When every size is to
+be read (a first crawl, the daily refresh), the second connection lists the
+relations itself and starts at once, before the relations query.
 
 A table's size is read again only when it may have moved: when its files
 (relfilenodes of table, TOAST and indexes) or its write and vacuum counters
@@ -95,6 +97,13 @@ FROM pg_catalog.pg_class c
 WHERE c.oid = ANY(%s::pg_catalog.oid[]) AND c.relkind IN ('r', 'm', 'p')
 """
 SIZED_KINDS = (TABLE, MATERIALIZED_VIEW, PARTITIONED_TABLE)
+
+# The relations SIZES_SQL is for, found without the relations query: when every size is to be read
+# (a first crawl, the daily refresh), the second connection starts on them at once.
+SIZED_SQL = """
+SELECT c.oid FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('r', 'm', 'p') AND NOT c.relispartition AND n.nspname = ANY(%s)
+"""
 
 # Unordered: the rows stream as the server finds them, and each dataset's columns are put in
 # attnum order afterwards. A default cannot refer to a column, so it is deparsed without its
@@ -241,16 +250,28 @@ class PostgresConnector(Connector):
             schemas = [s for s in available if schema_in_scope(s, include, exclude)]
             warnings = self.scope_warnings(available, include)
             with _gc_paused():
-                by_oid, signatures = self._relations(conn, schemas)
-                sizes = _Sizes(self, [oid for oid, d in by_oid.items() if d.kind in SIZED_KINDS], signatures, self.previous_state)
-                helper = threading.Thread(target=sizes.read_on_own_connection, name="canon-postgres-sizes", daemon=True)
-                helper.start()
+                sizes = _Sizes(self, self.previous_state)
+                helper = None
+                if not sizes.previous:  # every size is to be read: start now, on the relations the helper finds
+                    helper = threading.Thread(target=sizes.read_on_own_connection, args=(schemas,), name="canon-postgres-sizes",
+                                              daemon=True)
+                    helper.start()
                 try:
+                    by_oid, signatures = self._relations(conn, schemas)
+                    sized = [oid for oid, d in by_oid.items() if d.kind in SIZED_KINDS]
+                    if helper is None:
+                        sizes.plan(sized, signatures)
+                        helper = threading.Thread(target=sizes.read_on_own_connection, name="canon-postgres-sizes", daemon=True)
+                        helper.start()
+                    else:
+                        sizes.signatures = signatures
                     self._columns(conn, schemas, by_oid)
                     sizes.read(conn)
                 finally:
-                    helper.join()
+                    if helper is not None:
+                        helper.join()
                 sizes.read(conn)  # a batch the helper could not read, if any
+                sizes.read_missing(conn, sized)  # made while the helper listed them, or the helper could not list
         for oid, size in sizes.found.items():
             dataset = by_oid.get(oid)
             if dataset is not None:
@@ -312,22 +333,34 @@ class _Sizes:
     STATE_KEY = "postgres_sizes"
     REFRESH_EVERY_S = 24 * 3600
 
-    def __init__(self, connector: PostgresConnector, oids: list[int], signatures: dict[int, str], previous_state: dict | None):
+    def __init__(self, connector: PostgresConnector, previous_state: dict | None):
         self.connector = connector
-        self.signatures = signatures
-        previous, self.read_at = self._load(previous_state)
+        self.signatures: dict[int, str] = {}
+        self.previous, self.read_at = self._load(previous_state)
         if time.time() - self.read_at > self.REFRESH_EVERY_S:
-            previous, self.read_at = {}, time.time()
+            self.previous, self.read_at = {}, time.time()
         self.found: dict[int, int | None] = {}
+        self.batches: deque[list[int]] = deque()
+
+    def plan(self, oids: list[int], signatures: dict[int, str] | None = None) -> None:
+        """Keep what the last crawl read of tables whose signature did not move; batch the rest."""
+        if signatures is not None:
+            self.signatures = signatures
         to_read = []
         for oid in oids:
-            kept = previous.get(oid)
+            kept = self.previous.get(oid)
             if kept is not None and kept[0] == signatures.get(oid):
                 self.found[oid] = kept[1]
             else:
                 to_read.append(oid)
         size = max(500, -(-len(to_read) // self.BATCHES))
-        self.batches = deque(to_read[i:i + size] for i in range(0, len(to_read), size))
+        self.batches.extend(to_read[i:i + size] for i in range(0, len(to_read), size))
+
+    def read_missing(self, conn, oids: list[int]) -> None:
+        missing = [oid for oid in oids if oid not in self.found]
+        if missing:
+            self.batches.append(missing)
+            self.read(conn)
 
     def read(self, conn) -> None:
         with conn.cursor() as cur:
@@ -342,11 +375,15 @@ class _Sizes:
                     self.batches.appendleft(batch)
                     raise
 
-    def read_on_own_connection(self) -> None:
-        if not self.batches:
+    def read_on_own_connection(self, schemas: list[str] | None = None) -> None:
+        """Read batches until none is left; given schemas, first list every relation of theirs that has a size."""
+        if schemas is None and not self.batches:
             return
         try:
             with self.connector.connect() as conn:
+                if schemas is not None:
+                    with conn.cursor() as cur:
+                        self.plan([r[0] for r in cur.execute(SIZED_SQL, (schemas,))])
                 self.read(conn)
         except BaseException:  # what is left is read by the extracting connection
             pass
