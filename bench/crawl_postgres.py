@@ -154,7 +154,7 @@ def main(argv=None) -> int:
     parser.add_argument("--tables", type=int, default=10000, help="tables in the warehouse (default 10000)")
     parser.add_argument("--schemas", type=int, default=8, help="schemas to spread them over (default 8)")
     parser.add_argument("--floor-runs", type=int, default=5, help="floor query runs, best kept (default 5)")
-    parser.add_argument("--recrawls", type=int, default=3, help="unchanged recrawls, best kept (default 3)")
+    parser.add_argument("--recrawls", type=int, default=5, help="unchanged recrawls, best kept, as for the floor (default 5)")
     parser.add_argument("--profile", choices=["full", "recrawl"], help="profile one crawl with cProfile, print the top")
     args = parser.parse_args(argv)
     tables = args.tables
