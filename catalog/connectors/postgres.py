@@ -117,8 +117,8 @@ SELECT a.attrelid, a.attnum, a.attname, pg_catalog.format_type(a.atttypid, a.att
             WHEN a.attgenerated = 's' THEN 'GENERATED ALWAYS AS (' || pg_catalog.pg_get_expr(ad.adbin, ad.adrelid) || ') STORED'
             WHEN a.attgenerated = '' THEN pg_catalog.pg_get_expr(ad.adbin, 0)
             ELSE pg_catalog.pg_get_expr(ad.adbin, ad.adrelid) END,
-       d.description,
-       COALESCE(a.attnum = ANY(pk.conkey), false)
+       COALESCE(d.description, ''),
+       COALESCE(a.attnum = ANY(pk.conkey), false), a.attnum::text
 FROM pg_catalog.pg_attribute a
 JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
@@ -311,10 +311,11 @@ class PostgresConnector(Connector):
             cur.itersize = 5000
             rows = cur.execute(COLUMNS_SQL, (schemas,))
         with cur:
-            for relid, attnum, name, data_type, nullable, default, comment, primary in rows:
-                columns = columns_of.get(relid)
+            get = columns_of.get
+            for relid, attnum, name, data_type, nullable, default, comment, primary, native_id in rows:
+                columns = get(relid)
                 if columns is not None:
-                    columns.append(ColumnMeta(name, data_type, attnum, nullable, default, primary, comment or "", str(attnum)))
+                    columns.append(ColumnMeta(name, data_type, attnum, nullable, default, primary, comment, native_id))
         for columns in columns_of.values():
             columns.sort(key=_position)
 
