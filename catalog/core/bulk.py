@@ -142,3 +142,48 @@ def _defaults_for_missing(model, given) -> list[tuple[models.Field, object]]:
             value = json.dumps(value)
         found.append((f, value))
     return found
+
+
+def update_rows(model: type[models.Model], fields: Sequence[str], rows: Iterable[tuple], batch_size: int = 5000) -> int:
+    """Set `fields` of existing rows: each row is (primary key, *values in the order of `fields`).
+
+    On PostgreSQL one UPDATE per batch joins the table to the values sent as arrays (unnest).
+    Django's bulk_update writes a CASE per field with a branch per row: a third of a second
+    for 100 datasets, most of it building and planning the statement.
+    """
+    rows = list(rows)
+    if not rows:
+        return 0
+    if connection.vendor != "postgresql":
+        names = [model._meta.get_field(f).name for f in fields]
+        objects = [model(pk=row[0], **dict(zip(fields, row[1:]))) for row in rows]
+        return model.objects.bulk_update(objects, names, batch_size=1000)
+    meta = model._meta
+    given = [meta.get_field(f) for f in fields]
+    quote = connection.ops.quote_name
+    pk_type = meta.pk.rel_db_type(connection)
+    sources, sets = [f"%s::{pk_type}[]"], []
+    json_positions = []
+    for i, f in enumerate(given, start=1):
+        db_type = f.db_type(connection)
+        if isinstance(f, models.JSONField):
+            json_positions.append(i)
+        # Arrays of jsonb would parse every value twice: send JSON as text, cast once.
+        sources.append(f"%s::{'text' if db_type == 'jsonb' else db_type}[]")
+        sets.append(f"{quote(f.column)} = v.c{i}" + ("::jsonb" if db_type == "jsonb" else ""))
+    names = ", ".join(["pk"] + [f"c{i}" for i in range(1, len(given) + 1)])
+    sql = (f"UPDATE {quote(meta.db_table)} AS t SET {', '.join(sets)} FROM unnest({', '.join(sources)}) AS v({names}) "
+           f"WHERE t.{quote(meta.pk.column)} = v.pk")
+    count = 0
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), batch_size):
+            batch = rows[start:start + batch_size]
+            columns = [list(values) for values in zip(*batch)]
+            for i in json_positions:
+                field = given[i - 1]
+                columns[i] = [None if v is None else str(v) if isinstance(v, JSONText)
+                              else field.get_db_prep_value(v, connection) if field.db_type(connection) == "text"
+                              else json.dumps(v, cls=field.encoder) for v in columns[i]]
+            cursor.execute(sql, columns)
+            count += cursor.rowcount
+    return count

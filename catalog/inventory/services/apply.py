@@ -17,7 +17,7 @@ from django.db.models.functions import Cast
 
 from catalog.connectors.base import DatasetMeta, Extraction, schema_in_scope
 from catalog.connectors.types import type_family
-from catalog.core.bulk import JSONText, gc_paused, insert_rows, insert_rows_returning_ids
+from catalog.core.bulk import JSONText, gc_paused, insert_rows, insert_rows_returning_ids, update_rows
 from catalog.inventory.fingerprint import fingerprint_json, schema_json
 from catalog.inventory.models import Column, Dataset, OwnerIdentity, SchemaVersion
 
@@ -25,7 +25,7 @@ COLUMN_FIELDS = ("dataset_id", "name", "position", "data_type", "type_family", "
 VERSION_FIELDS = ("dataset_id", "crawl_id", "number", "fingerprint", "schema", "created_at")
 COLUMN_SCHEMA_FIELDS = ("name", "position", "data_type", "type_family", "nullable", "default", "is_primary_key", "comment", "native_id")
 DATASET_SCHEMA_FIELDS = ["schema_name", "name", "kind", "native_id", "comment", "definition", "fingerprint", "column_count", "last_changed_at", "removed_at"]
-DATASET_FACT_FIELDS = ["row_estimate", "size_bytes", "owner", "last_modified_at", "properties", "warnings"]
+DATASET_FACT_FIELDS = ["row_estimate", "size_bytes", "owner_id", "last_modified_at", "properties", "warnings"]
 NEW_DATASET_FIELDS = ("source_id", "schema_name", "name", "kind", "native_id", "comment", "definition", "owner_id", "row_estimate",
                       "size_bytes", "column_count", "fingerprint", "last_modified_at", "properties", "warnings", "first_seen_at",
                       "last_changed_at")
@@ -108,7 +108,7 @@ def _apply(source, crawl, extraction: Extraction, *, include, exclude, now: date
     new: list[DatasetMeta] = []  # fingerprinted while their rows stream to the server
     # (id, meta, schema as canonical JSON, fingerprint): the JSON is what a new SchemaVersion stores.
     changed: list[tuple[int, DatasetMeta, str, str]] = []
-    facts: list[Dataset] = []
+    facts: list[tuple] = []  # (id, *DATASET_FACT_FIELDS)
     renamed_ids: set[int] = set()
 
     for meta in extraction.datasets:
@@ -136,13 +136,11 @@ def _apply(source, crawl, extraction: Extraction, *, include, exclude, now: date
         if (rows, size, old_owner, old_modified) != (meta.row_estimate, meta.size_bytes, owner_id, meta.last_modified) or (
             _from_json(old_properties) != meta.properties or _from_json(old_warnings) != meta.warnings
         ):
-            facts.append(Dataset(id=dataset_id, row_estimate=meta.row_estimate, size_bytes=meta.size_bytes, owner_id=owner_id,
-                                 last_modified_at=meta.last_modified, properties=meta.properties, warnings=meta.warnings))
+            facts.append((dataset_id, meta.row_estimate, meta.size_bytes, owner_id, meta.last_modified, meta.properties, meta.warnings))
 
     _insert_new(source, crawl, new, owners, now, result)
     _update_changed(crawl, changed, now)
-    if facts:
-        Dataset.objects.bulk_update(facts, DATASET_FACT_FIELDS, batch_size=1000)
+    update_rows(Dataset, DATASET_FACT_FIELDS, facts)
 
     # Removal: present, in a schema this crawl covered, not seen and not renamed.
     covered = set(extraction.schemas)
@@ -188,15 +186,10 @@ def _update_changed(crawl, changed, now) -> None:
     if not changed:
         return
     ids = [dataset_id for dataset_id, *_ in changed]
-    Dataset.objects.bulk_update(
-        [
-            Dataset(id=i, schema_name=m.schema, name=m.name, kind=m.kind, native_id=m.native_id, comment=m.comment or "",
-                    definition=m.definition or "", fingerprint=fp, column_count=len(m.columns), last_changed_at=now, removed_at=None)
-            for i, m, _, fp in changed
-        ],
-        DATASET_SCHEMA_FIELDS,
-        batch_size=500,
-    )
+    update_rows(Dataset, DATASET_SCHEMA_FIELDS, [
+        (i, m.schema, m.name, m.kind, m.native_id, m.comment or "", m.definition or "", fp, len(m.columns), now, None)
+        for i, m, _, fp in changed
+    ])
     existing: dict[int, list[Column]] = {}
     for column in Column.objects.filter(dataset_id__in=ids).only("id", "dataset_id", *COLUMN_SCHEMA_FIELDS):
         existing.setdefault(column.dataset_id, []).append(column)
@@ -236,8 +229,8 @@ def _update_changed(crawl, changed, now) -> None:
         old_names = {c.pk: c.name for cols in existing.values() for c in cols}
         renamed = [c for c in to_update if old_names.get(c.pk) != c.name]
         if renamed:
-            Column.objects.bulk_update([Column(id=c.pk, name=f"__canon_rename_{c.pk}") for c in renamed], ["name"], batch_size=1000)
-        Column.objects.bulk_update(to_update, list(COLUMN_SCHEMA_FIELDS), batch_size=1000)
+            update_rows(Column, ["name"], [(c.pk, f"__canon_rename_{c.pk}") for c in renamed])
+        update_rows(Column, COLUMN_SCHEMA_FIELDS, [(c.pk, *(getattr(c, f) for f in COLUMN_SCHEMA_FIELDS)) for c in to_update])
     insert_rows(Column, COLUMN_FIELDS, to_insert)
 
     numbers = dict(SchemaVersion.objects.filter(dataset_id__in=ids).values("dataset_id").annotate(n=Max("number")).values_list("dataset_id", "n"))
