@@ -23,12 +23,10 @@ always when the server keeps no counters (track_counts off).
 
 from __future__ import annotations
 
-import gc
 import re
 import threading
 import time
 from collections import deque
-from contextlib import contextmanager
 from operator import attrgetter
 
 from catalog.connectors.base import (
@@ -45,6 +43,7 @@ from catalog.connectors.base import (
     schema_in_scope,
 )
 from catalog.connectors.registry import register
+from catalog.core.gcpause import gc_paused
 
 KINDS = {"r": TABLE, "v": VIEW, "m": MATERIALIZED_VIEW, "p": PARTITIONED_TABLE, "f": FOREIGN_TABLE}
 
@@ -131,26 +130,6 @@ WHERE a.attnum > 0 AND NOT a.attisdropped
 """
 
 _position = attrgetter("position")
-
-
-@contextmanager
-def _gc_paused():
-    """Hundreds of thousands of small acyclic objects: the cyclic collector would only rescan them.
-
-    What was made meanwhile goes straight to the oldest generation (freeze, then unfreeze: two list
-    moves), so the collector does not scan it all again when it resumes; unless something else froze
-    objects (a pre-fork server, say), whose frozen set this must not thaw.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            if gc.get_freeze_count() == 0:
-                gc.freeze()
-                gc.unfreeze()
-            gc.enable()
 
 
 # SQLSTATEs meaning "an object vanished under us": retry the snapshot.
@@ -249,7 +228,7 @@ class PostgresConnector(Connector):
                 available = [r[0] for r in cur.execute(SCHEMAS_SQL)]
             schemas = [s for s in available if schema_in_scope(s, include, exclude)]
             warnings = self.scope_warnings(available, include)
-            with _gc_paused():
+            with gc_paused():
                 sizes = _Sizes(self, self.previous_state)
                 helper = None
                 if not sizes.previous:  # every size is to be read: start now, on the relations the helper finds
@@ -259,12 +238,11 @@ class PostgresConnector(Connector):
                 try:
                     by_oid, signatures = self._relations(conn, schemas)
                     sized = [oid for oid, d in by_oid.items() if d.kind in SIZED_KINDS]
+                    sizes.signatures = signatures
                     if helper is None:
-                        sizes.plan(sized, signatures)
+                        sizes.plan(sized)
                         helper = threading.Thread(target=sizes.read_on_own_connection, name="canon-postgres-sizes", daemon=True)
                         helper.start()
-                    else:
-                        sizes.signatures = signatures
                     self._columns(conn, schemas, by_oid)
                     sizes.read(conn)
                 finally:
@@ -343,14 +321,12 @@ class _Sizes:
         self.found: dict[int, int | None] = {}
         self.batches: deque[list[int]] = deque()
 
-    def plan(self, oids: list[int], signatures: dict[int, str] | None = None) -> None:
+    def plan(self, oids: list[int]) -> None:
         """Keep what the last crawl read of tables whose signature did not move; batch the rest."""
-        if signatures is not None:
-            self.signatures = signatures
         to_read = []
         for oid in oids:
             kept = self.previous.get(oid)
-            if kept is not None and kept[0] == signatures.get(oid):
+            if kept is not None and kept[0] == self.signatures.get(oid):
                 self.found[oid] = kept[1]
             else:
                 to_read.append(oid)

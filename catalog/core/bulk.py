@@ -7,11 +7,9 @@ Fields left out of `fields` get their model default, as bulk_create would give t
 
 from __future__ import annotations
 
-import gc
 import json
-from contextlib import contextmanager
 from itertools import islice
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 from django.db import connection, models
 from django.db.models import NOT_PROVIDED
@@ -20,26 +18,6 @@ from django.utils import timezone
 
 class JSONText(str):
     """A JSON field's value already encoded as JSON text: written as it is, not encoded again."""
-
-
-@contextmanager
-def gc_paused():
-    """For loops that make hundreds of thousands of small acyclic objects: the cyclic collector would only rescan them.
-
-    What was made meanwhile goes straight to the oldest generation (freeze, then unfreeze: two list
-    moves), so the collector does not scan it all again when it resumes; unless something else froze
-    objects (a pre-fork server, say), whose frozen set this must not thaw.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            if gc.get_freeze_count() == 0:
-                gc.freeze()
-                gc.unfreeze()
-            gc.enable()
 
 
 def insert_rows(model: type[models.Model], fields: Sequence[str], rows: Iterable[tuple], batch_size: int = 2000) -> int:
@@ -163,11 +141,11 @@ def update_rows(model: type[models.Model], fields: Sequence[str], rows: Iterable
     quote = connection.ops.quote_name
     pk_type = meta.pk.rel_db_type(connection)
     sources, sets = [f"%s::{pk_type}[]"], []
-    json_positions = []
+    json_text: dict[int, Callable[[object], str]] = {}  # position -> the text a JSON field's value is sent as
     for i, f in enumerate(given, start=1):
         db_type = f.db_type(connection)
         if isinstance(f, models.JSONField):
-            json_positions.append(i)
+            json_text[i] = _json_text(f, db_type)
         # Arrays of jsonb would parse every value twice: send JSON as text, cast once.
         sources.append(f"%s::{'text' if db_type == 'jsonb' else db_type}[]")
         sets.append(f"{quote(f.column)} = v.c{i}" + ("::jsonb" if db_type == "jsonb" else ""))
@@ -179,11 +157,15 @@ def update_rows(model: type[models.Model], fields: Sequence[str], rows: Iterable
         for start in range(0, len(rows), batch_size):
             batch = rows[start:start + batch_size]
             columns = [list(values) for values in zip(*batch)]
-            for i in json_positions:
-                field = given[i - 1]
-                columns[i] = [None if v is None else str(v) if isinstance(v, JSONText)
-                              else field.get_db_prep_value(v, connection) if field.db_type(connection) == "text"
-                              else json.dumps(v, cls=field.encoder) for v in columns[i]]
+            for i, to_text in json_text.items():
+                columns[i] = [None if v is None else to_text(v) for v in columns[i]]
             cursor.execute(sql, columns)
             count += cursor.rowcount
     return count
+
+
+def _json_text(field: models.JSONField, db_type: str) -> Callable[[object], str]:
+    """A JSON field's value as the text it is stored as: JSONText as it is; a field kept as text writes its own form."""
+    if db_type == "text":
+        return lambda value: field.get_db_prep_value(value, connection)  # JSONTextField: canonical, JSONText kept
+    return lambda value: str(value) if isinstance(value, JSONText) else json.dumps(value, cls=field.encoder)

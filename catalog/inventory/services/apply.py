@@ -17,7 +17,8 @@ from django.db.models.functions import Cast
 
 from catalog.connectors.base import DatasetMeta, Extraction, schema_in_scope
 from catalog.connectors.types import type_family
-from catalog.core.bulk import JSONText, gc_paused, insert_rows, insert_rows_returning_ids, update_rows
+from catalog.core.bulk import JSONText, insert_rows, insert_rows_returning_ids, update_rows
+from catalog.core.gcpause import gc_paused
 from catalog.inventory.fingerprint import fingerprint_json, schema_json
 from catalog.inventory.models import Column, Dataset, OwnerIdentity, SchemaVersion
 
