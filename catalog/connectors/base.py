@@ -49,6 +49,12 @@ class DatasetMeta:
     last_modified: datetime | None = None  # data last changed, where the engine knows it cheaply
     properties: dict = field(default_factory=dict)  # engine-specific facts (file format, object count, partitions, labels)
     warnings: list[str] = field(default_factory=list)  # problems with this dataset, shown on its page
+    # The connector's digest of everything the schema document holds (kind, comment, definition, columns):
+    # equal digests mean an equal schema. Empty: the connector keeps none.
+    schema_signature: str = ""
+    # True when the connector did not read the columns because `schema_signature` is the one the catalog
+    # holds for this dataset (Connector.known): `columns` is then empty and the stored columns are current.
+    columns_skipped: bool = False
 
 
 @dataclass(slots=True)
@@ -82,6 +88,10 @@ class Connector:
         self.options = dict(options or {})  # per-source settings beyond the URL (e.g. path templates)
         # Extraction.state of the last successful crawl, set by the crawl service before extract().
         self.previous_state: dict = {}
+        # What the catalog holds of each present dataset that has a schema signature, set by the crawl service
+        # before extract(): native id -> (schema, name, schema_signature). A connector may skip reading the
+        # columns of a dataset whose name and signature are unchanged (DatasetMeta.columns_skipped).
+        self.known: dict[str, tuple[str, str, str]] = {}
 
     def test(self) -> str:
         """Connect and return a one-line description of the server. Raises ConnectorError."""

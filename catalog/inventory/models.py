@@ -58,6 +58,9 @@ class Dataset(models.Model):
     properties = models.JSONField(default=dict, blank=True, help_text="Source-specific facts: file format, object count, partitions, labels")
     warnings = models.JSONField(default=list, blank=True, help_text="Problems the last crawl found with this dataset")
     fingerprint = models.CharField(max_length=64, blank=True)
+    # The connector's digest of the schema as the source reports it (DatasetMeta.schema_signature): a recrawl
+    # skips reading the columns of a dataset whose signature is unchanged.
+    schema_signature = models.CharField(max_length=64, blank=True)
     first_seen_at = models.DateTimeField()
     last_changed_at = models.DateTimeField(null=True, blank=True)
     removed_at = models.DateTimeField(null=True, blank=True)

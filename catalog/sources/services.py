@@ -17,7 +17,9 @@ from django.utils import timezone
 from catalog.connectors import ConnectorError, connector_for
 from catalog.core import crypto
 from catalog.core.sourceurl import InvalidSourceURL, parse_source_url, scrub
+from catalog.inventory.models import Dataset
 from catalog.inventory.services import inventory_apply_extraction
+from catalog.inventory.services.apply import SkippedColumnsNotKnown
 from catalog.lineage.services import lineage_refresh
 from catalog.sources.models import Crawl, Source
 
@@ -179,11 +181,6 @@ def source_crawl(source: Source, *, trigger: str = "manual", connector=None, cra
     recording its schema changes and writing their emails to the outbox is one
     transaction, so a failure at any point leaves the catalog as it was.
     """
-    from catalog.alerts.services import alerts_queue_for_crawl, crawl_health_record
-    from catalog.history.services import history_record_changes, history_snapshot
-    from catalog.metrics.services import metrics_after_changes
-    from catalog.search.index import search_index_crawl
-
     started = time.monotonic()
     if crawl is None:
         crawl = Crawl.objects.create(source=source, trigger=trigger, started_at=timezone.now(), allow_mass_removal=allow_mass_removal)
@@ -207,39 +204,16 @@ def source_crawl(source: Source, *, trigger: str = "manual", connector=None, cra
         # From the database, not the object passed in: a stale object would hand over old state.
         connector.previous_state = Source.objects.filter(pk=source.pk).values_list("connector_state", flat=True).first() or {}
         _set_phase(crawl, "reading metadata")
+        connector.known = _known_schemas(source)
         extraction = connector.extract(source.include_schemas, source.exclude_schemas)
-        _set_phase(crawl, f"applying {len(extraction.datasets):,} datasets")
-        with transaction.atomic():
-            # One crawl applies at a time per source, even if a lease expired under a slow crawl.
-            Source.objects.select_for_update().filter(pk=source.pk).first()
-            snapshot = history_snapshot(source)
-            result = inventory_apply_extraction(
-                source, crawl, extraction, include=source.include_schemas, exclude=source.exclude_schemas, now=crawl.started_at
-            )
-            lineage_refresh(source)
-            present_before = sum(1 for _, _, removed in snapshot.values() if not removed)
-            share = source.mass_removal_share if source.mass_removal_share is not None else settings.CANON_MASS_REMOVAL_SHARE
-            if result.removed and not crawl.allow_mass_removal and result.removed > share * present_before:
-                raise CrawlHeld(sorted(f"{snapshot[i][0]}.{snapshot[i][1]}" for i in result.removed_ids), present_before)
-            changes = history_record_changes(source, crawl, result, snapshot, now=crawl.started_at)
-            metrics_after_changes(source, crawl, changes)
-            search_index_crawl(source, result)
-            alerts_queue_for_crawl(source, crawl, changes)
-            crawl.status = Crawl.SUCCEEDED
-            crawl.phase = ""
-            crawl.datasets_seen, crawl.datasets_added = result.seen, result.added
-            crawl.datasets_changed, crawl.datasets_removed = result.changed, result.removed
-            crawl.columns_seen = result.columns
-            crawl.warnings = [scrub(w, secrets) for w in extraction.warnings] + [
-                scrub(f"{d.schema}.{d.name}: {w}", secrets) for d in extraction.datasets for w in d.warnings
-            ]
-            _finish(crawl, started)
-            # The lease ends in the commit that marks the crawl done, so a crawl queued right after is not skipped.
-            Source.objects.filter(pk=source.pk).update(last_crawl=crawl, last_success_at=crawl.finished_at, crawl_lease_until=None)
-            if extraction.state is not None:
-                Source.objects.filter(pk=source.pk).update(connector_state=extraction.state)
-            crawl_health_record(source, crawl)
-            transaction.on_commit(_flush_outbox_soon)
+        try:
+            _apply(source, crawl, extraction, secrets, started)
+        except SkippedColumnsNotKnown:
+            # The catalog moved under the connector's assumptions (an edit, another crawl): read everything.
+            connector.known = {}
+            _set_phase(crawl, "reading metadata")
+            extraction = connector.extract(source.include_schemas, source.exclude_schemas)
+            _apply(source, crawl, extraction, secrets, started)
     except CrawlHeld as held:
         crawl.status, crawl.phase = Crawl.HELD, ""
         crawl.error = str(held)
@@ -257,6 +231,54 @@ def source_crawl(source: Source, *, trigger: str = "manual", connector=None, cra
         _release_lease(source)
     source.refresh_from_db(fields=["last_crawl", "last_success_at"])
     return crawl
+
+
+def _known_schemas(source: Source) -> dict[str, tuple[str, str, str]]:
+    """Connector.known: native id -> (schema, name, schema signature) of each present dataset that has one."""
+    rows = Dataset.objects.filter(source=source, removed_at__isnull=True).exclude(schema_signature="").exclude(native_id="")
+    return {native_id: (schema, name, signature)
+            for native_id, schema, name, signature in rows.values_list("native_id", "schema_name", "name", "schema_signature")}
+
+
+def _apply(source: Source, crawl: Crawl, extraction, secrets: list[str], started: float) -> None:
+    """Apply a complete extraction and everything that follows from it, in one transaction."""
+    from catalog.alerts.services import alerts_queue_for_crawl, crawl_health_record
+    from catalog.history.services import history_record_changes, history_snapshot
+    from catalog.metrics.services import metrics_after_changes
+    from catalog.search.index import search_index_crawl
+
+    _set_phase(crawl, f"applying {len(extraction.datasets):,} datasets")
+    with transaction.atomic():
+        # One crawl applies at a time per source, even if a lease expired under a slow crawl.
+        Source.objects.select_for_update().filter(pk=source.pk).first()
+        snapshot = history_snapshot(source)
+        result = inventory_apply_extraction(
+            source, crawl, extraction, include=source.include_schemas, exclude=source.exclude_schemas, now=crawl.started_at
+        )
+        lineage_refresh(source)
+        present_before = sum(1 for _, _, removed in snapshot.values() if not removed)
+        share = source.mass_removal_share if source.mass_removal_share is not None else settings.CANON_MASS_REMOVAL_SHARE
+        if result.removed and not crawl.allow_mass_removal and result.removed > share * present_before:
+            raise CrawlHeld(sorted(f"{snapshot[i][0]}.{snapshot[i][1]}" for i in result.removed_ids), present_before)
+        changes = history_record_changes(source, crawl, result, snapshot, now=crawl.started_at)
+        metrics_after_changes(source, crawl, changes)
+        search_index_crawl(source, result)
+        alerts_queue_for_crawl(source, crawl, changes)
+        crawl.status = Crawl.SUCCEEDED
+        crawl.phase = ""
+        crawl.datasets_seen, crawl.datasets_added = result.seen, result.added
+        crawl.datasets_changed, crawl.datasets_removed = result.changed, result.removed
+        crawl.columns_seen = result.columns
+        crawl.warnings = [scrub(w, secrets) for w in extraction.warnings] + [
+            scrub(f"{d.schema}.{d.name}: {w}", secrets) for d in extraction.datasets for w in d.warnings
+        ]
+        _finish(crawl, started)
+        # The lease ends in the commit that marks the crawl done, so a crawl queued right after is not skipped.
+        Source.objects.filter(pk=source.pk).update(last_crawl=crawl, last_success_at=crawl.finished_at, crawl_lease_until=None)
+        if extraction.state is not None:
+            Source.objects.filter(pk=source.pk).update(connector_state=extraction.state)
+        crawl_health_record(source, crawl)
+        transaction.on_commit(_flush_outbox_soon)
 
 
 def _finish(crawl: Crawl, started: float) -> None:

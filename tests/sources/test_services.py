@@ -216,3 +216,59 @@ def test_a_lost_crawl_does_not_block_crawl_now_forever(source, settings):
     lost.refresh_from_db()
     assert lost.status == Crawl.FAILED and lost.error.startswith("lost:")
     assert crawl_enqueue(source).pk == fresh.pk, "a live queued crawl is still reused"
+
+
+def _recording(url):
+    """The source's connector, keeping what the crawl service told it and each answer it gave."""
+    from catalog.connectors import connector_for
+
+    connector = connector_for(url)
+    connector.calls = []
+    extract = connector.extract
+
+    def recorded(include=None, exclude=None):
+        known = dict(connector.known)
+        answer = extract(include, exclude)
+        connector.calls.append((known, answer))
+        return answer
+
+    connector.extract = recorded
+    return connector
+
+
+def test_a_recrawl_reads_the_columns_of_changed_tables_only(source, shop):
+    first = source_crawl(source)
+    shop.execute("ALTER TABLE sales.customers ALTER COLUMN country TYPE varchar(3)")
+    connector = _recording(shop.url)
+    crawl = source_crawl(source, connector=connector)
+    assert crawl.status == Crawl.SUCCEEDED, crawl.error
+    (known, answer), = connector.calls
+    assert len(known) == 7
+    assert [f"{d.schema}.{d.name}" for d in answer.datasets if not d.columns_skipped] == ["sales.customers"]
+    assert (crawl.datasets_changed, crawl.columns_seen) == (1, first.columns_seen)
+    customers = _dataset("customers")
+    assert customers.columns.get(name="country").data_type == "character varying(3)"
+    assert customers.versions.count() == 2
+    assert all(d.schema_signature for d in Dataset.objects.all())
+    assert Column.objects.count() == first.columns_seen
+
+
+def test_when_the_catalog_moves_under_skipped_columns_everything_is_read_again(source, shop):
+    source_crawl(source)
+    connector = _recording(shop.url)
+    extract = connector.extract
+
+    def racing(include=None, exclude=None):
+        answer = extract(include, exclude)
+        if len(connector.calls) == 1:  # between reading and applying, the catalog loses a dataset
+            _dataset("customers").delete()
+        return answer
+
+    connector.extract = racing
+    crawl = source_crawl(source, connector=connector)
+    assert crawl.status == Crawl.SUCCEEDED, crawl.error
+    assert [len(known) for known, _ in connector.calls] == [7, 0]
+    assert not any(d.columns_skipped for d in connector.calls[1][1].datasets)
+    customers = _dataset("customers")
+    assert [c.name for c in customers.columns.order_by("position")][:2] == ["customer_id", "email"]
+    assert crawl.datasets_added == 1

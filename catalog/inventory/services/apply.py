@@ -25,10 +25,11 @@ from catalog.inventory.models import Column, Dataset, OwnerIdentity, SchemaVersi
 COLUMN_FIELDS = ("dataset_id", "name", "position", "data_type", "type_family", "nullable", "default", "is_primary_key", "comment", "native_id", "description")
 VERSION_FIELDS = ("dataset_id", "crawl_id", "number", "fingerprint", "schema", "created_at")
 COLUMN_SCHEMA_FIELDS = ("name", "position", "data_type", "type_family", "nullable", "default", "is_primary_key", "comment", "native_id")
-DATASET_SCHEMA_FIELDS = ["schema_name", "name", "kind", "native_id", "comment", "definition", "fingerprint", "column_count", "last_changed_at", "removed_at"]
-DATASET_FACT_FIELDS = ["row_estimate", "size_bytes", "owner_id", "last_modified_at", "properties", "warnings"]
+DATASET_SCHEMA_FIELDS = ["schema_name", "name", "kind", "native_id", "comment", "definition", "fingerprint", "schema_signature", "column_count",
+                         "last_changed_at", "removed_at"]
+DATASET_FACT_FIELDS = ["row_estimate", "size_bytes", "owner_id", "last_modified_at", "properties", "warnings", "schema_signature"]
 NEW_DATASET_FIELDS = ("source_id", "schema_name", "name", "kind", "native_id", "comment", "definition", "owner_id", "row_estimate",
-                      "size_bytes", "column_count", "fingerprint", "last_modified_at", "properties", "warnings", "first_seen_at",
+                      "size_bytes", "column_count", "fingerprint", "schema_signature", "last_modified_at", "properties", "warnings", "first_seen_at",
                       "last_changed_at")
 
 
@@ -42,6 +43,15 @@ class ApplyResult:
     added_ids: list[int] = field(default_factory=list)
     changed_ids: list[int] = field(default_factory=list)
     removed_ids: list[int] = field(default_factory=list)
+
+
+class SkippedColumnsNotKnown(Exception):
+    """A dataset came without its columns, but the catalog does not hold them as the connector assumed.
+
+    The connector skips the columns of a dataset the catalog knows under the same name and schema
+    signature (Connector.known). If the catalog changed between the two reads, the crawl service
+    extracts again with every column read.
+    """
 
 
 class _Families(dict):
@@ -96,7 +106,7 @@ def _apply(source, crawl, extraction: Extraction, *, include, exclude, now: date
             properties_json=Cast("properties", TextField()), warnings_json=Cast("warnings", TextField()),
         ).values_list(
             "id", "schema_name", "name", "native_id", "fingerprint", "removed_at", "row_estimate", "size_bytes", "owner_id",
-            "last_modified_at", "properties_json", "warnings_json",
+            "last_modified_at", "properties_json", "warnings_json", "schema_signature", "column_count",
         )
     }
     incoming_keys = {(d.schema, d.name) for d in extraction.datasets}
@@ -119,25 +129,35 @@ def _apply(source, crawl, extraction: Extraction, *, include, exclude, now: date
         if row is None and meta.native_id and meta.native_id in vanished_by_native:
             row = vanished_by_native.pop(meta.native_id)
             renamed_ids.add(row[0])
+        if meta.columns_skipped:
+            # The stored columns stand for the ones not read: only if this very dataset holds them, as it was.
+            if row is None or row[0] in renamed_ids or row[5] is not None or (row[3], row[12]) != (meta.native_id, meta.schema_signature):
+                raise SkippedColumnsNotKnown(f"{meta.schema}.{meta.name}")
+            result.columns += row[13]  # meta.columns is empty
         if row is None:
             new.append(meta)
             continue
-        document = schema_json(meta)
-        fp = fingerprint_json(document)
         owner_id = owners.get(meta.owner) if meta.owner else None
-        dataset_id, _, _, _, old_fp, removed_at, rows, size, old_owner, old_modified, old_properties, old_warnings = row
+        (dataset_id, _, _, _, old_fp, removed_at, rows, size, old_owner, old_modified, old_properties, old_warnings, old_signature,
+         _) = row
+        if meta.columns_skipped:
+            document = fp = None  # unchanged, as its signature says
+        else:
+            document = schema_json(meta)
+            fp = fingerprint_json(document)
         if removed_at is not None:
             result.added += 1
             result.added_ids.append(dataset_id)
             changed.append((dataset_id, meta, document, fp))
-        elif old_fp != fp or dataset_id in renamed_ids:
+        elif fp is not None and (old_fp != fp or dataset_id in renamed_ids):
             result.changed += 1
             result.changed_ids.append(dataset_id)
             changed.append((dataset_id, meta, document, fp))
-        if (rows, size, old_owner, old_modified) != (meta.row_estimate, meta.size_bytes, owner_id, meta.last_modified) or (
-            _from_json(old_properties) != meta.properties or _from_json(old_warnings) != meta.warnings
-        ):
-            facts.append((dataset_id, meta.row_estimate, meta.size_bytes, owner_id, meta.last_modified, meta.properties, meta.warnings))
+        if (rows, size, old_owner, old_modified, old_signature) != (
+            meta.row_estimate, meta.size_bytes, owner_id, meta.last_modified, meta.schema_signature
+        ) or (_from_json(old_properties) != meta.properties or _from_json(old_warnings) != meta.warnings):
+            facts.append((dataset_id, meta.row_estimate, meta.size_bytes, owner_id, meta.last_modified, meta.properties, meta.warnings,
+                          meta.schema_signature))
 
     _insert_new(source, crawl, new, owners, now, result)
     _update_changed(crawl, changed, now)
@@ -168,7 +188,7 @@ def _insert_new(source, crawl, new: list[DatasetMeta], owners, now, result: Appl
             fp = fingerprint_json(document)
             schemas.append((document, fp))
             yield (source.pk, m.schema, m.name, m.kind, m.native_id, m.comment or "", m.definition or "",
-                   owners.get(m.owner) if m.owner else None, m.row_estimate, m.size_bytes, len(m.columns), fp, m.last_modified,
+                   owners.get(m.owner) if m.owner else None, m.row_estimate, m.size_bytes, len(m.columns), fp, m.schema_signature, m.last_modified,
                    m.properties, m.warnings, now, now)
 
     ids = insert_rows_returning_ids(Dataset, NEW_DATASET_FIELDS, dataset_rows(), count=len(new))
@@ -188,7 +208,7 @@ def _update_changed(crawl, changed, now) -> None:
         return
     ids = [dataset_id for dataset_id, *_ in changed]
     update_rows(Dataset, DATASET_SCHEMA_FIELDS, [
-        (i, m.schema, m.name, m.kind, m.native_id, m.comment or "", m.definition or "", fp, len(m.columns), now, None)
+        (i, m.schema, m.name, m.kind, m.native_id, m.comment or "", m.definition or "", fp, m.schema_signature, len(m.columns), now, None)
         for i, m, _, fp in changed
     ])
     existing: dict[int, list[Column]] = {}
