@@ -42,7 +42,9 @@ class Dataset(models.Model):
         ("file_set", "files"),
     ]
 
-    source = models.ForeignKey("sources.Source", on_delete=models.CASCADE, related_name="datasets")
+    # source and owner are checked once per statement by triggers, not per row at commit (migration 0007);
+    # the (source, schema, name) unique index leads with source.
+    source = models.ForeignKey("sources.Source", on_delete=models.CASCADE, related_name="datasets", db_constraint=False, db_index=False)
     schema_name = models.CharField(max_length=255)
     name = models.CharField(max_length=255)
     kind = models.CharField(max_length=30, choices=KIND_CHOICES, default="table")
@@ -50,7 +52,7 @@ class Dataset(models.Model):
     comment = models.TextField(blank=True, help_text="The comment stored in the warehouse")
     description = models.TextField(blank=True, help_text="Markdown written in Canon")
     definition = models.TextField(blank=True, help_text="A view's SQL")
-    owner = models.ForeignKey(OwnerIdentity, null=True, blank=True, on_delete=models.SET_NULL, related_name="datasets")
+    owner = models.ForeignKey(OwnerIdentity, null=True, blank=True, on_delete=models.SET_NULL, related_name="datasets", db_constraint=False)
     row_estimate = models.BigIntegerField(null=True, blank=True)
     size_bytes = models.BigIntegerField(null=True, blank=True)
     column_count = models.PositiveIntegerField(default=0)
@@ -122,9 +124,10 @@ class Column(models.Model):
 class SchemaVersion(models.Model):
     """A dataset's schema as one crawl saw it; a new one each time the fingerprint changes."""
 
-    # No index of its own: the (dataset, number) unique index leads with it.
-    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="versions", db_index=False)
-    crawl = models.ForeignKey("sources.Crawl", null=True, on_delete=models.SET_NULL, related_name="schema_versions")
+    # Both checked once per statement by triggers (migration 0007). No index of its own: the (dataset,
+    # number) unique index leads with it.
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="versions", db_index=False, db_constraint=False)
+    crawl = models.ForeignKey("sources.Crawl", null=True, on_delete=models.SET_NULL, related_name="schema_versions", db_constraint=False)
     number = models.PositiveIntegerField()
     fingerprint = models.CharField(max_length=64)
     schema = JSONTextField(help_text="Kind, comment and columns, as fingerprinted (the canonical JSON, as text)")

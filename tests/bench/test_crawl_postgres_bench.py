@@ -23,7 +23,7 @@ LAST_LINE = re.compile(
 @pytest.mark.postgres_catalog
 def test_crawl_postgres_benchmark_at_30_tables():
     done = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "crawl_postgres.py"), "--tables", "30", "--floor-runs", "2", "--recrawls", "2"],
+        [sys.executable, str(ROOT / "bench" / "crawl_postgres.py"), "--tables", "30", "--floor-runs", "2", "--full-crawls", "2", "--recrawls", "2"],
         cwd=ROOT, capture_output=True, text=True, timeout=300,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
