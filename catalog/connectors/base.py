@@ -3,7 +3,7 @@ from __future__ import annotations
 import fnmatch
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Iterator
+from typing import Callable, Iterator
 
 from catalog.core.sourceurl import SourceURL, scrub
 
@@ -55,6 +55,8 @@ class DatasetMeta:
     # True when the connector did not read the columns because `schema_signature` is the one the catalog
     # holds for this dataset (Connector.known): `columns` is then empty and the stored columns are current.
     columns_skipped: bool = False
+    # (canonical JSON, fingerprint) of the schema, when the crawl service worked it out early (Connector.prepare).
+    schema_document: tuple[str, str] | None = None
 
 
 @dataclass(slots=True)
@@ -92,6 +94,9 @@ class Connector:
         # before extract(): native id -> (schema, name, schema_signature). A connector may skip reading the
         # columns of a dataset whose name and signature are unchanged (DatasetMeta.columns_skipped).
         self.known: dict[str, tuple[str, str, str]] = {}
+        # Work the crawl service does on every dataset once its columns are read (fingerprinting), which a
+        # connector may run while it waits on the server for something else (sizes). Set by the crawl service.
+        self.prepare: Callable[[list[DatasetMeta]], None] | None = None
 
     def test(self) -> str:
         """Connect and return a one-line description of the server. Raises ConnectorError."""

@@ -281,6 +281,8 @@ class PostgresConnector(Connector):
                         helper.start()
                     unchanged = self._unchanged(conn, schemas, by_oid, columns_read_at)
                     self._columns(conn, schemas, by_oid, unchanged)
+                    if self.prepare is not None:  # while the helper reads sizes, the client is free
+                        self.prepare(list(by_oid.values()))
                     sizes.read(conn)
                 finally:
                     if helper is not None:

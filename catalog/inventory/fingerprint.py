@@ -103,3 +103,19 @@ def _schema_json(meta: DatasetMeta) -> str:
 
 def schema_fingerprint(meta: DatasetMeta) -> str:
     return fingerprint_json(schema_json(meta))
+
+
+def prepare_documents(datasets: list[DatasetMeta]) -> None:
+    """Work out each read dataset's schema document and fingerprint ahead of the apply step (Connector.prepare)."""
+    for meta in datasets:
+        if not meta.columns_skipped:
+            document = schema_json(meta)
+            meta.schema_document = (document, fingerprint_json(document))
+
+
+def document_of(meta: DatasetMeta) -> tuple[str, str]:
+    """(canonical JSON, fingerprint): as prepared, or now."""
+    if meta.schema_document is not None:
+        return meta.schema_document
+    document = schema_json(meta)
+    return document, fingerprint_json(document)

@@ -17,6 +17,7 @@ from django.utils import timezone
 from catalog.connectors import ConnectorError, connector_for
 from catalog.core import crypto
 from catalog.core.sourceurl import InvalidSourceURL, parse_source_url, scrub
+from catalog.inventory.fingerprint import prepare_documents
 from catalog.inventory.models import Dataset
 from catalog.inventory.services import inventory_apply_extraction
 from catalog.inventory.services.apply import SkippedColumnsNotKnown
@@ -205,6 +206,7 @@ def source_crawl(source: Source, *, trigger: str = "manual", connector=None, cra
         connector.previous_state = Source.objects.filter(pk=source.pk).values_list("connector_state", flat=True).first() or {}
         _set_phase(crawl, "reading metadata")
         connector.known = _known_schemas(source)
+        connector.prepare = prepare_documents
         extraction = connector.extract(source.include_schemas, source.exclude_schemas)
         try:
             _apply(source, crawl, extraction, secrets, started)

@@ -289,3 +289,12 @@ def test_every_column_is_read_again_at_least_once_a_day(shop):
     assert not any(d.columns_skipped for d in again.datasets)
     assert [d.columns for d in again.datasets] == [d.columns for d in first.datasets]
     assert again.state["postgres_columns_read_at"] > stale["postgres_columns_read_at"]
+
+
+def test_the_crawl_service_prepares_every_dataset_once_its_columns_are_read(shop):
+    connector = connector_for(shop.url)
+    prepared = []
+    connector.prepare = lambda datasets: prepared.append({f"{d.schema}.{d.name}": [c.name for c in d.columns] for d in datasets})
+    extraction = connector.extract()
+    assert prepared == [{f"{d.schema}.{d.name}": [c.name for c in d.columns] for d in extraction.datasets}]
+    assert prepared[0]["sales.customers"][:2] == ["customer_id", "email"], "columns are complete and in order by then"

@@ -1,5 +1,5 @@
 from catalog.connectors.base import ColumnMeta, DatasetMeta
-from catalog.inventory.fingerprint import fingerprint, schema_document
+from catalog.inventory.fingerprint import canonical_json, document_of, fingerprint, prepare_documents, schema_document
 
 
 def _meta(columns, **kw):
@@ -57,3 +57,13 @@ def test_the_fast_canonical_json_is_byte_for_byte_the_documents():
         assert schema_fingerprint(meta) == fingerprint(schema_document(meta))
     odd = _meta([ColumnMeta("a", "int", 2.0), ColumnMeta("b", "int", True)])  # what json.dumps writes its own way
     assert schema_json(odd) == canonical_json(schema_document(odd))
+
+
+def test_documents_prepared_early_are_the_ones_apply_would_write():
+    read = DatasetMeta(schema="s", name="t", comment="c", columns=[ColumnMeta("b", "text", 2), ColumnMeta("a", "int", 1, default="0")])
+    skipped = DatasetMeta(schema="s", name="u", columns_skipped=True)
+    prepare_documents([read, skipped])
+    assert read.schema_document == (canonical_json(schema_document(read)), fingerprint(schema_document(read)))
+    assert skipped.schema_document is None, "a dataset whose columns were not read has no document to prepare"
+    fresh = DatasetMeta(schema="s", name="t", comment="c", columns=list(read.columns))
+    assert document_of(fresh) == read.schema_document

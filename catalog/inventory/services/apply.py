@@ -19,7 +19,7 @@ from catalog.connectors.base import DatasetMeta, Extraction, schema_in_scope
 from catalog.connectors.types import type_family
 from catalog.core.bulk import JSONText, insert_rows, insert_rows_returning_ids, update_rows
 from catalog.core.gcpause import gc_paused
-from catalog.inventory.fingerprint import fingerprint_json, schema_json
+from catalog.inventory.fingerprint import document_of
 from catalog.inventory.models import Column, Dataset, OwnerIdentity, SchemaVersion
 
 COLUMN_FIELDS = ("dataset_id", "name", "position", "data_type", "type_family", "nullable", "default", "is_primary_key", "comment", "native_id", "description")
@@ -143,8 +143,7 @@ def _apply(source, crawl, extraction: Extraction, *, include, exclude, now: date
         if meta.columns_skipped:
             document = fp = None  # unchanged, as its signature says
         else:
-            document = schema_json(meta)
-            fp = fingerprint_json(document)
+            document, fp = document_of(meta)
         if removed_at is not None:
             result.added += 1
             result.added_ids.append(dataset_id)
@@ -184,8 +183,7 @@ def _insert_new(source, crawl, new: list[DatasetMeta], owners, now, result: Appl
 
     def dataset_rows():
         for m in new:
-            document = schema_json(m)
-            fp = fingerprint_json(document)
+            document, fp = document_of(m)
             schemas.append((document, fp))
             yield (source.pk, m.schema, m.name, m.kind, m.native_id, m.comment or "", m.definition or "",
                    owners.get(m.owner) if m.owner else None, m.row_estimate, m.size_bytes, len(m.columns), fp, m.schema_signature, m.last_modified,
