@@ -17,7 +17,6 @@ class Source(models.Model):
     exclude_schemas = models.JSONField(default=list, blank=True)
     description = models.TextField(blank=True)
     options = models.JSONField(default=dict, blank=True, help_text="Connector settings beyond the URL (e.g. S3 path templates)")
-    connector_state = models.JSONField(default=dict, blank=True, editable=False, help_text="What the connector remembers between crawls")
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     last_crawl = models.ForeignKey("Crawl", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
@@ -37,6 +36,11 @@ class Source(models.Model):
 
     class Meta:
         ordering = ["name"]
+
+    @property
+    def connector_state(self) -> dict:
+        """What the connector remembers between crawls (SourceState), read fresh."""
+        return SourceState.objects.filter(source_id=self.pk).values_list("data", flat=True).first() or {}
 
     def __str__(self):
         return self.name
@@ -105,3 +109,12 @@ class Crawl(models.Model):
             f"{self.datasets_changed} changed, {self.datasets_removed} removed; "
             f"{self.columns_seen} columns; {self.duration_s or 0:.1f}s"
         )
+
+
+class SourceState(models.Model):
+    """What a source's connector remembers between crawls (Extraction.state): object keys and ETags read,
+    table signatures and sizes. Hundreds of kilobytes for a large warehouse, so not on the Source row,
+    which pages and alerts load with every dataset they show."""
+
+    source = models.OneToOneField(Source, primary_key=True, on_delete=models.CASCADE, related_name="connector_state_row")
+    data = models.JSONField(default=dict, blank=True)

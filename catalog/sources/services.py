@@ -22,7 +22,7 @@ from catalog.inventory.models import Dataset
 from catalog.inventory.services import inventory_apply_extraction
 from catalog.inventory.services.apply import SkippedColumnsNotKnown
 from catalog.lineage.services import lineage_refresh
-from catalog.sources.models import Crawl, Source
+from catalog.sources.models import Crawl, Source, SourceState
 
 logger = logging.getLogger(__name__)
 
@@ -202,20 +202,19 @@ def source_crawl(source: Source, *, trigger: str = "manual", connector=None, cra
         url = source.url
         secrets = parse_source_url(url).secrets()
         connector = connector or _connector(url, source.options)
-        # From the database, not the object passed in: a stale object would hand over old state.
-        connector.previous_state = Source.objects.filter(pk=source.pk).values_list("connector_state", flat=True).first() or {}
+        connector.previous_state = source.connector_state  # from the database: a stale object would hand over old state
         _set_phase(crawl, "reading metadata")
         connector.known = _known_schemas(source)
         connector.prepare = prepare_documents
         extraction = connector.extract(source.include_schemas, source.exclude_schemas)
         try:
-            _apply(source, crawl, extraction, secrets, started)
+            _apply(source, crawl, extraction, secrets, started, connector.previous_state)
         except SkippedColumnsNotKnown:
             # The catalog moved under the connector's assumptions (an edit, another crawl): read everything.
             connector.known = {}
             _set_phase(crawl, "reading metadata")
             extraction = connector.extract(source.include_schemas, source.exclude_schemas)
-            _apply(source, crawl, extraction, secrets, started)
+            _apply(source, crawl, extraction, secrets, started, connector.previous_state)
     except CrawlHeld as held:
         crawl.status, crawl.phase = Crawl.HELD, ""
         crawl.error = str(held)
@@ -242,7 +241,7 @@ def _known_schemas(source: Source) -> dict[str, tuple[str, str, str]]:
             for native_id, schema, name, signature in rows.values_list("native_id", "schema_name", "name", "schema_signature")}
 
 
-def _apply(source: Source, crawl: Crawl, extraction, secrets: list[str], started: float) -> None:
+def _apply(source: Source, crawl: Crawl, extraction, secrets: list[str], started: float, previous_state: dict) -> None:
     """Apply a complete extraction and everything that follows from it, in one transaction."""
     from catalog.alerts.services import alerts_queue_for_crawl, crawl_health_record
     from catalog.history.services import history_record_changes, history_snapshot
@@ -277,8 +276,8 @@ def _apply(source: Source, crawl: Crawl, extraction, secrets: list[str], started
         _finish(crawl, started)
         # The lease ends in the commit that marks the crawl done, so a crawl queued right after is not skipped.
         Source.objects.filter(pk=source.pk).update(last_crawl=crawl, last_success_at=crawl.finished_at, crawl_lease_until=None)
-        if extraction.state is not None:
-            Source.objects.filter(pk=source.pk).update(connector_state=extraction.state)
+        if extraction.state is not None and extraction.state != previous_state:  # often unchanged, and large
+            SourceState.objects.update_or_create(source_id=source.pk, defaults={"data": extraction.state})
         crawl_health_record(source, crawl)
         transaction.on_commit(_flush_outbox_soon)
 

@@ -272,3 +272,14 @@ def test_when_the_catalog_moves_under_skipped_columns_everything_is_read_again(s
     customers = _dataset("customers")
     assert [c.name for c in customers.columns.order_by("position")][:2] == ["customer_id", "email"]
     assert crawl.datasets_added == 1
+
+
+def test_the_connector_state_lives_beside_the_source_row_not_in_it(source):
+    """A large warehouse's state is hundreds of kilobytes; pages and alerts load the source with every dataset."""
+    from catalog.sources.models import SourceState
+
+    source_crawl(source)
+    stored = SourceState.objects.get(source=source).data
+    assert stored["postgres_sizes"]["tables"] and stored["postgres_columns_read_at"] > 0
+    assert "connector_state" not in {f.name for f in Source._meta.concrete_fields}
+    assert source.connector_state == stored
