@@ -201,7 +201,7 @@ def main(argv=None) -> int:
         result, full_s, full_stats = crawl("first crawl")
         if result.datasets_added != args.datasets:
             raise SystemExit(f"the first crawl added {result.datasets_added} datasets, expected {args.datasets}")
-        state_bytes = len(str(Source.objects.values_list("connector_state", flat=True).get(pk=source.pk)))
+        state_bytes = len(str(Source.objects.get(pk=source.pk).connector_state))
         log(f"connector state: {state_bytes} bytes ({state_bytes / total:.1f} per object)")
 
         recrawls = []
