@@ -266,19 +266,22 @@ class PostgresConnector(Connector):
             warnings = self.scope_warnings(available, include)
             with gc_paused():
                 sizes = _Sizes(self, self.previous_state)
+
+                def start_helper(*args):
+                    thread = threading.Thread(target=sizes.read_on_own_connection, args=args, name="canon-postgres-sizes", daemon=True)
+                    thread.start()
+                    return thread
+
                 helper = None
                 if not sizes.previous:  # every size is to be read: start now, on the relations the helper finds
-                    helper = threading.Thread(target=sizes.read_on_own_connection, args=(schemas,), name="canon-postgres-sizes",
-                                              daemon=True)
-                    helper.start()
+                    helper = start_helper(schemas)
                 try:
                     by_oid, signatures = self._relations(conn, schemas)
                     sized = [oid for oid, d in by_oid.items() if d.kind in SIZED_KINDS]
                     sizes.signatures = signatures
                     if helper is None:
                         sizes.plan(sized)
-                        helper = threading.Thread(target=sizes.read_on_own_connection, name="canon-postgres-sizes", daemon=True)
-                        helper.start()
+                        helper = start_helper()
                     unchanged = self._unchanged(conn, schemas, by_oid, columns_read_at)
                     self._columns(conn, schemas, by_oid, unchanged)
                     if self.prepare is not None:  # while the helper reads sizes, the client is free

@@ -109,8 +109,7 @@ def prepare_documents(datasets: list[DatasetMeta]) -> None:
     """Work out each read dataset's schema document and fingerprint ahead of the apply step (Connector.prepare)."""
     for meta in datasets:
         if not meta.columns_skipped:
-            document = schema_json(meta)
-            meta.schema_document = (document, fingerprint_json(document))
+            meta.schema_document = document_of(meta)
 
 
 def document_of(meta: DatasetMeta) -> tuple[str, str]:

@@ -25,8 +25,8 @@ from catalog.inventory.models import Column, Dataset, OwnerIdentity, SchemaVersi
 COLUMN_FIELDS = ("dataset_id", "name", "position", "data_type", "type_family", "nullable", "default", "is_primary_key", "comment", "native_id", "description")
 VERSION_FIELDS = ("dataset_id", "crawl_id", "number", "fingerprint", "schema", "created_at")
 COLUMN_SCHEMA_FIELDS = ("name", "position", "data_type", "type_family", "nullable", "default", "is_primary_key", "comment", "native_id")
-DATASET_SCHEMA_FIELDS = ["schema_name", "name", "kind", "native_id", "comment", "definition", "fingerprint", "schema_signature", "column_count",
-                         "last_changed_at", "removed_at"]
+DATASET_SCHEMA_FIELDS = ["schema_name", "name", "kind", "native_id", "comment", "definition", "fingerprint", "column_count", "last_changed_at", "removed_at"]
+# Facts are compared for every stored dataset seen, changed or not: the schema signature moves with them.
 DATASET_FACT_FIELDS = ["row_estimate", "size_bytes", "owner_id", "last_modified_at", "properties", "warnings", "schema_signature"]
 NEW_DATASET_FIELDS = ("source_id", "schema_name", "name", "kind", "native_id", "comment", "definition", "owner_id", "row_estimate",
                       "size_bytes", "column_count", "fingerprint", "schema_signature", "last_modified_at", "properties", "warnings", "first_seen_at",
@@ -206,7 +206,7 @@ def _update_changed(crawl, changed, now) -> None:
         return
     ids = [dataset_id for dataset_id, *_ in changed]
     update_rows(Dataset, DATASET_SCHEMA_FIELDS, [
-        (i, m.schema, m.name, m.kind, m.native_id, m.comment or "", m.definition or "", fp, m.schema_signature, len(m.columns), now, None)
+        (i, m.schema, m.name, m.kind, m.native_id, m.comment or "", m.definition or "", fp, len(m.columns), now, None)
         for i, m, _, fp in changed
     ])
     existing: dict[int, list[Column]] = {}
