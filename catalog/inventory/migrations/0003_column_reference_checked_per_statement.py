@@ -67,9 +67,13 @@ SQLITE_BACKWARD = [
 
 
 def _run(statements_by_vendor):
+    """A RunPython callable executing the statements for the database's vendor (none for others).
+
+    Later inventory migrations use it too. Statements go without parameters, so a % in them is literal.
+    """
     def run(apps, schema_editor):
         for statement in statements_by_vendor.get(schema_editor.connection.vendor, []):
-            schema_editor.execute(statement)
+            schema_editor.execute(statement, params=None)
     return run
 
 

@@ -7,15 +7,7 @@ from django.db import migrations, models
 # dropped for the rebuild and made again, as 0003 makes them. Any later change that rebuilds
 # inventory_dataset on SQLite needs the same.
 _columns_reference = importlib.import_module("catalog.inventory.migrations.0003_column_reference_checked_per_statement")
-
-
-def _sqlite(statements):
-    def run(apps, schema_editor):
-        if schema_editor.connection.vendor == "sqlite":
-            for statement in statements:
-                schema_editor.execute(statement)
-
-    return run
+_run = _columns_reference._run
 
 
 class Migration(migrations.Migration):
@@ -25,11 +17,11 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RunPython(_sqlite(_columns_reference.SQLITE_BACKWARD), _sqlite(_columns_reference.SQLITE_FORWARD)),
+        migrations.RunPython(_run({"sqlite": _columns_reference.SQLITE_BACKWARD}), _run({"sqlite": _columns_reference.SQLITE_FORWARD})),
         migrations.AddField(
             model_name="dataset",
             name="schema_signature",
             field=models.CharField(blank=True, max_length=64),
         ),
-        migrations.RunPython(_sqlite(_columns_reference.SQLITE_FORWARD), _sqlite(_columns_reference.SQLITE_BACKWARD)),
+        migrations.RunPython(_run({"sqlite": _columns_reference.SQLITE_FORWARD}), _run({"sqlite": _columns_reference.SQLITE_BACKWARD})),
     ]

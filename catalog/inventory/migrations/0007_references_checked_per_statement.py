@@ -1,3 +1,5 @@
+import importlib
+
 import django.db.models.deletion
 from django.db import migrations, models
 
@@ -102,13 +104,7 @@ def _postgresql_backward():
     return statements
 
 
-def _on_postgresql(statements):
-    def run(apps, schema_editor):
-        if schema_editor.connection.vendor == "postgresql":
-            for statement in statements():
-                schema_editor.execute(statement, params=None)  # no parameters: format() keeps its %s
-
-    return run
+_run = importlib.import_module("catalog.inventory.migrations.0003_column_reference_checked_per_statement")._run
 
 
 class Migration(migrations.Migration):
@@ -120,7 +116,7 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.SeparateDatabaseAndState(
-            database_operations=[migrations.RunPython(_on_postgresql(_postgresql_forward), _on_postgresql(_postgresql_backward))],
+            database_operations=[migrations.RunPython(_run({"postgresql": _postgresql_forward()}), _run({"postgresql": _postgresql_backward()}))],
             state_operations=[
                 migrations.AlterField(
                     model_name="dataset",
