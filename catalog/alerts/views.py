@@ -5,7 +5,8 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
 
 from catalog.alerts.models import OutboxMessage, Subscription
 from catalog.alerts.services import (
@@ -14,6 +15,7 @@ from catalog.alerts.services import (
     subscription_create,
     subscription_delete,
     subscription_resolve_target,
+    unsubscribe_describe,
     unsubscribe_with_token,
 )
 from catalog.inventory.models import Dataset
@@ -77,13 +79,19 @@ def unwatch(request, pk):
     return _back(request, "watching")
 
 
+# No login and no CSRF token: the signed token in the URL is the credential, and mail clients that offer
+# one-click unsubscribe (RFC 8058) POST to the link without a form of ours.
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
 def unsubscribe(request, token):
-    """One click from an email, no login needed: the signed token says what to stop."""
+    """From an email: GET asks (link scanners open every link), POST stops what the signed token names."""
     try:
-        stopped = unsubscribe_with_token(token)
+        if request.method == "POST":
+            return render(request, "alerts/unsubscribed.html", {"stopped": unsubscribe_with_token(token)})
+        target = unsubscribe_describe(token)
     except SubscriptionError as exc:
         return render(request, "alerts/unsubscribed.html", {"error": str(exc)}, status=400)
-    return render(request, "alerts/unsubscribed.html", {"stopped": stopped})
+    return render(request, "alerts/unsubscribe.html", {"target": target})
 
 
 @staff_member_required

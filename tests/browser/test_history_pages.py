@@ -60,3 +60,25 @@ def test_watch_a_dataset_alter_it_recrawl_and_see_the_change(live_server, page, 
     page.get_by_role("button", name="Stop watching").click()
     expect(page.locator(".message")).to_contain_text("Stopped watching shop.sales.customers")
     assert not Subscription.objects.filter(user=plain_user).exists()
+
+
+def test_unsubscribe_from_an_email_link_asks_then_stops(live_server, page, warehouse, plain_user):
+    build_shop(warehouse)
+    source = source_create(name="shop", url=warehouse.url)
+    source_crawl(source)
+    customers = Dataset.objects.get(name="customers")
+    Subscription.objects.create(user=plain_user, source=source, schema_name="sales", dataset=customers, mode=Subscription.IMMEDIATE)
+    warehouse.execute("ALTER TABLE sales.customers ADD COLUMN phone text")
+    crawl = source_crawl(source)
+    body = OutboxMessage.objects.get(crawl=crawl, user=plain_user).body_text
+    link = body.split("Stop alerts for this dataset: ")[1].split()[0]
+
+    # Not logged in, as from a mail client: the link asks first.
+    page.goto(live_server.url + link[link.index("/unsubscribe/"):])
+    expect(page.get_by_role("heading", name="Stop these emails?")).to_be_visible()
+    expect(page.locator("main")).to_contain_text("shop.sales.customers")
+    assert Subscription.objects.get(user=plain_user).mode == Subscription.IMMEDIATE
+    shot(page, "unsubscribe")
+    page.get_by_role("button", name="Unsubscribe").click()
+    expect(page.get_by_role("heading", name="Unsubscribed")).to_be_visible()
+    assert Subscription.objects.get(user=plain_user).mode == Subscription.OFF

@@ -1,7 +1,8 @@
 import pytest
+from django.test import Client
 
 from catalog.alerts.models import OutboxMessage, Subscription
-from catalog.alerts.services import subscription_create
+from catalog.alerts.services import subscription_create, unsubscribe_token
 from catalog.history.models import SchemaChange
 from catalog.inventory.models import Dataset
 from catalog.sources.services import source_crawl, source_create
@@ -78,10 +79,34 @@ def test_watch_pages_and_unsubscribe_without_login(client, changed, django_user_
     message = OutboxMessage.objects.get(crawl=crawl, user=user)
     link = message.body_text.split("Stop alerts for this dataset: ")[1].split()[0]
     client.logout()
-    response = client.get(link.replace("http://127.0.0.1:8000", ""))
-    assert response.status_code == 200 and "shop.sales.customers" in response.content.decode()
+    path = link.replace("http://127.0.0.1:8000", "")
+    # Opening the link (a person, or a mail scanner following every link) only asks.
+    response = client.get(path)
+    page = response.content.decode()
+    assert response.status_code == 200 and "Stop these emails?" in page and "shop.sales.customers" in page
+    assert Subscription.objects.get(user=user, dataset=customers).mode == Subscription.IMMEDIATE
+    # The button posts without a CSRF token, as a mail client's one-click unsubscribe does (RFC 8058).
+    csrf_checking = Client(enforce_csrf_checks=True)
+    response = csrf_checking.post(path, {"List-Unsubscribe": "One-Click"})
+    assert response.status_code == 200 and "Unsubscribed" in response.content.decode()
+    assert Subscription.objects.get(user=user, dataset=customers).mode == Subscription.OFF
+    assert csrf_checking.post(path).status_code == 200, "a second click changes nothing and does not fail"
     assert Subscription.objects.get(user=user, dataset=customers).mode == Subscription.OFF
     assert client.get("/unsubscribe/not-a-token/").status_code == 400
+    assert client.post("/unsubscribe/not-a-token/").status_code == 400
+    assert client.put(path).status_code == 405
+
+
+def test_unsubscribe_link_for_a_dataset_that_is_gone_says_so(client, changed, django_user_model):
+    user = django_user_model.objects.create_user("gone", "gone@example.com", "pw")
+    customers = Dataset.objects.get(name="customers")
+    token = unsubscribe_token(user.pk, dataset_id=customers.pk)
+    assert "shop.sales.customers" in client.get(f"/unsubscribe/{token}/").content.decode()
+    customers.delete()
+    page = client.get(f"/unsubscribe/{token}/").content.decode()
+    assert "Nothing to stop" in page and "already gone" in page
+    assert "already gone" in client.post(f"/unsubscribe/{token}/").content.decode()
+    assert not Subscription.objects.filter(user=user).exists()
 
 
 def test_subscriptions_api(client, changed, django_user_model):

@@ -5,6 +5,7 @@ from catalog.alerts.services.subscriptions import (  # noqa: F401
     subscription_create,
     subscription_delete,
     subscription_resolve_target,
+    unsubscribe_describe,
     unsubscribe_token,
     unsubscribe_with_token,
 )

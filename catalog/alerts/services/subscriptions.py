@@ -62,25 +62,46 @@ def unsubscribe_token(user_id: int, *, subscription_id: int | None = None, datas
     return signing.dumps({"u": user_id, "s": subscription_id, "d": dataset_id}, salt=UNSUBSCRIBE_SALT, compress=True)
 
 
-def unsubscribe_with_token(token: str) -> str:
-    """Apply an unsubscribe link; returns what was stopped. Raises SubscriptionError for a bad token."""
+def _unsubscribe_target(token: str) -> tuple[Subscription | None, Dataset | None, int]:
+    """What a token stops: (subscription, None, user) or (None, dataset, user); both None when it is gone."""
     try:
         data = signing.loads(token, salt=UNSUBSCRIBE_SALT)
     except signing.BadSignature:
         raise SubscriptionError("This unsubscribe link is not valid.") from None
     if data.get("s"):
         subscription = Subscription.objects.filter(pk=data["s"], user_id=data["u"]).select_related("source", "dataset").first()
-        if subscription is None:
-            return "nothing: that subscription was already removed"
-        label = subscription.target_label
+        return subscription, None, data["u"]
+    return None, Dataset.objects.filter(pk=data.get("d")).select_related("source").first(), data["u"]
+
+
+def _label(subscription: Subscription | None, dataset: Dataset | None) -> str:
+    if subscription is not None:
+        return subscription.target_label
+    return f"{dataset.source.name}.{dataset.schema_name}.{dataset.name}"
+
+
+def unsubscribe_describe(token: str) -> str | None:
+    """What an unsubscribe link would stop, changing nothing; None when that is already gone.
+
+    Raises SubscriptionError for a bad token. Mail scanners open links: only a POST unsubscribes.
+    """
+    subscription, dataset, _ = _unsubscribe_target(token)
+    if subscription is None and dataset is None:
+        return None
+    return _label(subscription, dataset)
+
+
+def unsubscribe_with_token(token: str) -> str:
+    """Apply an unsubscribe link; returns what was stopped. Raises SubscriptionError for a bad token."""
+    subscription, dataset, user_id = _unsubscribe_target(token)
+    if subscription is not None:
         subscription.mode = Subscription.OFF
         subscription.save(update_fields=["mode"])
-        return label
-    dataset = Dataset.objects.filter(pk=data.get("d")).select_related("source").first()
+        return subscription.target_label
     if dataset is None:
-        return "nothing: that dataset is gone"
+        return "nothing: that subscription or dataset is already gone"
     Subscription.objects.update_or_create(
-        user_id=data["u"], source=dataset.source, schema_name=dataset.schema_name, dataset=dataset,
+        user_id=user_id, source=dataset.source, schema_name=dataset.schema_name, dataset=dataset,
         defaults={"mode": Subscription.OFF},
     )
-    return f"{dataset.source.name}.{dataset.schema_name}.{dataset.name}"
+    return _label(None, dataset)
