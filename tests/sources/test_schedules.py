@@ -119,3 +119,15 @@ def test_schedule_command_errors_are_plain(source):
     with pytest.raises(CommandError, match="at least 1 minute"):
         call_command("schedule", "shop", "--every", "0")
     assert _stored(source) is None
+
+
+def test_deleting_a_source_deletes_its_schedule(source, warehouse):
+    task = source_schedule_set(source, every_minutes=30)
+    other = source_create(name="other", url=warehouse.url)
+    kept = source_schedule_set(other, every_minutes=60)
+    Source.objects.get(pk=source.pk).delete()
+    assert not PeriodicTask.objects.filter(pk=task.pk).exists(), "beat would keep sending crawls of a source that is gone"
+    # A queryset delete (the admin's bulk action) too; other sources' schedules stay.
+    unscheduled = source_create(name="unscheduled", url=warehouse.url)
+    Source.objects.filter(pk=unscheduled.pk).delete()
+    assert list(PeriodicTask.objects.filter(name__startswith="canon:").values_list("pk", flat=True)) == [kept.pk]
