@@ -180,12 +180,13 @@ def owner_map_view(request, pk):
     identity = get_object_or_404(OwnerIdentity, pk=pk)
     page = request.POST.get("page", "")
     back = reverse("owner-list") + (f"?page={page}" if page.isdigit() else "") + f"#owner-{identity.pk}"
-    user_id = request.POST.get("user", "").strip()
+    # A username, picked from the page's one list of people (a select per row repeated every user on every row).
+    username = request.POST.get("person", "").strip()
     user = None
-    if user_id:
-        user = get_user_model().objects.filter(pk=int(user_id), is_active=True).first() if user_id.isdigit() else None
+    if username:
+        user = get_user_model().objects.filter(**{get_user_model().USERNAME_FIELD: username}, is_active=True).first()
         if user is None:
-            messages.error(request, f"Owner {identity.name} not mapped: no such person.")
+            messages.error(request, f"Owner {identity.name} not mapped: no such person ({username}).")
             return redirect(back)
     try:
         owner_identity_map(identity, user=user, email=request.POST.get("email", ""))

@@ -436,28 +436,31 @@ def test_staff_maps_an_owner_identity_to_a_person_and_an_email(client, shop, sta
     sales_team = OwnerIdentity.objects.get(name="sales_team")
     login(client, staff_user)
     text = body(client.get("/owners/"))
-    assert f'action="/owners/{sales_team.pk}/map/"' in text and f'<option value="{plain_user.pk}"' in text
-    response = client.post(f"/owners/{sales_team.pk}/map/", {"user": plain_user.pk, "email": "sales@example.com", "page": "1"})
+    assert f'action="/owners/{sales_team.pk}/map/"' in text
+    # One list of people for the whole page, not one per row.
+    assert text.count(f'<option value="{plain_user.username}">') == 1 and text.count('list="people"') == OwnerIdentity.objects.count()
+    response = client.post(f"/owners/{sales_team.pk}/map/", {"person": plain_user.username, "email": "sales@example.com", "page": "1"})
     assert response.status_code == 302 and response["Location"] == f"/owners/?page=1#owner-{sales_team.pk}"
     sales_team.refresh_from_db()
     assert sales_team.user == plain_user and sales_team.email == "sales@example.com"
     text = body(client.get("/owners/"))
     assert "Owner sales_team mapped to bo and sales@example.com." in text
+    assert f'name="person" list="people" value="{plain_user.username}"' in text
     # Everyone sees the mapping; the dataset page names the person and the address.
     client.logout()
     customers = Dataset.objects.get(name="customers")
     page = body(client.get(f"/datasets/{customers.pk}/"))
     assert '<a href="mailto:sales@example.com">sales@example.com</a>' in page and "(bo)" in page
     # Clearing the mapping.
-    login(client, staff_user).post(f"/owners/{sales_team.pk}/map/", {"user": "", "email": ""})
+    login(client, staff_user).post(f"/owners/{sales_team.pk}/map/", {"person": "", "email": ""})
     sales_team.refresh_from_db()
     assert sales_team.user is None and sales_team.email == ""
 
 
 @pytest.mark.parametrize("data, message", [
-    ({"user": "", "email": "not an email"}, "&#x27;not an email&#x27; is not an email address."),
-    ({"user": "abc", "email": ""}, "no such person"),
-    ({"user": "999999", "email": ""}, "no such person"),
+    ({"person": "", "email": "not an email"}, "&#x27;not an email&#x27; is not an email address."),
+    ({"person": "nobody-here", "email": ""}, "no such person (nobody-here)"),
+    ({"person": "999999", "email": ""}, "no such person (999999)"),  # a username, never an id
 ])
 def test_bad_owner_mapping_gives_a_message_and_changes_nothing(client, shop, staff_user, plain_user, data, message):
     sales_team = OwnerIdentity.objects.get(name="sales_team")
