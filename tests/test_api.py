@@ -43,6 +43,7 @@ def test_sources_show_only_the_masked_url(client, pg, shop):
     shop_json = results["shop"]
     assert shop_json["url"] == f"postgresql://postgres:***@127.0.0.1:{pg.port}/{shop.url_display.rsplit('/', 1)[1]}"
     assert shop_json["engine"] == "postgresql" and shop_json["dataset_count"] == 7
+    assert shop_json["options"] == {}
     assert shop_json["last_crawl"]["status"] == "succeeded" and shop_json["last_crawl"]["datasets_added"] == 7
     assert not {"url_encrypted", "password"} & set(shop_json)
     failed = results["broken"]["last_crawl"]

@@ -98,6 +98,12 @@ class Connector:
         # connector may run while it waits on the server for something else (sizes). Set by the crawl service.
         self.prepare: Callable[[list[DatasetMeta]], None] | None = None
 
+    @classmethod
+    def check_options(cls, options: dict) -> None:
+        """Raise ConnectorError unless this connector reads these options (Source.options). None by default."""
+        if options:
+            raise ConnectorError(f"{cls.engine_label or cls.__name__} sources take no options (got {', '.join(sorted(map(str, options)))}).")
+
     def test(self) -> str:
         """Connect and return a one-line description of the server. Raises ConnectorError."""
         raise NotImplementedError

@@ -18,7 +18,7 @@ class SourceSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Source
-        fields = ["id", "name", "engine", "url", "include_schemas", "exclude_schemas", "description", "created_at",
+        fields = ["id", "name", "engine", "url", "include_schemas", "exclude_schemas", "options", "description", "created_at",
                   "last_success_at", "last_crawl", "dataset_count"]
 
 

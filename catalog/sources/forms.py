@@ -1,3 +1,5 @@
+import json
+
 from django import forms
 
 from catalog.core.sourceurl import InvalidSourceURL, parse_source_url
@@ -33,6 +35,12 @@ class SourceForm(forms.Form):
     include_schemas = forms.CharField(required=False, label="Include schemas", help_text="Glob patterns, comma-separated (e.g. sales, mart_*). Empty: all.")
     exclude_schemas = forms.CharField(required=False, label="Exclude schemas", help_text="Glob patterns, comma-separated.")
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    options = forms.CharField(
+        required=False,
+        label="Connector options",
+        widget=forms.Textarea(attrs={"rows": 3, "spellcheck": "false", "class": "code"}),
+        help_text='JSON, for S3 and folder sources: e.g. {"path_templates": ["{dataset}/dt={dt}/*.parquet"], "owner_tag": "team"}. Empty: none.',
+    )
 
     def __init__(self, *args, remembered_url_display: str = "", **kwargs):
         """remembered_url_display: the masked form of a URL typed earlier in this form, which the
@@ -42,6 +50,24 @@ class SourceForm(forms.Form):
         if remembered_url_display:
             self.fields["url"].required = False
             self.fields["url"].help_text = f"Leave empty to use {remembered_url_display}, as typed before (its password is kept, not shown)."
+
+
+    def clean_options(self) -> dict:
+        text = self.cleaned_data.get("options", "").strip()
+        if not text:
+            return {}
+        try:
+            value = json.loads(text)
+        except ValueError as exc:
+            raise forms.ValidationError(f"Not valid JSON: {exc}.") from None
+        if not isinstance(value, dict):
+            raise forms.ValidationError("Options are a JSON object: {\"name\": value, ...}.")
+        return value
+
+
+def options_text(options: dict) -> str:
+    """A source's options as the form shows them."""
+    return json.dumps(options, indent=2, ensure_ascii=False) if options else ""
 
 
 class SourceEditForm(SourceForm):

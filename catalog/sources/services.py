@@ -33,6 +33,10 @@ class SourceError(ValueError):
     """Bad input for a source. The message is safe to show."""
 
 
+class SourceOptionsError(SourceError):
+    """The connector options are what is wrong."""
+
+
 def _patterns(value) -> list[str]:
     if value is None:
         return []
@@ -56,6 +60,21 @@ def source_validate_url(url: str) -> str:
     return parsed.redacted()
 
 
+def source_check_options(url: str, options) -> dict:
+    """The connector settings for a source at this URL, checked by its connector. Raises SourceError."""
+    if options is None:
+        return {}
+    if not isinstance(options, dict):
+        raise SourceOptionsError("Connector options are a JSON object, such as {\"path_templates\": [\"{dataset}/dt={dt}/*.parquet\"]}.")
+    try:
+        type(_connector(url)).check_options(options)
+    except InvalidSourceURL as exc:
+        raise SourceError(str(exc)) from None
+    except ConnectorError as exc:
+        raise SourceOptionsError(f"Connector options: {exc}") from None
+    return dict(options)
+
+
 def source_create(*, name: str, url: str, include=None, exclude=None, description: str = "", options: dict | None = None, user=None) -> Source:
     name = (name or "").strip().lower()
     if not _NAME_RE.match(name):
@@ -63,6 +82,7 @@ def source_create(*, name: str, url: str, include=None, exclude=None, descriptio
     if Source.objects.filter(name=name).exists():
         raise SourceError(f"A source named '{name}' already exists.")
     display = source_validate_url(url)
+    options = source_check_options(url, options)
     parsed = parse_source_url(url)
     return Source.objects.create(
         name=name,
@@ -72,17 +92,26 @@ def source_create(*, name: str, url: str, include=None, exclude=None, descriptio
         include_schemas=_patterns(include),
         exclude_schemas=_patterns(exclude),
         description=description or "",
-        options=dict(options or {}),
+        options=options,
         created_by=user if getattr(user, "is_authenticated", False) else None,
     )
 
 
-def source_update(source: Source, *, url: str | None = None, include=None, exclude=None, description: str | None = None) -> Source:
-    """An empty or unchanged URL keeps the stored one (its secret is never sent back to the form)."""
-    if url and url.strip() and url.strip() != source.url_display:
-        source.url_display = source_validate_url(url)
-        source.engine = parse_source_url(url).scheme
-        source.url_encrypted = crypto.encrypt(url.strip())
+def source_update(source: Source, *, url: str | None = None, include=None, exclude=None, description: str | None = None,
+                  options: dict | None = None) -> Source:
+    """An empty or unchanged URL keeps the stored one (its secret is never sent back to the form).
+
+    The options (None: unchanged) are checked against the URL the source will have.
+    """
+    new_url = url.strip() if url and url.strip() and url.strip() != source.url_display else None
+    if new_url:
+        display = source_validate_url(new_url)
+    if options is not None or new_url:
+        source.options = source_check_options(new_url or source.url, source.options if options is None else options)
+    if new_url:
+        source.url_display = display
+        source.engine = parse_source_url(new_url).scheme
+        source.url_encrypted = crypto.encrypt(new_url)
     if include is not None:
         source.include_schemas = _patterns(include)
     if exclude is not None:

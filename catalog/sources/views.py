@@ -1,3 +1,5 @@
+import json
+
 from django.contrib import messages
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
@@ -8,10 +10,10 @@ from catalog.core import crypto
 from catalog.core.decorators import staff_required
 from catalog.core.sourceurl import InvalidSourceURL, parse_source_url
 from catalog.inventory.models import Dataset
-from catalog.sources.forms import SourceEditForm, SourceForm
+from catalog.sources.forms import SourceEditForm, SourceForm, options_text
 from catalog.sources.models import Crawl, Source
 from catalog.sources.schedules import ScheduleError, source_schedule_clear, source_schedule_describe, source_schedule_set
-from catalog.sources.services import SourceError, crawl_enqueue, source_create, source_test_connection, source_update
+from catalog.sources.services import SourceError, SourceOptionsError, crawl_enqueue, source_create, source_test_connection, source_update
 
 CRAWL_HISTORY = 20
 
@@ -38,6 +40,7 @@ def source_detail(request, name):
     return render(request, "sources/source_detail.html", {
         "source": source, "schemas": schemas, "crawls": crawls, "active_crawl": active, "held_crawl": held,
         "schedule": source_schedule_describe(source), "watching": watching,
+        "options_json": json.dumps(source.options, ensure_ascii=False, sort_keys=True),
         "schedule_every": source.schedule.interval.every if source.schedule and source.schedule.interval_id
         and source.schedule.interval.period == "minutes" else "",
         "schedule_cron": " ".join([source.schedule.crontab.minute, source.schedule.crontab.hour, source.schedule.crontab.day_of_month,
@@ -122,7 +125,7 @@ def source_create_view(request):
             _test_and_report(request, url)
         else:
             messages.error(request, "Type the source's URL to test the connection.")
-        form = SourceForm(initial=_posted(request, "name", "include_schemas", "exclude_schemas", "description"),
+        form = SourceForm(initial=_posted(request, "name", "include_schemas", "exclude_schemas", "description", "options"),
                           remembered_url_display=remembered)
         return render(request, "sources/source_form.html", {"form": form, "creating": True})
     form = SourceForm(request.POST, remembered_url_display=remembered)
@@ -131,10 +134,10 @@ def source_create_view(request):
         try:
             source = source_create(
                 name=data["name"], url=url, include=data["include_schemas"], exclude=data["exclude_schemas"],
-                description=data["description"], user=request.user,
+                description=data["description"], options=data["options"], user=request.user,
             )
         except SourceError as exc:
-            form.add_error(None, str(exc))
+            form.add_error("options" if isinstance(exc, SourceOptionsError) else None, str(exc))
         else:
             request.session.pop(key, None)
             messages.success(request, f"Source {source.name} added. Crawl it to fill the catalog.")
@@ -152,13 +155,14 @@ def source_edit_view(request, name):
             "include_schemas": ", ".join(source.include_schemas),
             "exclude_schemas": ", ".join(source.exclude_schemas),
             "description": source.description,
+            "options": options_text(source.options),
         }
         return render(request, "sources/source_form.html", {"form": SourceEditForm(source=source, initial=initial), "source": source})
     url = _remember_typed_url(request, key)  # empty: keep the stored URL
     remembered = _masked(url) if url else ""
     if request.POST.get("action") == "test":
         _test_stored_or(request, source, url)
-        form = SourceEditForm(source=source, initial=_posted(request, "include_schemas", "exclude_schemas", "description"),
+        form = SourceEditForm(source=source, initial=_posted(request, "include_schemas", "exclude_schemas", "description", "options"),
                               remembered_url_display=remembered)
         return render(request, "sources/source_form.html", {"form": form, "source": source})
     form = SourceEditForm(request.POST, source=source, remembered_url_display=remembered)
@@ -166,9 +170,9 @@ def source_edit_view(request, name):
         data = form.cleaned_data
         try:
             source_update(source, url=url or None, include=data["include_schemas"], exclude=data["exclude_schemas"],
-                          description=data["description"])
+                          description=data["description"], options=data["options"])
         except SourceError as exc:
-            form.add_error("url", str(exc))
+            form.add_error("options" if isinstance(exc, SourceOptionsError) else "url", str(exc))
         else:
             request.session.pop(key, None)
             messages.success(request, "Source saved.")

@@ -290,6 +290,44 @@ def test_editing_with_a_bad_url_keeps_the_stored_one(staff, pg, source):
     assert staff.get("/sources/nope/edit/").status_code == 404
 
 
+def test_connector_options_on_the_add_and_edit_pages(staff, pg, source, tmp_path):
+    (tmp_path / "exports").mkdir()
+    (tmp_path / "exports" / "orders.csv").write_text("id,total\n1,9.5\n")
+    response = staff.post("/sources/new/", {"name": "files", "url": f"file://{tmp_path}", "action": "save",
+                                            "options": '{"path_templates": ["exports/{dataset}.csv"], "sample_files": 2}'})
+    assert response.status_code == 302, body(response)
+    lake = Source.objects.get(name="files")
+    assert lake.options == {"path_templates": ["exports/{dataset}.csv"], "sample_files": 2}
+    form = body(staff.get("/sources/files/edit/"))
+    assert "&quot;path_templates&quot;: [" in form and "&quot;sample_files&quot;: 2" in form
+    assert source_crawl(lake).datasets_added == 1, "the crawl reads the options saved from the page"
+    assert '{&quot;path_templates&quot;: [&quot;exports/{dataset}.csv&quot;], &quot;sample_files&quot;: 2}' in body(staff.get("/sources/files/"))
+
+    def edit(name, options):
+        return staff.post(f"/sources/{name}/edit/", {"url": "", "include_schemas": "", "exclude_schemas": "", "description": "",
+                                                     "options": options, "action": "save"})
+
+    for options, message in [
+        ('{"path_templates": [', "Not valid JSON"),
+        ('["exports/{dataset}.csv"]', "Options are a JSON object"),
+        ('{"path_tempaltes": ["x/{dataset}.csv"]}', "unknown option path_tempaltes"),
+        ('{"sample_files": 0}', "option sample_files must be a whole number from 1 to 10000"),
+    ]:
+        response = edit("files", options)
+        assert response.status_code == 200 and message in body(response), (options, body(response)[-3000:])
+        assert Source.objects.get(name="files").options == lake.options, "a refused edit changes nothing"
+    assert edit("files", '{"owner_tag": "team"}').status_code == 302
+    assert Source.objects.get(name="files").options == {"owner_tag": "team"}
+    assert edit("files", "").status_code == 302
+    assert Source.objects.get(name="files").options == {}
+
+    # A warehouse takes no options: said so, next to the box, and nothing changes.
+    response = edit("shop", '{"path_templates": ["x"]}')
+    assert response.status_code == 200 and "PostgreSQL sources take no options" in body(response)
+    assert 'id="id_options_errors"' in body(response) and pg.password not in body(response)
+    assert Source.objects.get(name="shop").options == {}
+
+
 # Actions on the source page
 
 def test_test_connection_from_the_source_page(staff, pg, source):

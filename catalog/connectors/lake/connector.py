@@ -60,6 +60,8 @@ class LakeOptions:
     object_tags: bool = True  # also read the owner tag of the newest new file of each dataset
     read_concurrency: int = 8  # schema reads in flight at once
 
+    KEYS = ("path_templates", "path_template", "sample_files", "sample_bytes", "owner_tag", "object_tags", "read_concurrency")
+
     @classmethod
     def parse(cls, options: dict) -> "LakeOptions":
         parsed = cls()
@@ -118,6 +120,13 @@ class LakeConnector(Connector):
     def __init__(self, url, **kwargs):
         super().__init__(url, **kwargs)
         self.store: ObjectStore | None = None
+
+    @classmethod
+    def check_options(cls, options: dict) -> None:
+        unknown = sorted(str(k) for k in options if k not in LakeOptions.KEYS)
+        if unknown:
+            raise ConnectorError(f"unknown option {', '.join(unknown)}; a lake source reads {', '.join(LakeOptions.KEYS)}")
+        LakeOptions.parse(options)
 
     # The store is made on demand: constructing a connector (URL validation) must not touch the network.
     def open_store(self, pool_size: int = 10) -> ObjectStore:
