@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import fnmatch
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable, Iterator
@@ -77,11 +78,68 @@ def schema_in_scope(schema: str, include: list[str], exclude: list[str]) -> bool
     return not any(fnmatch.fnmatchcase(schema, p) for p in exclude)
 
 
+_NUL = "\x00"
+NUL_SHOWN_AS = "\ufffd"
+NUL_WARNING = "Names, types or comments here held NUL characters, which the catalog cannot store: each is shown as \ufffd."
+
+
+def _without_nul(value):
+    if isinstance(value, str):
+        return value.replace(_NUL, NUL_SHOWN_AS) if _NUL in value else value
+    if isinstance(value, dict):
+        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_without_nul(v) for v in value)
+    return value
+
+
+def replace_nul(extraction: "Extraction") -> int:
+    """Replace NUL characters (which PostgreSQL text and JSON refuse) everywhere in an extraction.
+
+    A file header, a lake path or an embedded database's metadata can hold one; left in, it fails
+    the whole crawl. Each dataset that held one gets a warning. Returns how many datasets did.
+    """
+    touched = 0
+    for dataset in extraction.datasets:
+        found = False
+        for attr in ("schema", "name", "comment", "owner", "native_id", "definition"):
+            value = getattr(dataset, attr)
+            if value and _NUL in value:
+                setattr(dataset, attr, value.replace(_NUL, NUL_SHOWN_AS))
+                found = True
+        for column in dataset.columns:
+            for attr in ("name", "data_type", "default", "comment", "native_id", "type_family"):
+                value = getattr(column, attr)
+                if value and _NUL in value:
+                    setattr(column, attr, value.replace(_NUL, NUL_SHOWN_AS))
+                    found = True
+        for attr in ("properties", "warnings"):
+            value = getattr(dataset, attr)
+            cleaned = _without_nul(value)
+            if cleaned != value:
+                setattr(dataset, attr, cleaned)
+                found = True
+        if found:
+            touched += 1
+            dataset.schema_document = None  # made from the text as read
+            dataset.warnings.append(NUL_WARNING)
+    extraction.schemas = _without_nul(extraction.schemas)
+    extraction.warnings = _without_nul(extraction.warnings)
+    # The connector's memory (cached columns, object keys) is stored as JSON too. A key changed here no
+    # longer matches next time, so that one object is read again.
+    if extraction.state and "\\u0000" in json.dumps(extraction.state):
+        extraction.state = _without_nul(extraction.state)
+    return touched
+
+
 class Connector:
     """One source's connection settings. Subclasses implement test() and extract()."""
 
     schemes: tuple[str, ...] = ()
     engine_label = ""
+    # Whether extract() may return NUL characters; the crawl service replaces them (replace_nul). PostgreSQL
+    # text cannot hold one, so its connectors skip that pass over every name.
+    may_return_nul = True
 
     def __init__(self, url: SourceURL, *, connect_timeout: int = 10, statement_timeout: int = 300, options: dict | None = None):
         self.url = url

@@ -201,6 +201,7 @@ def describe_error(exc: Exception, url) -> str:
 class PostgresConnector(Connector):
     schemes = ("postgresql", "postgres")
     engine_label = "PostgreSQL"
+    may_return_nul = False  # PostgreSQL text cannot hold NUL
 
     def connect(self):
         import psycopg

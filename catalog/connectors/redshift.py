@@ -129,6 +129,7 @@ def build_extraction(rows: dict[str, list[tuple]], schemas: list[str], warnings:
 class RedshiftConnector(Connector):
     schemes = ("redshift",)
     engine_label = "Amazon Redshift"
+    may_return_nul = False  # PostgreSQL text cannot hold NUL
 
     def connect(self):
         try:

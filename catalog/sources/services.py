@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from catalog.connectors import ConnectorError, connector_for
+from catalog.connectors.base import replace_nul
 from catalog.core import crypto
 from catalog.core.sourceurl import InvalidSourceURL, parse_source_url, scrub
 from catalog.inventory.fingerprint import prepare_documents
@@ -203,6 +204,13 @@ def crawl_enqueue(source: Source, *, trigger: str = "web", allow_mass_removal: b
     return crawl
 
 
+def _extract(connector, source: Source):
+    extraction = connector.extract(source.include_schemas, source.exclude_schemas)
+    if connector.may_return_nul:
+        replace_nul(extraction)
+    return extraction
+
+
 def source_crawl(source: Source, *, trigger: str = "manual", connector=None, crawl: Crawl | None = None,
                  allow_mass_removal: bool = False) -> Crawl:
     """Crawl one source now. Never raises for a source problem: the crawl records it.
@@ -235,14 +243,14 @@ def source_crawl(source: Source, *, trigger: str = "manual", connector=None, cra
         _set_phase(crawl, "reading metadata")
         connector.known = _known_schemas(source)
         connector.prepare = prepare_documents
-        extraction = connector.extract(source.include_schemas, source.exclude_schemas)
+        extraction = _extract(connector, source)
         try:
             _apply(source, crawl, extraction, secrets, started, connector.previous_state)
         except SkippedColumnsNotKnown:
             # The catalog moved under the connector's assumptions (an edit, another crawl): read everything.
             connector.known = {}
             _set_phase(crawl, "reading metadata")
-            extraction = connector.extract(source.include_schemas, source.exclude_schemas)
+            extraction = _extract(connector, source)
             _apply(source, crawl, extraction, secrets, started, connector.previous_state)
     except CrawlHeld as held:
         crawl.status, crawl.phase = Crawl.HELD, ""

@@ -123,3 +123,26 @@ def test_add_source_takes_connector_options_and_crawl_uses_them(lake):
     crawl = source_crawl(source)
     assert crawl.status == Crawl.SUCCEEDED, crawl.error
     assert set(Dataset.objects.values_list("name", flat=True)) == {"customers", "products"}
+
+
+def test_nul_characters_in_file_headers_are_replaced_not_fatal(lake):
+    """PostgreSQL text and JSON refuse NUL; one broken header must not fail the crawl of a whole bucket."""
+    lake.put("good/orders/part-0.parquet", parquet_bytes({"order_id": [1]}))
+    lake.put("broken/events/part-0.parquet", parquet_bytes({"user\x00id": [1], "kind": ["x"]}))
+    lake.put("broken/leads/leads.csv", b"id,e\x00mail\n1,a@example.com\n")
+    source = source_create(name="nul", url=lake.url())
+    crawl = source_crawl(source)
+    assert crawl.status == Crawl.SUCCEEDED, crawl.error
+    assert crawl.datasets_added == 3
+    events = Dataset.objects.get(name="events")
+    assert list(events.columns.order_by("position").values_list("name", flat=True)) == ["user\ufffdid", "kind"]
+    assert any("NUL characters" in w for w in events.warnings)
+    leads = Dataset.objects.get(name="leads")
+    # A CSV file with a NUL byte is judged binary, not read: said so on the dataset.
+    assert "leads.csv: not CSV text: the file holds binary data" in leads.warnings
+    assert not Dataset.objects.get(name="orders").warnings
+    # The same files again: the same names, so no new schema version and no change.
+    again = source_crawl(Source.objects.get(pk=source.pk))
+    assert again.status == Crawl.SUCCEEDED, again.error
+    assert (again.datasets_changed, again.datasets_added, again.datasets_removed) == (0, 0, 0)
+    assert SchemaVersion.objects.filter(dataset=events).count() == 1

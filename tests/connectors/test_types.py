@@ -74,3 +74,21 @@ def test_every_family_is_a_known_one_and_unknown_is_other():
 
 def test_case_and_surrounding_space_do_not_matter():
     assert type_family("  Varchar(10) ") == type_family("VARCHAR(10)") == "text"
+
+
+def test_replace_nul_reaches_every_string_and_warns_once_per_dataset():
+    from catalog.connectors.base import NUL_WARNING, ColumnMeta, DatasetMeta, Extraction, replace_nul
+
+    dirty = DatasetMeta(schema="s\x00", name="t", comment="c\x00", columns=[ColumnMeta("a\x00", "int", 1, default="x\x00")],
+                        properties={"partitions": [{"k\x00": "v\x00"}], "n": 1}, schema_document=("{}", "f"))
+    clean = DatasetMeta(schema="s", name="u", columns=[ColumnMeta("a", "int", 1)], properties={"n": 1})
+    extraction = Extraction(datasets=[dirty, clean], schemas=["s\x00", "s"], warnings=["w\x00"],
+                            state={"keys": {"p\x00.csv": ["x\x00"]}})
+    assert replace_nul(extraction) == 1
+    r = "\ufffd"
+    assert (dirty.schema, dirty.comment, dirty.columns[0].name, dirty.columns[0].default) == (f"s{r}", f"c{r}", f"a{r}", f"x{r}")
+    assert dirty.properties == {"partitions": [{f"k{r}": f"v{r}"}], "n": 1}
+    assert dirty.warnings == [NUL_WARNING] and dirty.schema_document is None, "the document is made again from the clean text"
+    assert clean.warnings == [] and clean.columns[0].name == "a"
+    assert extraction.schemas == [f"s{r}", "s"] and extraction.warnings == [f"w{r}"]
+    assert extraction.state == {"keys": {f"p{r}.csv": [f"x{r}"]}}
