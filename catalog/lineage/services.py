@@ -19,6 +19,18 @@ class LineageResult:
     unparsed: int = 0
 
 
+# Bump when the way edges are derived changes, so every source derives them again on its next crawl.
+LINEAGE_VERSION = 1
+
+
+def lineage_key(source) -> str:
+    """Everything besides the datasets that a source's edges depend on: when it and the datasets are
+    unchanged since the last crawl, so are the edges, and the views need not be parsed again."""
+    import sqlglot
+
+    return f"{LINEAGE_VERSION}:{sqlglot.__version__}:{source.engine}:{_default_catalog(source)}"
+
+
 def lineage_refresh(source) -> LineageResult:
     """Re-derive the source's edges from its present views. Writes only what changed.
 
@@ -28,19 +40,18 @@ def lineage_refresh(source) -> LineageResult:
     result = LineageResult()
     dialect = dialect_for(source.engine)
     default_catalog = _default_catalog(source)
-    present = list(
-        Dataset.objects.filter(source=source, removed_at__isnull=True).values_list("id", "schema_name", "name", "definition", "warnings")
-    )
-    exact = {(schema, name): pk for pk, schema, name, *_ in present}
+    present = Dataset.objects.filter(source=source, removed_at__isnull=True)
+    # Every present dataset's name, to resolve references; definitions and warnings of the views only
+    # (most datasets are tables: their warnings need not be read and decoded on every crawl).
+    exact = {(schema, name): pk for pk, schema, name in present.values_list("id", "schema_name", "name")}
     folded: dict[tuple[str, str], int] = {}
-    for pk, schema, name, *_ in present:
+    for (schema, name), pk in exact.items():
         folded.setdefault((schema.lower(), name.lower()), pk)
+    views = present.exclude(definition="").values_list("id", "schema_name", "name", "definition", "warnings")
 
     wanted: dict[tuple[int, str], int | None] = {}
     warning_updates: list[Dataset] = []
-    for pk, schema, name, definition, warnings in present:
-        if not definition:
-            continue
+    for pk, schema, name, definition, warnings in views:
         result.views += 1
         kept = [w for w in (warnings or []) if not w.startswith(PARSE_WARNING)]
         try:

@@ -118,3 +118,6 @@ class SourceState(models.Model):
 
     source = models.OneToOneField(Source, primary_key=True, on_delete=models.CASCADE, related_name="connector_state_row")
     data = models.JSONField(default=dict, blank=True)
+    # lineage_key() when the source's lineage was last derived: while it holds and a crawl changes no
+    # dataset, the views are not parsed again.
+    lineage_key = models.CharField(max_length=300, blank=True)

@@ -22,7 +22,7 @@ from catalog.inventory.fingerprint import prepare_documents
 from catalog.inventory.models import Dataset
 from catalog.inventory.services import inventory_apply_extraction
 from catalog.inventory.services.apply import SkippedColumnsNotKnown
-from catalog.lineage.services import lineage_refresh
+from catalog.lineage.services import lineage_key, lineage_refresh
 from catalog.sources.models import Crawl, Source, SourceState
 
 logger = logging.getLogger(__name__)
@@ -293,7 +293,10 @@ def _apply(source: Source, crawl: Crawl, extraction, secrets: list[str], started
         result = inventory_apply_extraction(
             source, crawl, extraction, include=source.include_schemas, exclude=source.exclude_schemas, now=crawl.started_at
         )
-        lineage_refresh(source)
+        key = lineage_key(source)
+        known_key = SourceState.objects.filter(source_id=source.pk).values_list("lineage_key", flat=True).first()
+        if result.added or result.changed or result.removed or known_key != key:
+            lineage_refresh(source)  # parses every view: not when nothing it depends on moved
         present_before = sum(1 for _, _, removed in snapshot.values() if not removed)
         share = source.mass_removal_share if source.mass_removal_share is not None else settings.CANON_MASS_REMOVAL_SHARE
         if result.removed and not crawl.allow_mass_removal and result.removed > share * present_before:
@@ -313,8 +316,13 @@ def _apply(source: Source, crawl: Crawl, extraction, secrets: list[str], started
         _finish(crawl, started)
         # The lease ends in the commit that marks the crawl done, so a crawl queued right after is not skipped.
         Source.objects.filter(pk=source.pk).update(last_crawl=crawl, last_success_at=crawl.finished_at, crawl_lease_until=None)
+        remembered = {}
         if extraction.state is not None and extraction.state != previous_state:  # often unchanged, and large
-            SourceState.objects.update_or_create(source_id=source.pk, defaults={"data": extraction.state})
+            remembered["data"] = extraction.state
+        if known_key != key:
+            remembered["lineage_key"] = key
+        if remembered:
+            SourceState.objects.update_or_create(source_id=source.pk, defaults=remembered)
         crawl_health_record(source, crawl)
         transaction.on_commit(_flush_outbox_soon)
 

@@ -214,13 +214,18 @@ def test_a_scheduled_crawl_in_the_worker_emails_the_change_once(shop, start_work
     assert OutboxMessage.objects.get().status == OutboxMessage.SENT
     assert SchemaChange.objects.count() == 2
 
-    # The unsubscribe link works with no login: a plain GET against the live server.
+    # The unsubscribe link works with no login, against the live server: a GET (a person, or a mail
+    # scanner) only asks; a POST with no session or CSRF token, as a one-click mail client sends, stops.
     link = re.search(r"https?://\S+/unsubscribe/[^/\s]+/", parts["text/plain"]).group(0)
     assert link.startswith(worker.env["CANON_BASE_URL"])
     assert link in parts["text/html"]
     with urllib.request.urlopen(link, timeout=10) as response:
         assert response.status == 200
         assert "shop" in response.read().decode()
+    subscription.refresh_from_db()
+    assert subscription.mode == Subscription.IMMEDIATE
+    with urllib.request.urlopen(urllib.request.Request(link, data=b"List-Unsubscribe=One-Click", method="POST"), timeout=10) as response:
+        assert response.status == 200
     subscription.refresh_from_db()
     assert subscription.mode == Subscription.OFF
 

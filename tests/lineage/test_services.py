@@ -156,6 +156,53 @@ def test_a_view_whose_sql_does_not_parse_gets_a_warning_and_the_crawl_goes_on(wa
     assert len(bad.warnings) == 1
 
 
+def test_an_unchanged_recrawl_parses_no_view_and_keeps_a_parse_warning_without_writing_it(warehouse, monkeypatch):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    import catalog.lineage.services as lineage
+    from catalog.inventory.services.apply import DERIVED_WARNING_PREFIXES
+    from catalog.sources.models import SourceState
+
+    assert lineage.PARSE_WARNING.startswith(DERIVED_WARNING_PREFIXES), "apply keeps lineage's warnings on views"
+    parsed = []
+    real = lineage.view_upstreams
+    monkeypatch.setattr(lineage, "view_upstreams", lambda definition, *args: parsed.append(definition) or real(definition, *args))
+    source = source_create(name="odd", url=warehouse.url)
+    connector = _HandMadeConnector(parse_source_url(warehouse.url))
+    assert source_crawl(source, connector=connector).status == Crawl.SUCCEEDED
+    assert len(parsed) == 2 and SourceState.objects.get(source=source).lineage_key == lineage.lineage_key(source)
+
+    parsed.clear()
+    with CaptureQueriesContext(connection) as queries:
+        again = source_crawl(source, connector=connector)
+    assert (again.datasets_added, again.datasets_changed, again.datasets_removed) == (0, 0, 0)
+    assert parsed == [], "nothing a view depends on moved: no view is parsed again"
+    assert not [q["sql"] for q in queries.captured_queries if q["sql"].startswith("UPDATE") and "inventory_dataset" in q["sql"]]
+    bad = _ds(source, "public", "bad")
+    assert len(bad.warnings) == 1 and bad.warnings[0].startswith(lineage.PARSE_WARNING), "the parse warning stays"
+    assert _edges(source) == [("public.good", "public.base", True)]
+
+    # A new Canon (another parser, another way to derive edges) derives them again, once.
+    monkeypatch.setattr(lineage, "LINEAGE_VERSION", lineage.LINEAGE_VERSION + 1)
+    source_crawl(source, connector=connector)
+    assert len(parsed) == 2
+    source_crawl(source, connector=connector)
+    assert len(parsed) == 2
+
+
+def test_a_view_whose_table_appears_later_is_resolved_by_that_crawl(pg_source, warehouse):
+    pg_source.exclude_schemas = ["sales"]
+    pg_source.save()
+    source_crawl(pg_source)
+    assert ("analytics.big_orders", "sales.orders", False) in _edges(pg_source)
+    pg_source.exclude_schemas = []
+    pg_source.save()
+    crawl = source_crawl(pg_source)
+    assert crawl.datasets_added > 0
+    assert ("analytics.big_orders", "sales.orders", True) in _edges(pg_source)
+
+
 def test_snowflake_views_through_fakesnow():
     """fakesnow (a Snowflake emulator) stands in for an account; unquoted names fold to upper case."""
     import fakesnow

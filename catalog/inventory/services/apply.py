@@ -33,6 +33,11 @@ NEW_DATASET_FIELDS = ("source_id", "schema_name", "name", "kind", "native_id", "
                       "last_changed_at")
 
 
+# Warnings a later step of the crawl adds to a view (lineage: its SQL did not parse). The connector does not
+# report them, so apply keeps them on a view; that step re-derives them whenever the crawl changed anything.
+DERIVED_WARNING_PREFIXES = ("Lineage: ",)
+
+
 @dataclass
 class ApplyResult:
     seen: int = 0
@@ -152,10 +157,13 @@ def _apply(source, crawl, extraction: Extraction, *, include, exclude, now: date
             result.changed += 1
             result.changed_ids.append(dataset_id)
             changed.append((dataset_id, meta, document, fp))
+        warnings, stored_warnings = meta.warnings, _from_json(old_warnings)
+        if meta.definition and stored_warnings:
+            warnings = meta.warnings + [w for w in stored_warnings if w.startswith(DERIVED_WARNING_PREFIXES)]
         if (rows, size, old_owner, old_modified, old_signature) != (
             meta.row_estimate, meta.size_bytes, owner_id, meta.last_modified, meta.schema_signature
-        ) or (_from_json(old_properties) != meta.properties or _from_json(old_warnings) != meta.warnings):
-            facts.append((dataset_id, meta.row_estimate, meta.size_bytes, owner_id, meta.last_modified, meta.properties, meta.warnings,
+        ) or (_from_json(old_properties) != meta.properties or stored_warnings != warnings):
+            facts.append((dataset_id, meta.row_estimate, meta.size_bytes, owner_id, meta.last_modified, meta.properties, warnings,
                           meta.schema_signature))
 
     _insert_new(source, crawl, new, owners, now, result)
