@@ -304,7 +304,7 @@ def _apply(source: Source, crawl: Crawl, extraction, secrets: list[str], started
         changes = history_record_changes(source, crawl, result, snapshot, now=crawl.started_at)
         metrics_after_changes(source, crawl, changes)
         search_index_crawl(source, result)
-        alerts_queue_for_crawl(source, crawl, changes)
+        queued = alerts_queue_for_crawl(source, crawl, changes)
         crawl.status = Crawl.SUCCEEDED
         crawl.phase = ""
         crawl.datasets_seen, crawl.datasets_added = result.seen, result.added
@@ -323,8 +323,8 @@ def _apply(source: Source, crawl: Crawl, extraction, secrets: list[str], started
             remembered["lineage_key"] = key
         if remembered:
             SourceState.objects.update_or_create(source_id=source.pk, defaults=remembered)
-        crawl_health_record(source, crawl)
-        transaction.on_commit(_flush_outbox_soon)
+        if crawl_health_record(source, crawl) or queued:  # nothing to send: no message to the broker either
+            transaction.on_commit(_flush_outbox_soon)
 
 
 def _finish(crawl: Crawl, started: float) -> None:

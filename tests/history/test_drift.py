@@ -51,6 +51,27 @@ def test_first_crawl_is_a_baseline_with_no_changes_and_no_alert(shop, django_use
     assert not OutboxMessage.objects.exists()
 
 
+def test_only_a_crawl_that_queued_mail_asks_the_broker_for_a_send(source, shop, watcher, django_capture_on_commit_callbacks):
+    from celery.signals import before_task_publish
+
+    published = []
+
+    def record(sender=None, **kwargs):
+        published.append(sender)
+
+    before_task_publish.connect(record)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            source_crawl(source)  # unchanged
+        assert published == [], "nothing to send: no message to the broker"
+        shop.execute("ALTER TABLE sales.customers ADD COLUMN phone text")
+        with django_capture_on_commit_callbacks(execute=True):
+            source_crawl(source)
+        assert published == ["canon.outbox_flush"]
+    finally:
+        before_task_publish.disconnect(record)
+
+
 def test_every_kind_of_alteration_is_recorded_with_its_severity(source, shop, watcher):
     shop.execute("ALTER TABLE sales.customers ADD COLUMN phone text")
     shop.execute("ALTER TABLE sales.customers DROP COLUMN tags")
