@@ -107,7 +107,7 @@ def source_update(source: Source, *, url: str | None = None, include=None, exclu
     new_url = url.strip() if url and url.strip() and url.strip() != source.url_display else None
     if new_url:
         display = source_validate_url(new_url)
-    if options is not None or new_url:
+    if new_url or (options is not None and options != source.options):
         source.options = source_check_options(new_url or source.url, source.options if options is None else options)
     if new_url:
         source.url_display = display
