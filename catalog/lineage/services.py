@@ -1,7 +1,10 @@
-"""Lineage edges from the views' SQL, refreshed after every successful crawl of a source."""
+"""Lineage edges from the views' SQL, refreshed after a crawl of a source that changed a dataset."""
 
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from catalog.inventory.models import Dataset
@@ -31,6 +34,40 @@ def lineage_key(source) -> str:
     return f"{LINEAGE_VERSION}:{sqlglot.__version__}:{source.engine}:{_default_catalog(source)}"
 
 
+# What each view's SQL was found to read, by a digest of the SQL and everything else view_upstreams is
+# given. Parsing is most of a refresh (milliseconds a view with sqlglot); a worker that crawls a source
+# again parses only the views whose SQL it has not seen.
+_PARSED: OrderedDict[tuple, tuple | str] = OrderedDict()  # refs, or why the SQL could not be read
+_PARSED_MAX = 20_000  # a few hundred bytes each
+_PARSED_LOCK = threading.Lock()
+
+
+def _upstreams(definition: str, dialect: str | None, schema: str, default_catalog: str):
+    key = (hashlib.blake2b(definition.encode(), digest_size=16).digest(), dialect, schema, default_catalog, LINEAGE_VERSION)
+    with _PARSED_LOCK:
+        found = _PARSED.get(key)
+        if found is not None:
+            _PARSED.move_to_end(key)
+    if found is None:
+        try:
+            found = view_upstreams(definition, dialect, schema, default_catalog)
+        except LineageParseError as exc:
+            found = str(exc)  # the message, not the exception: a raised one keeps the frames it passed
+        with _PARSED_LOCK:
+            _PARSED[key] = found
+            while len(_PARSED) > _PARSED_MAX:
+                _PARSED.popitem(last=False)
+    if isinstance(found, str):
+        raise LineageParseError(found)
+    return found
+
+
+def lineage_forget_parses() -> None:
+    """Parse every view again from now on (tests that count parses)."""
+    with _PARSED_LOCK:
+        _PARSED.clear()
+
+
 def lineage_refresh(source) -> LineageResult:
     """Re-derive the source's edges from its present views. Writes only what changed.
 
@@ -55,7 +92,7 @@ def lineage_refresh(source) -> LineageResult:
         result.views += 1
         kept = [w for w in (warnings or []) if not w.startswith(PARSE_WARNING)]
         try:
-            refs = view_upstreams(definition, dialect, schema, default_catalog)
+            refs = _upstreams(definition, dialect, schema, default_catalog)
         except LineageParseError as exc:
             result.unparsed += 1
             kept.append(f"{PARSE_WARNING}: {exc}")

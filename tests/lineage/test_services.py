@@ -168,6 +168,7 @@ def test_an_unchanged_recrawl_parses_no_view_and_keeps_a_parse_warning_without_w
     parsed = []
     real = lineage.view_upstreams
     monkeypatch.setattr(lineage, "view_upstreams", lambda definition, *args: parsed.append(definition) or real(definition, *args))
+    lineage.lineage_forget_parses()
     source = source_create(name="odd", url=warehouse.url)
     connector = _HandMadeConnector(parse_source_url(warehouse.url))
     assert source_crawl(source, connector=connector).status == Crawl.SUCCEEDED
@@ -189,6 +190,25 @@ def test_an_unchanged_recrawl_parses_no_view_and_keeps_a_parse_warning_without_w
     assert len(parsed) == 2
     source_crawl(source, connector=connector)
     assert len(parsed) == 2
+
+
+def test_a_changed_crawl_parses_only_the_views_whose_sql_it_has_not_seen(pg_source, warehouse, monkeypatch):
+    import catalog.lineage.services as lineage
+
+    parsed = []
+    real = lineage.view_upstreams
+    monkeypatch.setattr(lineage, "view_upstreams", lambda definition, *args: parsed.append(definition) or real(definition, *args))
+    lineage.lineage_forget_parses()
+    source_crawl(pg_source)
+    assert len(parsed) == 3  # big_orders, revenue_by_day, top_big_orders
+    parsed.clear()
+    warehouse.execute("ALTER TABLE sales.orders ADD COLUMN note text")
+    warehouse.execute("CREATE VIEW analytics.notes AS SELECT note FROM sales.orders")
+    crawl = source_crawl(pg_source)
+    assert (crawl.datasets_added, crawl.datasets_changed) == (1, 1)
+    assert len(parsed) == 1 and "FROM sales.orders" in parsed[0] and "note" in parsed[0], "only the new view is parsed"
+    assert ("analytics.notes", "sales.orders", True) in _edges(pg_source)
+    assert len(_edges(pg_source)) == 4
 
 
 def test_a_view_whose_table_appears_later_is_resolved_by_that_crawl(pg_source, warehouse):
