@@ -93,6 +93,22 @@ def _without_nul(value):
     return value
 
 
+def _clean_fields(obj, names) -> bool:
+    """Replace NUL in these attributes of obj; True if any held one."""
+    found = False
+    for name in names:
+        value = getattr(obj, name)
+        cleaned = _without_nul(value)
+        if cleaned != value:
+            setattr(obj, name, cleaned)
+            found = True
+    return found
+
+
+_DATASET_FIELDS = ("schema", "name", "comment", "owner", "native_id", "definition", "properties", "warnings")
+_COLUMN_FIELDS = ("name", "data_type", "default", "comment", "native_id", "type_family")
+
+
 def replace_nul(extraction: "Extraction") -> int:
     """Replace NUL characters (which PostgreSQL text and JSON refuse) everywhere in an extraction.
 
@@ -101,24 +117,9 @@ def replace_nul(extraction: "Extraction") -> int:
     """
     touched = 0
     for dataset in extraction.datasets:
-        found = False
-        for attr in ("schema", "name", "comment", "owner", "native_id", "definition"):
-            value = getattr(dataset, attr)
-            if value and _NUL in value:
-                setattr(dataset, attr, value.replace(_NUL, NUL_SHOWN_AS))
-                found = True
+        found = _clean_fields(dataset, _DATASET_FIELDS)
         for column in dataset.columns:
-            for attr in ("name", "data_type", "default", "comment", "native_id", "type_family"):
-                value = getattr(column, attr)
-                if value and _NUL in value:
-                    setattr(column, attr, value.replace(_NUL, NUL_SHOWN_AS))
-                    found = True
-        for attr in ("properties", "warnings"):
-            value = getattr(dataset, attr)
-            cleaned = _without_nul(value)
-            if cleaned != value:
-                setattr(dataset, attr, cleaned)
-                found = True
+            found = _clean_fields(column, _COLUMN_FIELDS) or found
         if found:
             touched += 1
             dataset.schema_document = None  # made from the text as read
