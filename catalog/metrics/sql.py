@@ -438,7 +438,9 @@ def _rename_projections(query: exp.Expression, prefix: str) -> dict[str, str]:
 
 
 def _canonicalise(tree: exp.Expression) -> exp.Expression:
-    """Rename CTEs, aliases and projections by position, so that names chosen by the author do not count."""
+    """Rename CTEs, aliases and projections by position, so that names chosen by the author do not count;
+    then put equivalent forms and commutable operands in one spelling and order."""
+    tree = _rewrite_equivalents(tree)
     scopes = list(traverse_scope(tree))
     cte_names = {}
     for index, cte in enumerate(tree.find_all(exp.CTE)):
@@ -482,12 +484,111 @@ def _canonicalise(tree: exp.Expression) -> exp.Expression:
     for identifier in tree.find_all(exp.Identifier):
         identifier.set("this", identifier.name.lower())
         identifier.set("quoted", False)
-    # a = b is b = a
-    for comparison in list(tree.find_all(exp.EQ, exp.NEQ)):
-        left, right = comparison.left, comparison.right
-        if left.sql() > right.sql():
-            comparison.set("this", right)
-            comparison.set("expression", left)
+    # Only now that names no longer depend on the author can operands be put in a canonical order.
+    return _order_operands(tree)
+
+
+# ---------------------------------------------------------------- normalisation
+#
+# Two ways of writing the same condition or count must fingerprint (and sign) the same, and two
+# different ones must not. Every rewrite here keeps the meaning exactly, with one stated exception:
+# sum(1) is read as count(*), though over zero rows sum(1) is NULL where count(*) is 0 (docs/metrics.md).
+
+# `a op b` is `b mirror(op) a`.
+_MIRRORED = {exp.LT: exp.GT, exp.LTE: exp.GTE, exp.GT: exp.LT, exp.GTE: exp.LTE, exp.EQ: exp.EQ, exp.NEQ: exp.NEQ}
+# Where a condition stands on its own, so `x >= a AND x <= b` needs no parentheses.
+_CONDITION_PARENTS = (exp.Where, exp.Having, exp.Qualify, exp.Join, exp.If, exp.Paren, exp.And, exp.Or)
+
+
+def _rewrite_equivalents(tree: exp.Expression) -> exp.Expression:
+    """One spelling for forms that compute the same: `x BETWEEN a AND b` is `x >= a AND x <= b`;
+    count(1), count('x'), count(true) and sum(1) are count(*). Names are not touched, so this may run
+    before the scopes are walked; a BETWEEN SYMMETRIC and count(DISTINCT 1) keep their own meaning."""
+    for node in reversed(list(tree.find_all(exp.Between, exp.Count, exp.Sum, bfs=False))):
+        if isinstance(node, exp.Between):
+            if node.args.get("symmetric"):
+                continue
+            subject = node.this
+            both = exp.And(this=exp.GTE(this=subject.copy(), expression=node.args["low"]),
+                           expression=exp.LTE(this=subject, expression=node.args["high"]))
+            replacement = both if isinstance(node.parent, _CONDITION_PARENTS) else exp.Paren(this=both)
+            if node is tree:
+                tree = replacement
+            else:
+                node.replace(replacement)
+        elif isinstance(node, exp.Count):
+            # Any value that is never NULL counts every row (count(false) too); NULL, a column or DISTINCT do not.
+            if isinstance(node.this, (exp.Boolean, exp.Literal)) and not node.expressions:
+                node.set("this", exp.Star())
+        elif isinstance(node, exp.Sum) and isinstance(node.this, exp.Literal) and not node.this.is_string \
+                and node.this.name.strip() == "1":
+            counted = exp.Count(this=exp.Star(), big_int=True)
+            if node is tree:
+                tree = counted
+            else:
+                node.replace(counted)
+    return tree
+
+
+def _refers_to_data(expression: exp.Expression) -> bool:
+    """True when the expression reads a column (a Var stands for one in a rendered signature)."""
+    return any(isinstance(n, (exp.Column, exp.Var)) for n in expression.walk())
+
+
+def _operand_key(expression: exp.Expression) -> tuple[bool, str]:
+    # Columns before constants (`order_total >= 20`, never `20 <= order_total`), then by text.
+    return (not _refers_to_data(expression), expression.sql(comments=False, normalize_functions="lower"))
+
+
+def _unwrapped(expression: exp.Expression) -> exp.Expression:
+    while isinstance(expression, exp.Paren):
+        expression = expression.this
+    return expression
+
+
+def _chain(node: exp.Expression, kind: type) -> list[exp.Expression]:
+    """The operands of a chain of ANDs (or ORs), through parentheses: a AND (b AND c) is a, b, c."""
+    inner = _unwrapped(node)
+    if isinstance(inner, kind):
+        return _chain(inner.this, kind) + _chain(inner.expression, kind)
+    return [inner]
+
+
+def _order_operands(tree: exp.Expression) -> exp.Expression:
+    """Operands whose order does not count, in one order: both sides of a comparison (mirroring the
+    operator), an IN list (repeats dropped), the operands of a chain of ANDs or of ORs. Children come
+    before their parents, so each key is taken of an operand already in its own order. Returns the root
+    (a new node when the root itself was rewritten)."""
+    for node in reversed(list(tree.find_all(exp.And, exp.Or, exp.In, *_MIRRORED, bfs=False))):
+        replacement = None
+        if isinstance(node, exp.Connector):
+            kind = type(node)
+            parent = node.parent
+            while isinstance(parent, exp.Paren):
+                parent = parent.parent
+            if isinstance(parent, kind):
+                continue  # a link inside a chain: its root orders the whole chain
+            operands = []
+            for operand in _chain(node, kind):
+                # Inside AND only an OR needs parentheses, inside OR an AND keeps them for clarity.
+                operands.append(exp.Paren(this=operand) if isinstance(operand, exp.Connector) else operand)
+            operands.sort(key=_operand_key)
+            replacement = operands[0]
+            for operand in operands[1:]:
+                replacement = kind(this=replacement, expression=operand)
+        elif isinstance(node, exp.In):
+            if node.args.get("query") is None and node.expressions and not node.args.get("unnest") and not node.args.get("field"):
+                unique = {_operand_key(e): e for e in node.expressions}
+                node.set("expressions", [unique[key] for key in sorted(unique)])
+        else:
+            left, right = node.left, node.right
+            if _operand_key(left) > _operand_key(right):
+                replacement = _MIRRORED[type(node)](this=right, expression=left)
+        if replacement is not None:
+            if node is tree:
+                tree = replacement
+            else:
+                node.replace(replacement)
     return tree
 
 
@@ -513,7 +614,9 @@ def _conjuncts(condition: exp.Expression | None) -> list[exp.Expression]:
 
 
 def _signature_parts(qualified: exp.Expression) -> dict:
-    """Aggregates, filters, joins, grouping and tables, with columns traced to base table columns."""
+    """Aggregates, filters, joins, grouping and tables, with columns traced to base table columns.
+    Equivalent forms are rewritten in place first (BETWEEN as two filters, count(1) as count(*))."""
+    qualified = _rewrite_equivalents(qualified)
     scopes = list(traverse_scope(qualified))
     scope_of = {id(s.expression): s for s in scopes}
 
@@ -541,7 +644,8 @@ def _signature_parts(qualified: exp.Expression) -> dict:
             replica.replace(exp.var(base(scope, original, depth)))
         for node in list(copy.find_all(exp.Alias)):
             node.replace(node.this)
-        return copy.sql(comments=False, normalize_functions="lower")
+        # With columns traced, operand order no longer depends on the author's aliases.
+        return _order_operands(copy).sql(comments=False, normalize_functions="lower")
 
     aggregates, filters, joins, groups, tables = set(), set(), set(), set(), set()
     for scope in scopes:

@@ -219,3 +219,66 @@ def test_signature_matches_the_same_aggregate_and_filters_however_arranged():
 
 def test_no_aggregate_no_signature():
     assert run("SELECT o.amount FROM sales.orders o").signature == ""
+
+
+# ---------------------------------------------------------------- equivalent forms
+
+ORDERS = "SELECT count(*) FROM sales.orders o WHERE "
+
+
+@pytest.mark.parametrize("one, two", [
+    ("o.amount >= 20", "20 <= o.amount"),
+    ("o.amount < 20", "20 > o.amount"),
+    ("o.status <> 'paid'", "'paid' <> o.status"),
+    ("o.amount BETWEEN 1 AND 5", "o.amount >= 1 AND o.amount <= 5"),
+    ("o.amount BETWEEN 1 AND 5", "o.amount <= 5 AND 1 <= o.amount"),
+    ("o.amount NOT BETWEEN 1 AND 5", "NOT (o.amount >= 1 AND o.amount <= 5)"),
+    ("o.amount BETWEEN 1 AND 5 OR o.status = 'x'", "o.status = 'x' OR (5 >= o.amount AND o.amount >= 1)"),
+    ("o.status IN ('paid', 'shipped')", "o.status IN ('shipped', 'paid', 'shipped')"),
+    ("o.status = 'x' AND o.amount > 1", "1 < o.amount AND 'x' = o.status"),
+    ("(o.status = 'x' OR o.amount > 1) AND o.customer_id = 3", "o.customer_id = 3 AND (1 < o.amount OR o.status = 'x')"),
+])
+def test_the_same_condition_written_another_way_is_the_same_metric(one, two):
+    first, second = run(ORDERS + one), run(ORDERS + two)
+    assert first.fingerprint == second.fingerprint, (first.canonical_sql, second.canonical_sql)
+    assert first.signature == second.signature
+
+
+def test_a_mirrored_comparison_reads_column_first():
+    assert run(ORDERS + "20 <= o.amount").canonical_sql.endswith("WHERE _t0.amount >= 20")
+    assert run(ORDERS + "20 <= o.amount").signature_parts["filters"] == ["«sales.orders.amount» >= 20"]
+
+
+@pytest.mark.parametrize("one, two", [
+    ("o.amount > 20", "o.amount >= 20"),
+    ("o.amount > 20", "20 > o.amount"),
+    ("o.amount > 20", "o.amount > 21"),
+    ("o.amount BETWEEN 1 AND 5", "o.amount NOT BETWEEN 1 AND 5"),
+    ("o.amount BETWEEN 1 AND 5", "o.amount BETWEEN 1 AND 6"),
+    ("o.amount BETWEEN 1 AND 5", "o.amount BETWEEN SYMMETRIC 1 AND 5"),
+    ("o.status IN ('paid', 'shipped')", "o.status IN ('paid', 'lost')"),
+    ("o.status IN ('paid', 'shipped')", "o.status NOT IN ('shipped', 'paid')"),
+    ("o.status = 'x' AND o.amount > 1", "o.status = 'x' OR o.amount > 1"),
+])
+def test_near_misses_stay_different(one, two):
+    first, second = run(ORDERS + one), run(ORDERS + two)
+    assert first.fingerprint != second.fingerprint
+    assert first.signature != second.signature
+
+
+@pytest.mark.parametrize("dialect", ["postgres", "snowflake", "bigquery", "mysql"])
+@pytest.mark.parametrize("same", ["count(1)", "count('x')", "count(true)", "sum(1)"])
+def test_counting_a_constant_is_counting_rows(dialect, same):
+    rows = run("SELECT count(*) FROM sales.orders o WHERE o.status = 'paid'", dialect)
+    other = run(f"SELECT {same} FROM sales.orders o WHERE o.status = 'paid'", dialect)
+    assert other.fingerprint == rows.fingerprint
+    assert other.signature == rows.signature
+    assert other.signature_parts["aggregates"] == ["count(*)"]
+
+
+@pytest.mark.parametrize("different", ["count(DISTINCT 1)", "count(NULL)", "sum(2)", "count(o.amount)", "sum(o.amount)"])
+def test_counting_anything_else_is_not_counting_rows(different):
+    rows = run("SELECT count(*) FROM sales.orders o")
+    other = run(f"SELECT {different} FROM sales.orders o")
+    assert other.fingerprint != rows.fingerprint
+    assert other.signature != rows.signature
