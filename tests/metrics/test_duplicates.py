@@ -104,3 +104,26 @@ def test_check_reports_without_saving(wau, bo):
     assert MetricDefinition.objects.count() == 1
     broken = metric_check({"name": "x", "sql": "SELECT count(* FROM t", "dialect": "postgres"})
     assert broken["sql_error"].line == 1 and "sql" in broken["errors"]
+
+
+BIG_ORDERS = "SELECT count(*) FROM sales.orders o WHERE o.amount >= 20 AND o.status IN ('paid', 'shipped')"
+
+
+@pytest.mark.parametrize("sql", [
+    "SELECT count(1) FROM sales.orders o WHERE 20 <= o.amount AND o.status IN ('shipped', 'paid')",
+    "SELECT sum(1) FROM sales.orders WHERE status IN ('shipped', 'paid') AND 20 <= amount",
+])
+def test_a_mirrored_comparison_reordered_list_and_counted_constant_is_caught(bo, shop_catalog, sql):
+    metric_register(user=bo, data={"name": "big_orders", "sql": BIG_ORDERS})
+    candidates = attempt(bo, name="large_order_count", sql=sql)
+    assert [c.definition.name for c in candidates] == ["big_orders"]
+    assert candidates[0].computes_the_same
+
+
+def test_between_is_caught_and_a_near_miss_is_not(bo, shop_catalog):
+    metric_register(user=bo, data={"name": "mid_orders", "sql": "SELECT count(*) FROM sales.orders o WHERE o.amount BETWEEN 20 AND 50"})
+    assert attempt(bo, name="order_band", sql="SELECT count(*) FROM sales.orders o WHERE 50 >= o.amount AND o.amount >= 20")[0].computes_the_same
+    for name, sql in [("orders_over_20", "SELECT count(*) FROM sales.orders o WHERE o.amount > 20 AND o.amount <= 50"),
+                      ("orders_outside_band", "SELECT count(*) FROM sales.orders o WHERE o.amount NOT BETWEEN 20 AND 50")]:
+        definition = metric_register(user=bo, data={"name": name, "sql": sql})
+        assert definition.pk and not definition.versions.get().override_candidates
