@@ -1,5 +1,7 @@
 """Lake sources through the crawl service: drift becomes schema history and email; failures change nothing."""
 
+import os
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -12,7 +14,7 @@ from catalog.history.models import SchemaChange
 from catalog.inventory.models import Dataset, SchemaVersion
 from catalog.sources.models import Crawl, Source
 from catalog.sources.services import source_crawl, source_create
-from tests.connectors.lake_support import csv_bytes, lake, parquet_bytes  # noqa: F401
+from tests.connectors.lake_support import csv_bytes, lake, make_lake, parquet_bytes  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -146,3 +148,49 @@ def test_nul_characters_in_file_headers_are_replaced_not_fatal(lake):
     assert again.status == Crawl.SUCCEEDED, again.error
     assert (again.datasets_changed, again.datasets_added, again.datasets_removed) == (0, 0, 0)
     assert SchemaVersion.objects.filter(dataset=events).count() == 1
+
+
+def test_a_file_name_that_is_not_utf8_is_a_warning_on_its_dataset_not_a_failed_crawl(request, tmp_path):
+    """Linux file names are bytes: a Latin-1 'café.csv' must not fail the crawl of the whole folder."""
+    lake = make_lake("file", request, tmp_path)
+    fill(lake)
+    folder = os.fsencode(lake.root)
+    with open(folder + b"/sales/orders/caf\xe9.csv", "wb") as handle:  # a real non-UTF-8 name on disk
+        handle.write(csv_bytes({"order_id": [1], "note": ["x"]}))
+    os.makedirs(folder + b"/d\xe9p\xf4t/items")
+    with open(folder + b"/d\xe9p\xf4t/items/part.csv", "wb") as handle:
+        handle.write(csv_bytes({"sku": ["A"]}))
+    source = source_create(name="latin1", url=lake.url())
+
+    crawl = source_crawl(source)
+
+    assert crawl.status == Crawl.SUCCEEDED, crawl.error
+    assert crawl.datasets_added == 2
+    orders = orders_of(lake)
+    assert orders.warnings == ["1 file(s) or folder(s) left out: the name is not UTF-8, rename to read (e.g. caf\\xe9.csv)"]
+    assert [c.name for c in orders.columns.order_by("position")] == ["order_id", "amount", "dt"]
+    assert not Dataset.objects.get(name="leads").warnings
+    # A folder above every dataset is named on the crawl.
+    assert "1 file(s) or folder(s) left out: the name is not UTF-8, rename to read (e.g. d\\xe9p\\xf4t/)" in crawl.warnings
+    again = source_crawl(Source.objects.get(pk=source.pk))
+    assert again.status == Crawl.SUCCEEDED, again.error
+    assert (again.datasets_changed, again.datasets_added, again.datasets_removed) == (0, 0, 0)
+
+
+def test_odd_s3_keys_are_datasets_and_files_like_any_other(request, tmp_path):
+    """S3 keys are UTF-8 by protocol, but may hold percent signs, escapes-looking text and control characters."""
+    lake = make_lake("s3", request, tmp_path)
+    for key in ("sales/orders/100%25 done.csv", "sales/orders/a%2Fb.csv", "sales/orders/tab\there.csv",
+                "sales/orders/bell\x07.csv", "sales/orders/caf\u00e9.csv", "ev%ents/day\x7f/part.csv"):
+        lake.put(key, csv_bytes({"id": [1], "amount": [2.5]}))
+    source = source_create(name="odd-keys", url=lake.url())
+
+    crawl = source_crawl(source)
+
+    assert crawl.status == Crawl.SUCCEEDED, crawl.error
+    orders = orders_of(lake)
+    assert orders.properties["objects"] == 5 and not orders.warnings
+    odd = Dataset.objects.get(schema_name=f"{lake.root_name}/ev%ents")
+    assert odd.name == "day\x7f" and [c.name for c in odd.columns.order_by("position")] == ["id", "amount"]
+    again = source_crawl(Source.objects.get(pk=source.pk))
+    assert (again.status, again.datasets_changed, again.datasets_added) == (Crawl.SUCCEEDED, 0, 0)

@@ -93,11 +93,12 @@ _KEY, _SIZE, _ETAG, _MODIFIED, _COMPRESSION, _PARTITIONS = range(6)
 class _Group:
     """One dataset's files as the listing finds them, by format."""
 
-    __slots__ = ("schema", "name", "location", "by_format")
+    __slots__ = ("schema", "name", "location", "by_format", "unnamed")
 
     def __init__(self, schema: str, name: str, location: str):
         self.schema, self.name, self.location = schema, name, location
         self.by_format: dict[str, list[tuple]] = {}
+        self.unnamed: list[str] = []  # keys in its folder the store could not name (ObjectStore.unnamed_keys)
 
 
 @dataclass
@@ -228,6 +229,7 @@ class LakeConnector(Connector):
             if options.owner_tag and options.object_tags:
                 self._read_owner_tags(store, pool, list(plans.values()), options.owner_tag)
 
+        stray_unnamed = _assign_unnamed(store.unnamed_keys, groups)
         available = sorted({g.schema for g in groups.values()})
         owners = _Owners(store, options.owner_tag)
         datasets, new_state = [], {}
@@ -239,6 +241,8 @@ class LakeConnector(Connector):
         if ignored:
             examples = ", ".join(sorted(ignored)[:3])
             warnings.append(f"{ignored.count} object(s) of no format Canon reads were left out (e.g. {examples}).")
+        if stray_unnamed:
+            warnings.append(_unnamed_warning(stray_unnamed, ""))
         return Extraction(
             datasets=datasets,
             schemas=sorted({p.group.schema for p in plans.values()}),
@@ -377,6 +381,8 @@ class LakeConnector(Connector):
         if len(problems) > MAX_PROBLEM_WARNINGS:
             warnings.append(f"and {len(problems) - MAX_PROBLEM_WARNINGS} more files with problems")
         warnings += transient_warnings
+        if group.unnamed:
+            warnings.append(_unnamed_warning(group.unnamed, group.location))
 
         empty = [f[_KEY] for f in files if f[_SIZE] == 0]
         if empty:
@@ -484,6 +490,28 @@ class _Owners:
                 owner = self.store.root_owner()
                 self._default = (owner, "bucket owner" if isinstance(self.store, S3Store) else "folder owner")
         return self._default
+
+
+def _assign_unnamed(keys: set[str], groups: dict[tuple[str, str], _Group]) -> list[str]:
+    """Give each key the store could not name to the dataset whose folder holds it; returns the others."""
+    by_location = {group.location: group for group in groups.values()}
+    stray = []
+    for key in sorted(keys):
+        folder = key.rstrip("/")
+        while "/" in folder:
+            folder = folder.rpartition("/")[0]
+            group = by_location.get(folder + "/")
+            if group is not None:
+                group.unnamed.append(key)
+                break
+        else:
+            stray.append(key)
+    return stray
+
+
+def _unnamed_warning(keys: list[str], location: str) -> str:
+    shown = ", ".join(_relative(k, location) for k in keys[:MAX_EXAMPLES])
+    return f"{len(keys)} file(s) or folder(s) left out: the name is not UTF-8, rename to read (e.g. {shown})"
 
 
 def _relative(key: str, location: str) -> str:

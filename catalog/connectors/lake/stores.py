@@ -20,6 +20,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
+from catalog.connectors.lake.layout import is_hidden_segment
 from catalog.core.sourceurl import SourceURL
 
 # (key, size, etag, last_modified): a tuple, because a listing may hold millions.
@@ -69,6 +70,10 @@ class ObjectStore:
 
     def __init__(self):
         self.stats = StoreStats()
+        # Keys the listing found but could not name in text (a local file name that is not UTF-8), as readable
+        # escapes (caf\xe9.csv; a folder's ends with /). They are not listed: no string holding them can be
+        # stored, hashed or shown, so the connector reports them as left out instead of failing the crawl.
+        self.unnamed_keys: set[str] = set()
 
     def list(self, prefix: str) -> Iterator[list[ObjectInfo]]:
         """Pages of objects whose key starts with prefix, in key order. Raises StoreError."""
@@ -247,6 +252,19 @@ class S3Store(ObjectStore):
         return owner.get("DisplayName") or owner.get("ID") or ""
 
 
+def escaped_name(name: str) -> str | None:
+    """None for a name that is UTF-8 text; else the name with each byte that is not UTF-8 written as \\xNN.
+
+    Python hands a local file name whose bytes are not UTF-8 over as a str with surrogate escapes
+    (PEP 383), which fails later wherever the text is encoded: hashing, JSON, PostgreSQL.
+    """
+    try:
+        name.encode("utf-8")
+        return None
+    except UnicodeEncodeError:
+        return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 class LocalStore(ObjectStore):
     """A local or mounted folder: ``file:///abs/path``. Keys are paths relative to it.
 
@@ -287,7 +305,8 @@ class LocalStore(ObjectStore):
         if not top.is_dir():
             return
         page: list[ObjectInfo] = []
-        for item in self._walk(top, start):
+        unnamed: set[str] = set()
+        for item in self._walk(top, start, unnamed):
             if item[0].startswith(prefix):
                 page.append(item)
                 if len(page) >= PAGE_SIZE:
@@ -297,9 +316,10 @@ class LocalStore(ObjectStore):
                     page = []
         self.stats.list_requests += 1
         self.stats.objects_listed += len(page)
+        self.unnamed_keys.update(key for key in unnamed if key.startswith(prefix))
         yield page
 
-    def _walk(self, folder: Path, rel: str) -> Iterator[ObjectInfo]:
+    def _walk(self, folder: Path, rel: str, unnamed: set[str]) -> Iterator[ObjectInfo]:
         try:
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
         except PermissionError:
@@ -309,10 +329,16 @@ class LocalStore(ObjectStore):
         for entry in entries:
             key = f"{rel}/{entry.name}" if rel else entry.name
             try:
+                readable = escaped_name(entry.name)
+                if readable is not None:  # os.scandir decoded a non-UTF-8 name with surrogate escapes
+                    if not is_hidden_segment(readable):
+                        folder_mark = "/" if entry.is_dir(follow_symlinks=False) else ""
+                        unnamed.add((f"{rel}/{readable}" if rel else readable) + folder_mark)
+                    continue
                 if entry.is_dir(follow_symlinks=False):
                     # Hidden folders (_temporary, .staging) hold no data: no need to descend.
-                    if not entry.name.startswith(("_", ".")):
-                        yield from self._walk(Path(entry.path), key)
+                    if not is_hidden_segment(entry.name):
+                        yield from self._walk(Path(entry.path), key, unnamed)
                     continue
                 if not entry.is_file():
                     continue
