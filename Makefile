@@ -8,7 +8,12 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install system-deps bench bench-mysql bench-s3 clean
+# Test-only tools whose pins clash with Canon's own, each in its own virtualenv (`make test` makes them,
+# `make run` does not): fakesnow, the Snowflake emulator (its own DuckDB and sqlglot), and dbt.
+SNOWFLAKE_VENV := .venv-snowflake
+DBT_VENV := .venv-dbt
+
+.PHONY: run test install test-envs system-deps bench bench-mysql bench-s3 clean
 
 $(BIN)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +22,20 @@ $(BIN)/.installed: requirements.txt
 	touch $@
 
 install: $(BIN)/.installed
+
+$(SNOWFLAKE_VENV)/.installed: requirements-snowflake-emulator.txt
+	$(PYTHON) -m venv $(SNOWFLAKE_VENV)
+	$(SNOWFLAKE_VENV)/bin/pip install --quiet --upgrade pip
+	$(SNOWFLAKE_VENV)/bin/pip install --quiet -r requirements-snowflake-emulator.txt
+	touch $@
+
+$(DBT_VENV)/.installed: requirements-dbt.txt
+	$(PYTHON) -m venv $(DBT_VENV)
+	$(DBT_VENV)/bin/pip install --quiet --upgrade pip
+	$(DBT_VENV)/bin/pip install --quiet -r requirements-dbt.txt
+	touch $@
+
+test-envs: $(SNOWFLAKE_VENV)/.installed $(DBT_VENV)/.installed
 
 system-deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -35,7 +54,7 @@ run: install
 # The whole suite runs with the catalog on PostgreSQL (production); then everything that reads or
 # writes the catalog itself (not the connectors' own tests) runs again on SQLite (the embedded default).
 SQLITE_PASS := tests/core tests/sources tests/inventory tests/history tests/alerts tests/metrics tests/search tests/test_api.py
-test: system-deps install
+test: system-deps install test-envs
 	$(BIN)/python -m pytest
 	CANON_TEST_DB=sqlite $(BIN)/python -m pytest -m "not browser and not postgres_catalog" -q $(SQLITE_PASS)
 
@@ -52,4 +71,4 @@ bench-s3: install
 	$(BIN)/python bench/crawl_s3.py --datasets 1000 --objects 100
 
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) $(SNOWFLAKE_VENV) $(DBT_VENV) var

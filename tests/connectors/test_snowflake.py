@@ -1,15 +1,19 @@
-"""The Snowflake connector, run in-process against fakesnow (a Snowflake emulator on DuckDB).
+"""The Snowflake connector, run against fakesnow (a Snowflake emulator on DuckDB) in the emulator's own venv.
 
 No Snowflake account can be reached from here. fakesnow answers the same SQL through the
 real snowflake-connector-python API, so the connector's queries, cursors and parsing are
 exercised for real; what fakesnow does not emulate is said next to the assertion
 (it has no SHOW PRIMARY KEYS IN DATABASE, no column comments, and reports views only in
 INFORMATION_SCHEMA.VIEWS). Error wording is checked against the driver's own error objects.
+
+fakesnow pins its own DuckDB and sqlglot, older or newer than Canon's, so it is not installed
+beside Canon: one run of the connector in the emulator's venv (snowflake_support.emulate) answers
+every call below, and the extractions come back as the connector's own dataclasses.
 """
 
 import base64
+from urllib.parse import quote
 
-import fakesnow
 import pytest
 import snowflake.connector
 from cryptography.hazmat.primitives import serialization
@@ -18,38 +22,52 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from catalog.connectors import ConnectorError, connector_for
 from catalog.connectors.snowflake import describe_error, load_private_key, native_type
 from catalog.core.sourceurl import parse_source_url
+from tests.connectors.snowflake_support import emulate
 
 URL = "snowflake://canon:sf-secret-pw@acme-xy12345/shop?warehouse=CRAWL_WH&role=CATALOG_READER"
 
+SETUP = [
+    "CREATE SCHEMA SHOP.ANALYTICS",
+    'CREATE SCHEMA SHOP."Scratch"',
+    """CREATE TABLE SALES.CUSTOMERS (CUSTOMER_ID NUMBER(38,0) PRIMARY KEY, EMAIL VARCHAR(320) NOT NULL,
+           SIGNED_UP_AT TIMESTAMP_NTZ, PROFILE VARIANT, TAGS ARRAY, AMOUNT NUMBER(12,2), ACTIVE BOOLEAN, RATIO FLOAT)""",
+    "COMMENT ON TABLE SALES.CUSTOMERS IS 'One row per customer'",
+    "CREATE TABLE SALES.ORDERS (ORDER_ID INT PRIMARY KEY, CUSTOMER_ID INT, AMOUNT NUMBER(12,2))",
+    'CREATE TABLE "Scratch"."tmp Import" (LINE TEXT)',
+    "INSERT INTO SALES.ORDERS VALUES (1, 1, 10.5), (2, 1, 200)",
+    """CREATE VIEW ANALYTICS.BIG_ORDERS AS
+           WITH BIG AS (SELECT ORDER_ID, AMOUNT FROM SALES.ORDERS WHERE AMOUNT > 100) SELECT * FROM BIG""",
+]
 
-@pytest.fixture
-def fake_snowflake():
-    with fakesnow.patch():
-        conn = snowflake.connector.connect(database="SHOP", schema="SALES")
-        cur = conn.cursor()
-        for sql in [
-            "CREATE SCHEMA SHOP.ANALYTICS",
-            'CREATE SCHEMA SHOP."Scratch"',
-            """CREATE TABLE SALES.CUSTOMERS (CUSTOMER_ID NUMBER(38,0) PRIMARY KEY, EMAIL VARCHAR(320) NOT NULL,
-                   SIGNED_UP_AT TIMESTAMP_NTZ, PROFILE VARIANT, TAGS ARRAY, AMOUNT NUMBER(12,2), ACTIVE BOOLEAN, RATIO FLOAT)""",
-            "COMMENT ON TABLE SALES.CUSTOMERS IS 'One row per customer'",
-            "CREATE TABLE SALES.ORDERS (ORDER_ID INT PRIMARY KEY, CUSTOMER_ID INT, AMOUNT NUMBER(12,2))",
-            'CREATE TABLE "Scratch"."tmp Import" (LINE TEXT)',
-            "INSERT INTO SALES.ORDERS VALUES (1, 1, 10.5), (2, 1, 200)",
-            """CREATE VIEW ANALYTICS.BIG_ORDERS AS
-                   WITH BIG AS (SELECT ORDER_ID, AMOUNT FROM SALES.ORDERS WHERE AMOUNT > 100) SELECT * FROM BIG""",
-        ]:
-            cur.execute(sql)
-        conn.close()
-        yield
+KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+KEY_DER = KEY.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+KEY_URL = f"snowflake://canon@acme/SHOP?private_key={quote(base64.b64encode(KEY_DER).decode(), safe='')}"
+
+# Every call the tests below make, answered in one emulator run (named so each test finds its own).
+CALLS = {
+    "everything": {"url": URL, "op": "extract"},
+    "sales_not_analytics": {"url": URL, "op": "extract", "include": ["SALES", "ANALYTICS"], "exclude": ["ANALYTICS"]},
+    "lower_case_pattern": {"url": URL, "op": "extract", "include": ["sales"]},
+    "test": {"url": URL, "op": "test"},
+    "key_pair": {"url": KEY_URL, "op": "extract"},
+}
+
+
+@pytest.fixture(scope="module")
+def emulator():
+    """{call name: its extraction, or what test() said} from one run of the connector against fakesnow."""
+    answers = dict(zip(CALLS, emulate(SETUP, list(CALLS.values()), database="SHOP", schema="SALES")))
+    for name, answer in answers.items():
+        assert not answer.error, f"{name}: {answer.error}"
+    return {name: answer.message or answer.extraction for name, answer in answers.items()}
 
 
 def _by_name(extraction):
     return {f"{d.schema}.{d.name}": d for d in extraction.datasets}
 
 
-def test_extracts_tables_views_columns_owner_and_keys(fake_snowflake):
-    extraction = connector_for(URL).extract()
+def test_extracts_tables_views_columns_owner_and_keys(emulator):
+    extraction = emulator["everything"]
     assert extraction.schemas == ["ANALYTICS", "SALES", "Scratch"]  # fakesnow makes no PUBLIC schema
     datasets = _by_name(extraction)
     assert set(datasets) == {"SALES.CUSTOMERS", "SALES.ORDERS", "Scratch.tmp Import", "ANALYTICS.BIG_ORDERS"}
@@ -75,17 +93,16 @@ def test_extracts_tables_views_columns_owner_and_keys(fake_snowflake):
     assert extraction.warnings == []
 
 
-def test_schema_patterns(fake_snowflake):
-    connector = connector_for(URL)
-    extraction = connector.extract(include=["SALES", "ANALYTICS"], exclude=["ANALYTICS"])
+def test_schema_patterns(emulator):
+    extraction = emulator["sales_not_analytics"]
     assert extraction.schemas == ["SALES"] and {d.schema for d in extraction.datasets} == {"SALES"}
-    nothing = connector.extract(include=["sales"])
+    nothing = emulator["lower_case_pattern"]
     assert nothing.datasets == []
     assert "Schema pattern 'sales' matched no schema (available: ANALYTICS, SALES, Scratch)" in nothing.warnings[0]
 
 
-def test_test_connection(fake_snowflake):
-    assert connector_for(URL).test() == "Snowflake account acme-xy12345, database shop (3 schemas)"
+def test_test_connection(emulator):
+    assert emulator["test"] == "Snowflake account acme-xy12345, database shop (3 schemas)"
 
 
 def test_the_url_must_name_a_database():
@@ -93,21 +110,17 @@ def test_the_url_must_name_a_database():
         connector_for("snowflake://canon:pw@acme").extract()
 
 
-def test_key_pair_authentication_reads_pem_and_base64_der(fake_snowflake):
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+def test_key_pair_authentication_reads_pem_and_base64_der(emulator):
+    pem = KEY.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                             serialization.BestAvailableEncryption(b"phrase")).decode()
-    der = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    assert load_private_key(pem, "phrase") == der
-    assert load_private_key(base64.b64encode(der).decode(), None) == der
+    assert load_private_key(pem, "phrase") == KEY_DER
+    assert load_private_key(base64.b64encode(KEY_DER).decode(), None) == KEY_DER
     with pytest.raises(ConnectorError, match="cannot be read: wrong passphrase"):
         load_private_key(pem, "nope")
     with pytest.raises(ConnectorError, match="not a PEM or base64 DER private key"):
         load_private_key("bm90IGEga2V5", None)
-    from urllib.parse import quote
-    url = f"snowflake://canon@acme/SHOP?private_key={quote(base64.b64encode(der).decode(), safe='')}"
-    assert parse_source_url(url).redacted() == "snowflake://canon@acme/SHOP?private_key=***"
-    assert len(connector_for(url).extract().datasets) == 4
+    assert parse_source_url(KEY_URL).redacted() == "snowflake://canon@acme/SHOP?private_key=***"
+    assert len(emulator["key_pair"].datasets) == 4, "the connector connected with the key and read the database"
 
 
 @pytest.mark.parametrize("error, expected", [
