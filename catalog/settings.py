@@ -177,6 +177,10 @@ CANON_FAILING_AFTER = env.int("CANON_FAILING_AFTER", default=3)
 CANON_DIGEST_HOUR = env.int("CANON_DIGEST_HOUR", default=7)
 # Metric definitions: the longest SQL Canon parses (sqlglot is pure Python; see docs/metrics.md).
 CANON_METRIC_SQL_MAX_CHARS = env.int("CANON_METRIC_SQL_MAX_CHARS", default=20_000)
+# ... how deep it may nest (parentheses, CASE, subqueries; checked before parsing), and the seconds one
+# request may spend reading it (parse, qualify against the catalog, fingerprint; a hard stop).
+CANON_METRIC_SQL_MAX_DEPTH = env.int("CANON_METRIC_SQL_MAX_DEPTH", default=20)
+CANON_METRIC_SQL_TIME_BUDGET = env.float("CANON_METRIC_SQL_TIME_BUDGET", default=2.0)
 # Search: a crawl changing more documents than this indexes them in a task on the `index` queue, not in its transaction.
 CANON_SEARCH_SYNC_DOCUMENTS = env.int("CANON_SEARCH_SYNC_DOCUMENTS", default=20_000)
 # Search prepares its one query statement on PostgreSQL (planned once per connection); off behind a pooler that cannot.

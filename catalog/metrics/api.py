@@ -11,6 +11,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from catalog.metrics.models import MetricColumnUse, MetricDatasetUse, MetricDefinition, MetricVersion
@@ -185,7 +186,7 @@ class MetricViewSet(viewsets.ModelViewSet):
         return self.get_paginated_response(data) if page is not None else Response(data)
 
     @extend_schema(request=MetricWriteSerializer, responses={200: dict})
-    @action(detail=False, methods=["post"])
+    @action(detail=False, methods=["post"], permission_classes=[IsAuthenticated])
     def check(self, request):
         """Parse, resolve and look for duplicates, without saving. Send "instance": ID to check an edit of that definition."""
         given = MetricWriteSerializer(data=request.data, partial=True)

@@ -37,6 +37,9 @@ from sqlglot.errors import ErrorLevel, ParseError, SqlglotError, TokenError
 from sqlglot.optimizer.qualify import qualify
 from sqlglot.optimizer.scope import Scope, traverse_scope
 from sqlglot.schema import MappingSchema
+from sqlglot.tokens import TokenType
+
+from catalog.core.deadline import TimeLimitExceeded, time_limit
 
 # The dialects a definition may be written in: (sqlglot name, label).
 DIALECTS = [
@@ -61,6 +64,18 @@ ENGINE_DIALECTS = {
 MAX_SQL_CHARS = 20_000
 # Guessing the dialect means parsing again in each of the others: only for short texts.
 _GUESS_MAX_CHARS = 5_000
+# sqlglot's parser recurses about twenty Python frames per level of parentheses, CASE or subquery and gives
+# up near 35 levels; sqlparse's layout takes seconds on a 2 KB text nested a few hundred deep. Real metric SQL
+# nests under ten. Deeper SQL is refused from one tokenizer pass, before either of them sees it.
+MAX_SQL_DEPTH = 20
+# Seconds of one request's work on one SQL text (parse, qualify, fingerprint, layout), enforced by a hard stop
+# (catalog/core/deadline.py): within the size and depth limits, a 12 KB chain of additions or a few CTEs that
+# double their columns each still take minutes to qualify.
+SQL_TIME_BUDGET = 2.0
+# Laying SQL out for reading is a courtesy: past this it is shown as written.
+FORMAT_TIME_LIMIT = 1.0
+_OPENERS = {TokenType.L_PAREN, TokenType.L_BRACKET, TokenType.CASE}
+_CLOSERS = {TokenType.R_PAREN, TokenType.R_BRACKET, TokenType.END}
 
 # Schemas an unqualified table name falls back to when several schemas hold that name.
 DEFAULT_SCHEMAS = {
@@ -123,21 +138,80 @@ class Analysis:
     signature_parts: dict = field(default_factory=dict)
 
 
-# ---------------------------------------------------------------- parsing
+# ---------------------------------------------------------------- bounds
 
 
-def parse_metric_sql(sql: str, dialect: str, *, max_chars: int = MAX_SQL_CHARS) -> exp.Query:
-    """The one query `sql` holds, parsed in `dialect`. Raises MetricSqlError with a message for a person."""
-    if dialect not in DIALECT_LABELS:
-        raise MetricSqlError(f"Unknown dialect '{dialect}'. Choose one of: {', '.join(DIALECT_LABELS)}.")
-    text = (sql or "").strip()
-    if not text:
-        raise MetricSqlError("Write the SQL query that computes the metric.")
+_RAW_NESTING = re.compile(r"[()\[\]]|\b(?:case|end)\b", re.I)
+
+
+def _raw_depth(text: str) -> int:
+    """How deep parentheses, brackets and CASE … END nest, counting every one in the text (quoted ones too)."""
+    depth = deepest = 0
+    for match in _RAW_NESTING.finditer(text):
+        if match.group() in "([" or match.group().lower() == "case":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif depth:
+            depth -= 1
+    return deepest
+
+
+def sql_nesting_depth(text: str, dialect: str) -> int:
+    """How deep parentheses, brackets and CASE … END nest, from one pass of the dialect's tokenizer (linear, no
+    recursion; the parser is what recursion and backtracking make dear). A text the tokenizer cannot read (an
+    unclosed string) is measured by its raw parentheses."""
+    try:
+        tokens = Dialect.get_or_raise(dialect).tokenize(text)
+    except (SqlglotError, RecursionError, ValueError):
+        return _raw_depth(text)
+    depth = deepest = 0
+    for token in tokens:
+        if token.token_type in _OPENERS:
+            depth += 1
+            deepest = max(deepest, depth)
+        elif token.token_type in _CLOSERS and depth:
+            depth -= 1
+    return deepest
+
+
+def check_sql_bounds(text: str, dialect: str, *, max_chars: int = MAX_SQL_CHARS, max_depth: int = MAX_SQL_DEPTH) -> None:
+    """Refuse SQL too long or nested too deeply to parse in reasonable time, before any parser sees it."""
     if len(text) > max_chars:
         raise MetricSqlError(
             f"The SQL is {len(text):,} characters long; a metric's SQL may be at most {max_chars:,}. "
             "Keep the query that computes the metric, and move shared logic into a view or a dbt model."
         )
+    depth = sql_nesting_depth(text, dialect)
+    if depth > max_depth:
+        raise MetricSqlError(
+            f"The SQL nests parentheses, CASE or subqueries {depth} levels deep; a metric's SQL may nest at most "
+            f"{max_depth}. Name the inner steps in a WITH clause instead."
+        )
+
+
+def over_budget_error(seconds: float) -> MetricSqlError:
+    """What a person is told when reading their SQL ran out of its time budget."""
+    return MetricSqlError(
+        f"Canon stopped reading this SQL after {seconds:g} seconds, the most it spends on one query. "
+        "Simplify it (fewer repeated expressions, fewer CTEs built on each other), or move shared logic into a view "
+        "or a dbt model."
+    )
+
+
+# ---------------------------------------------------------------- parsing
+
+
+def parse_metric_sql(sql: str, dialect: str, *, max_chars: int = MAX_SQL_CHARS, max_depth: int = MAX_SQL_DEPTH) -> exp.Query:
+    """The one query `sql` holds, parsed in `dialect`. Raises MetricSqlError with a message for a person.
+
+    Size and nesting are checked first (check_sql_bounds); callers serving a request also run this
+    under a time limit (catalog/metrics/services/resolve.py)."""
+    if dialect not in DIALECT_LABELS:
+        raise MetricSqlError(f"Unknown dialect '{dialect}'. Choose one of: {', '.join(DIALECT_LABELS)}.")
+    text = (sql or "").strip()
+    if not text:
+        raise MetricSqlError("Write the SQL query that computes the metric.")
+    check_sql_bounds(text, dialect, max_chars=max_chars, max_depth=max_depth)
     try:
         statements = [s for s in sqlglot.parse(text, read=dialect, error_level=ErrorLevel.RAISE) if s is not None]
     except ParseError as exc:
@@ -241,13 +315,22 @@ def foreign_functions(query: exp.Query, dialect: str, text: str) -> list[str]:
     return warnings
 
 
-def format_sql(sql: str) -> str:
+def format_sql(sql: str, *, seconds: float = FORMAT_TIME_LIMIT) -> str:
     """The SQL laid out for reading (sqlparse: it never fails, whatever the text). Case is left as written:
-    sqlparse would upper-case names that are also keywords (an alias `week`)."""
+    sqlparse would upper-case names that are also keywords (an alias `week`).
+
+    sqlparse's grouping is superlinear (seconds for 2 KB nested a few hundred deep, or 17 KB of columns):
+    text over the size or depth limits, or that takes longer than `seconds`, is shown as written."""
+    text = (sql or "").strip()
+    if len(text) > MAX_SQL_CHARS or _raw_depth(text) > MAX_SQL_DEPTH:
+        return text
     try:
-        return sqlparse.format(sql or "", reindent=True, strip_whitespace=True).strip()
+        with time_limit(seconds):
+            return sqlparse.format(text, reindent=True, strip_whitespace=True).strip()
+    except TimeLimitExceeded:
+        return text
     except Exception:  # sqlparse gives up on some pathological inputs; show the text as written
-        return (sql or "").strip()
+        return text
 
 
 def _one_line(exc: Exception) -> str:

@@ -153,9 +153,13 @@ def metric_edit(request, name):
     return redirect(definition)
 
 
+@login_required
 @require_POST
 def metric_check_view(request):
-    """The form's live panel: parse errors with line and column, what the SQL reads, and look-alikes. Saves nothing."""
+    """The form's live panel: parse errors with line and column, what the SQL reads, and look-alikes. Saves nothing.
+
+    Only people who can write a definition need it, so it needs a login like the form does: reading SQL
+    costs CPU (bounded, see metric_check_sql), and an anonymous visitor has no form to check."""
     instance = MetricDefinition.objects.filter(name=request.POST.get("instance", "")).first() if request.POST.get("instance") else None
     form = MetricForm(request.POST, sources=Source.objects.order_by("name"))
     data = form.service_data()

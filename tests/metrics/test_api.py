@@ -1,11 +1,14 @@
 """/api/metrics/: CRUD through the services, versions, the check, 409 on duplicates unless forced with a reason."""
 
+import time
+
 import pytest
 from rest_framework.test import APIClient
 
 from catalog.metrics.models import MetricDefinition
 from catalog.metrics.services import metric_register, metric_set_status
 from tests.metrics.conftest import WAU_REWRITTEN, WAU_SQL
+from tests.metrics.test_views import NESTED_SQL
 
 pytestmark = pytest.mark.django_db
 
@@ -87,6 +90,23 @@ def test_check_saves_nothing(api, wau, bo):
     unknown = api.post("/api/metrics/check/", {"name": "x", "sql": "SELECT count(*) FROM sales.nothing"}, format="json").json()
     assert unknown["ok"] is True and unknown["warnings"] == ["Table sales.nothing is not in the catalog."]
     assert MetricDefinition.objects.count() == 1
+
+
+def test_check_needs_a_login(api, wau):
+    response = api.post("/api/metrics/check/", {"name": "x", "sql": WAU_SQL}, format="json")
+    assert response.status_code in (401, 403)
+
+
+def test_nested_sql_is_answered_at_once_with_a_clear_error(api, shop_catalog, bo):
+    api.force_authenticate(bo)
+    started = time.monotonic()
+    checked = api.post("/api/metrics/check/", {"name": "nested", "sql": NESTED_SQL}, format="json")
+    created = api.post("/api/metrics/", {"name": "nested", "sql": NESTED_SQL}, format="json")
+    assert time.monotonic() - started < 1.0, "both answered within a second (one took half a minute)"
+    assert checked.status_code == 200 and checked.json()["ok"] is False
+    assert "may nest at most 20" in checked.json()["sql_error"]["message"]
+    assert created.status_code == 400 and "may nest at most 20" in created.json()["sql"][0]
+    assert not MetricDefinition.objects.exists()
 
 
 def test_status_synonyms_watch_and_permissions(api, wau, bo, ana):

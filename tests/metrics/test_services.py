@@ -1,5 +1,7 @@
 """Registering, versioning, restoring, certifying and linking definitions, through the services."""
 
+import time
+
 import pytest
 
 from catalog.metrics.models import MetricDefinition, MetricEvent
@@ -160,3 +162,32 @@ def test_snowflake_and_bigquery_sql_resolve_against_their_catalogs(db, ana):
     """})
     assert bq.dialect == "bigquery" and bq.warnings == []
     assert {u.column_name for u in bq.column_uses.all()} == {"amount", "ordered_at"}
+
+
+# SQL within the size and depth limits that still takes minutes to qualify: a 12 KB chain of additions, and CTEs
+# that double their columns each (star expansion). Without the time budget these took 118 s and 20 s.
+SLOW_SQL = [
+    "SELECT " + "a + " * 3000 + "1 FROM sales.orders",
+    "WITH c0 AS (SELECT order_id, amount FROM sales.orders) "
+    + "".join(f", c{i} AS (SELECT * FROM c{i - 1} x JOIN c{i - 1} y ON x.order_id = y.order_id)" for i in range(1, 14))
+    + " SELECT count(*) FROM c13",
+]
+
+
+@pytest.mark.parametrize("sql", SLOW_SQL, ids=["additions", "doubling-ctes"])
+def test_reading_sql_stops_at_the_time_budget(shop_catalog, ana, settings, sql):
+    settings.CANON_METRIC_SQL_TIME_BUDGET = 0.5
+    started = time.monotonic()
+    check = metric_check_sql(sql, "postgres")
+    assert time.monotonic() - started < 1.5
+    assert not check.ok and "stopped reading this SQL after 0.5 seconds" in str(check.error)
+    with pytest.raises(MetricError) as caught:
+        register(ana, sql=sql)
+    assert "stopped reading this SQL" in str(caught.value.errors["sql"])
+    assert not MetricDefinition.objects.exists()
+
+
+def test_ordinary_sql_is_well_within_the_budget(shop_catalog, settings):
+    settings.CANON_METRIC_SQL_TIME_BUDGET = 0.5
+    check = metric_check_sql(WAU_SQL, "postgres")
+    assert check.ok and check.used_datasets() and check.formatted.startswith("-- customers active")

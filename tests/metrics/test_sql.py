@@ -6,12 +6,14 @@ import pytest
 
 from catalog.metrics.sql import (
     MAX_SQL_CHARS,
+    MAX_SQL_DEPTH,
     MetricSqlError,
     ResolvedTable,
     TableRef,
     analyse,
     format_sql,
     parse_metric_sql,
+    sql_nesting_depth,
     table_refs,
 )
 
@@ -168,6 +170,43 @@ def test_deep_nesting_is_a_clear_error_not_a_crash():
 def test_format_sql_lays_out_any_text():
     assert format_sql("select a,b from t where x=1") == "select a,\n       b\nfrom t\nwhere x=1"
     assert format_sql("SELEC nonsense ((") == "SELEC nonsense (("
+
+
+def test_nesting_depth_counts_parentheses_case_and_subqueries_from_tokens():
+    assert sql_nesting_depth("SELECT count(*) FROM t", "postgres") == 1
+    assert sql_nesting_depth("SELECT CASE WHEN a THEN (SELECT max(b) FROM u) END FROM t", "postgres") == 3
+    assert sql_nesting_depth("SELECT '((((((((' AS text, \"(((\" FROM t -- (((((", "postgres") == 0, "quoted and commented ones are text"
+    assert sql_nesting_depth("SELECT 'not closed ((((", "postgres") == 4, "untokenizable text: its raw parentheses"
+
+
+@pytest.mark.parametrize("sql", [
+    "SELECT " + "(" * 1000 + "1" + ")" * 1000,  # 2 KB: sqlparse's layout of it took 15 s, 25-40 s on a busy machine
+    "SELECT " + "CASE WHEN a THEN " * 120 + "1" + " END" * 120,
+    "SELECT * FROM " + "(SELECT * FROM " * 60 + "t" + ") x" * 60,
+    "SELECT " + "f(" * 700 + "1" + ")" * 700,
+])
+def test_deeply_nested_sql_is_refused_before_parsing(sql):
+    started = time.monotonic()
+    with pytest.raises(MetricSqlError) as caught:
+        parse_metric_sql(sql, "postgres")
+    assert time.monotonic() - started < 0.5
+    assert f"may nest at most {MAX_SQL_DEPTH}" in str(caught.value) and "WITH clause" in str(caught.value)
+
+
+def test_nesting_at_the_limit_parses():
+    depth = MAX_SQL_DEPTH - 1  # count( adds one
+    parse_metric_sql("SELECT count(" + "(" * depth + "a" + ")" * depth + ") FROM t", "postgres")
+
+
+def test_format_sql_shows_text_beyond_its_bounds_as_written():
+    nested = "SELECT " + "(" * 1000 + "1" + ")" * 1000
+    started = time.monotonic()
+    assert format_sql(nested) == nested
+    assert time.monotonic() - started < 0.2
+    wide = "SELECT " + ",".join(f"c{i}" for i in range(3000)) + " FROM t"  # sqlparse: about 9 s
+    started = time.monotonic()
+    assert format_sql(wide, seconds=0.2) == wide
+    assert time.monotonic() - started < 1.0
 
 
 # ---------------------------------------------------------------- fingerprints

@@ -1,5 +1,7 @@
 """The metric pages, as a browser without JavaScript sees them, and the htmx check partial."""
 
+import time
+
 import pytest
 from django.urls import reverse
 
@@ -100,6 +102,27 @@ def test_check_partial_for_htmx(client, wau, bo):
     assert "<html" not in html and "line 2, column" in html
     partial = client.post(reverse("metric-check"), {"name": "people", "sql": WAU_REWRITTEN, "dialect": "postgres"}).content.decode()
     assert "It reads:" in partial and "sales.events" in partial and "Looks like" in partial
+
+
+# 2 KB nested a thousand deep: it held a web worker for 25-40 s (sqlparse laying out what sqlglot refused).
+NESTED_SQL = "SELECT " + "(" * 1000 + "1" + ")" * 1000
+
+
+def test_check_partial_needs_a_login(client, shop_catalog):
+    response = client.post(reverse("metric-check"), {"name": "x", "sql": NESTED_SQL, "dialect": "postgres"})
+    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+
+
+def test_nested_and_oversized_sql_are_answered_at_once_with_a_clear_message(client, shop_catalog, bo):
+    client.force_login(bo)
+    huge = "SELECT " + " + ".join(f"col_{i}" for i in range(100_000)) + " FROM sales.orders"  # 1.2 MB
+    for url in (reverse("metric-check"), reverse("metric-create")):
+        for sql, message in ((NESTED_SQL, "may nest at most 20."), (huge, "may be at most 20,000.")):
+            started = time.monotonic()
+            response = client.post(url, {"name": "nested", "sql": sql, "dialect": "postgres", "format": "number"})
+            assert time.monotonic() - started < 1.0, "answered within a second (it was half a minute)"
+            assert response.status_code == 200 and message in response.content.decode()
+    assert not MetricDefinition.objects.exists()
 
 
 def test_edit_is_for_owners_and_staff(client, wau, bo, ana):

@@ -9,16 +9,20 @@ from operator import or_
 from django.conf import settings
 from django.db.models import Q
 
+from catalog.core.deadline import Budget, TimeLimitExceeded
 from catalog.inventory.models import Column, Dataset
 from catalog.metrics.sql import (
     DEFAULT_SCHEMAS,
     DIALECT_LABELS,
+    MAX_SQL_DEPTH,
+    SQL_TIME_BUDGET,
     Analysis,
     MetricSqlError,
     ResolvedTable,
     TableRef,
     analyse,
     format_sql,
+    over_budget_error,
     parse_metric_sql,
     table_refs,
 )
@@ -62,6 +66,14 @@ class SqlCheck:
 
 def _max_chars() -> int:
     return getattr(settings, "CANON_METRIC_SQL_MAX_CHARS", 20_000)
+
+
+def _max_depth() -> int:
+    return getattr(settings, "CANON_METRIC_SQL_MAX_DEPTH", MAX_SQL_DEPTH)
+
+
+def _time_budget() -> float:
+    return getattr(settings, "CANON_METRIC_SQL_TIME_BUDGET", SQL_TIME_BUDGET)
 
 
 def metric_resolve_tables(refs: list[TableRef], *, dialect: str, source=None) -> tuple[dict[TableRef, ResolvedTable | str], dict[int, Dataset]]:
@@ -129,17 +141,33 @@ def metric_resolve_tables(refs: list[TableRef], *, dialect: str, source=None) ->
 
 
 def metric_check_sql(sql: str, dialect: str, *, source=None) -> SqlCheck:
-    """Parse, resolve against the catalog, fingerprint. Never raises for bad SQL: `error` says what is wrong."""
+    """Parse, resolve against the catalog, fingerprint. Never raises for bad SQL: `error` says what is wrong.
+
+    Every SQL text a request or a task hands Canon comes through here, so the bounds hold everywhere:
+    size and nesting are refused before parsing, and parsing, qualifying and layout share one time
+    budget (CANON_METRIC_SQL_TIME_BUDGET), each stage under a hard stop for what is left of it. The
+    catalog queries between stages are not stopped (their own statement timeout bounds them), but
+    their time counts against the budget.
+    """
     check = SqlCheck(sql=sql or "", dialect=dialect)
+    budget = Budget(_time_budget())
     try:
-        query = parse_metric_sql(sql, dialect, max_chars=_max_chars())
+        with budget.stage():
+            query = parse_metric_sql(sql, dialect, max_chars=_max_chars(), max_depth=_max_depth())
+            refs = table_refs(query)
+        resolved, datasets = metric_resolve_tables(refs, dialect=dialect, source=source)
+        with budget.stage():
+            analysis = analyse(query, dialect, resolved, sql_text=sql)
     except MetricSqlError as exc:
         check.error = exc
         if len(sql or "") <= _max_chars():
-            check.formatted = format_sql(sql)
+            check.formatted = format_sql(sql, seconds=max(budget.remaining(), 0.0))
         return check
-    resolved, datasets = metric_resolve_tables(table_refs(query), dialect=dialect, source=source)
-    check.analysis = analyse(query, dialect, resolved, sql_text=sql)
+    except TimeLimitExceeded:
+        check.error = over_budget_error(budget.seconds)
+        check.formatted = (sql or "").strip()
+        return check
+    check.analysis = analysis
     check.datasets = datasets
-    check.formatted = format_sql(sql)
+    check.formatted = format_sql(sql, seconds=max(budget.remaining(), 0.0))
     return check
