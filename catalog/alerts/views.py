@@ -2,20 +2,25 @@ from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from catalog.alerts.models import OutboxMessage, Subscription
+from catalog.alerts.models import OutboxMessage, Subscription, SubscriptionExclusion
 from catalog.alerts.services import (
     SubscriptionError,
+    UnsubscribeLinkExpired,
+    exclusion_delete,
+    outbox_failing_for,
     outbox_send,
     subscription_create,
     subscription_delete,
     subscription_resolve_target,
     unsubscribe_describe,
+    unsubscribe_links_reset,
     unsubscribe_with_token,
 )
 from catalog.inventory.models import Dataset
@@ -31,12 +36,15 @@ def _back(request, fallback):
 
 @login_required
 def watching(request):
+    exclusions = SubscriptionExclusion.objects.select_related("dataset")
     subscriptions = (Subscription.objects.filter(user=request.user).select_related("source", "dataset")
+                     .prefetch_related(Prefetch("exclusions", queryset=exclusions))
                      .order_by("source__name", "schema_name", "dataset__name"))
     owned = (Dataset.objects.present().filter(owner__user=request.user).select_related("source")
              .exclude(subscriptions__user=request.user, subscriptions__dataset__isnull=False)[:200])
     return render(request, "alerts/watching.html", {
         "subscriptions": subscriptions, "owned": owned, "modes": Subscription.MODE_CHOICES,
+        "mail_failing": outbox_failing_for(request.user),
     })
 
 
@@ -79,6 +87,26 @@ def unwatch(request, pk):
     return _back(request, "watching")
 
 
+@login_required
+@require_POST
+def exclusion_undo(request, pk):
+    """Alert about a dataset again that the person had stopped from a source or schema subscription."""
+    exclusion = get_object_or_404(SubscriptionExclusion.objects.select_related("subscription__source", "dataset"),
+                                  pk=pk, subscription__user=request.user)
+    exclusion_delete(exclusion)
+    messages.success(request, f"Alerts for {exclusion.dataset.qualified_name} come again from your subscription to "
+                              f"{exclusion.subscription.target_label}.")
+    return _back(request, "watching")
+
+
+@login_required
+@require_POST
+def unsubscribe_links_reset_view(request):
+    unsubscribe_links_reset(request.user)
+    messages.success(request, "The unsubscribe links in emails already sent to you no longer work; new emails carry new ones.")
+    return redirect("watching")
+
+
 # No login and no CSRF token: the signed token in the URL is the credential, and mail clients that offer
 # one-click unsubscribe (RFC 8058) POST to the link without a form of ours.
 @csrf_exempt
@@ -89,6 +117,9 @@ def unsubscribe(request, token):
         if request.method == "POST":
             return render(request, "alerts/unsubscribed.html", {"stopped": unsubscribe_with_token(token)})
         target = unsubscribe_describe(token)
+    except UnsubscribeLinkExpired:
+        # Links sent before they carried a nonce, links whose nonce was replaced, and forged ones.
+        return render(request, "alerts/unsubscribed.html", {"expired": True}, status=410)
     except SubscriptionError as exc:
         return render(request, "alerts/unsubscribed.html", {"error": str(exc)}, status=400)
     return render(request, "alerts/unsubscribe.html", {"target": target})

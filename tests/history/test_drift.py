@@ -175,7 +175,7 @@ def test_unsubscribe_token_stops_the_owner_default_and_subscriptions(source, sho
     crawl = source_crawl(source)
     body = OutboxMessage.objects.get(crawl=crawl).body_text
     token = body.split("/unsubscribe/")[1].split("/")[0]
-    assert unsubscribe_with_token(token).endswith("sales.customers")
+    assert unsubscribe_with_token(token).dataset.endswith("sales.customers")
     assert Subscription.objects.get(user=owner).mode == Subscription.OFF
     shop.execute("ALTER TABLE sales.customers DROP COLUMN phone")
     crawl = source_crawl(source)

@@ -2,7 +2,7 @@ import pytest
 from django.test import Client
 
 from catalog.alerts.models import OutboxMessage, Subscription
-from catalog.alerts.services import subscription_create, unsubscribe_token
+from catalog.alerts.services import subscription_create, unsubscribe_keys_get, unsubscribe_token
 from catalog.history.models import SchemaChange
 from catalog.inventory.models import Dataset
 from catalog.sources.services import source_crawl, source_create
@@ -100,7 +100,7 @@ def test_watch_pages_and_unsubscribe_without_login(client, changed, django_user_
 def test_unsubscribe_link_for_a_dataset_that_is_gone_says_so(client, changed, django_user_model):
     user = django_user_model.objects.create_user("gone", "gone@example.com", "pw")
     customers = Dataset.objects.get(name="customers")
-    token = unsubscribe_token(user.pk, dataset_id=customers.pk)
+    token = unsubscribe_token(user.pk, unsubscribe_keys_get([user.pk])[user.pk], dataset_id=customers.pk)
     assert "shop.sales.customers" in client.get(f"/unsubscribe/{token}/").content.decode()
     customers.delete()
     page = client.get(f"/unsubscribe/{token}/").content.decode()

@@ -9,9 +9,11 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db.models import Q
+from django.db.models import Count, F, Min, Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from catalog.alerts.mailerrors import send_error_in_words
 from catalog.alerts.models import OutboxMessage
 from catalog.core.sourceurl import scrub
 
@@ -51,7 +53,8 @@ def outbox_send(message_id: int) -> bool:
         attempts = message.attempts + 1
         error = scrub(f"{exc.__class__.__name__}: {exc}")[:1000]
         OutboxMessage.objects.filter(pk=message.pk).update(
-            status=OutboxMessage.PENDING, attempts=attempts, last_error=error, next_attempt_at=now + backoff(attempts), claimed_at=None
+            status=OutboxMessage.PENDING, attempts=attempts, last_error=error, next_attempt_at=now + backoff(attempts), claimed_at=None,
+            first_failed_at=Coalesce("first_failed_at", now), last_failed_at=now,
         )
         logger.warning("email %s to %s failed (attempt %s): %s", message.key, message.recipient, attempts, error)
         return False
@@ -68,3 +71,18 @@ def outbox_flush(limit: int = 500) -> int:
         Q(status=OutboxMessage.PENDING, next_attempt_at__lte=now) | Q(status=OutboxMessage.SENDING, claimed_at__lt=now - STALE_CLAIM)
     ).order_by("next_attempt_at", "id").values_list("id", flat=True)[:limit]
     return sum(1 for message_id in list(due) if outbox_send(message_id))
+
+
+def outbox_failing_for(user) -> dict | None:
+    """Whether mail to this person is failing, for their Watching page; None when it is not.
+
+    Failing: a message to them not sent yet after at least one failed attempt (each is retried
+    until it goes through). Says how many, since when, and the latest error in plain words with
+    its scrubbed text (errors are scrubbed when recorded).
+    """
+    failing = OutboxMessage.objects.filter(user=user, attempts__gt=0).exclude(status=OutboxMessage.SENT)
+    summary = failing.aggregate(count=Count("id"), since=Min(Coalesce("first_failed_at", "created_at")))
+    if not summary["count"]:
+        return None
+    latest = failing.order_by(F("last_failed_at").desc(nulls_last=True), "-id").values("recipient", "last_error", "last_failed_at", "next_attempt_at").first()
+    return {**summary, **latest, "in_words": send_error_in_words(latest["last_error"])}
