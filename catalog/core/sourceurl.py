@@ -3,6 +3,12 @@
 A source is configured by one URL (``postgresql://user:pass@host:5432/db``).
 The password and any secret query parameter are the secret parts: they are
 stored encrypted and are shown, logged and reported only as ``***``.
+
+A query parameter is secret by the shape of its name (``is_secret_key``: ``api_key``,
+``sessionToken``, ``client_secret``, ``*_key``, ``password``...), not by a list of the
+engines' spellings. Free text (driver errors, log lines) is scrubbed of whole values as
+tokens, never of substrings inside words: a one-letter password must neither garble
+"password authentication failed" nor show which letters it has.
 """
 
 from __future__ import annotations
@@ -13,30 +19,40 @@ from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 MASK = "***"
 
-# Query parameters whose values are secrets, whatever the engine.
-SECRET_PARAMS = frozenset(
-    {
-        "password",
-        "passwd",
-        "pwd",
-        "secret",
-        "token",
-        "access_token",
-        "private_key",
-        "private_key_passphrase",
-        "credentials",
-        "credentials_json",
-        "aws_secret_access_key",
-        "secret_access_key",
-        "aws_session_token",
-        "session_token",
-        "sslpassword",
-    }
-)
+# A key names a secret when, lower-cased without "_", "-" and ".", it contains one of these words or ends with
+# one of those: password, sslpassword, client_secret, aws_secret_access_key, api_key, apiKey, private_key, key,
+# token, sessionToken, x-amz-security-token, credentials_json, X-Amz-Signature.
+_SECRET_WORDS = ("password", "passwd", "passphrase", "secret", "credential")
+_SECRET_ENDINGS = ("pwd", "key", "token", "signature")
+# Keys of that shape that name no secret: the TLS file paths libpq takes, and the keys of tables and partitions
+# that engines' messages speak of.
+_NOT_SECRET_KEYS = frozenset({
+    "sslkey", "sslcert", "sslrootcert", "sslcrl", "publickey", "primarykey", "foreignkey", "uniquekey", "sortkey",
+    "distkey", "partitionkey", "clusterkey", "clusteringkey", "shardkey", "surrogatekey", "naturalkey",
+    "businesskey", "idempotencykey", "cachekey", "objectkey", "s3key", "rowkey", "tokentype", "tokenuri",
+})
 
 _SCHEME_RE = re.compile(r"^[a-z][a-z0-9+.-]*$")
 # user:password@ inside any URL-looking text, for scrubbing free text (logs, errors).
 _USERINFO_RE = re.compile(r"(?P<prefix>[a-z][a-z0-9+.-]*://[^:/@\s]*:)(?P<secret>[^@\s]+)@", re.I)
+# key=value, key: value, "key": "value" and 'key': 'value' in free text. The key is a whole word; the value is a
+# quoted string, or runs to the next space, separator or closing bracket.
+_PAIR_RE = re.compile(
+    r"""(?P<key>(?<![\w.-])(?P<q>["']?)[A-Za-z][\w.-]*(?P=q))(?P<sep>\s*(?:=|:(?!//))\s*)"""
+    r"""(?P<value>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|[^\s"'&,;)\]}>]+)"""
+)
+# Answers to "was a password given?" that drivers print beside the word (MySQL: "using password: YES").
+_PRESENCE_ANSWERS = frozenset({"YES", "NO"})
+# A known secret this long is also hidden inside longer words: it cannot pass for part of an ordinary word.
+_SUBSTRING_MIN = 8
+
+
+def is_secret_key(key: str) -> bool:
+    """Whether a parameter or field named key holds a secret (by its name's shape, whatever the engine)."""
+    name = re.sub(r"[-_.\s]", "", key).lower()
+    if not name or name in _NOT_SECRET_KEYS:
+        return False
+    return any(word in name for word in _SECRET_WORDS) or name.endswith(_SECRET_ENDINGS)
 
 
 class InvalidSourceURL(ValueError):
@@ -60,7 +76,7 @@ class SourceURL:
 
     def secrets(self) -> list[str]:
         values = [self.password] if self.password else []
-        values += [v for k, v in self.query.items() if k.lower() in SECRET_PARAMS and v]
+        values += [v for k, v in self.query.items() if is_secret_key(k) and v]
         # Percent-encoded forms appear in raw text too.
         return sorted({*values, *(quote(v, safe="") for v in values)}, key=len, reverse=True)
 
@@ -81,7 +97,7 @@ class SourceURL:
         if self.query:
             parts = []
             for key, value in self.query.items():
-                shown = MASK if key.lower() in SECRET_PARAMS and value else value
+                shown = MASK if is_secret_key(key) and value else value
                 parts.append(f"{key}={shown}")
             text += "?" + "&".join(parts)
         return text
@@ -128,9 +144,26 @@ def redact_url(url: str) -> str:
 
 
 def scrub(text: str, secrets: list[str] | tuple[str, ...] = ()) -> str:
-    """Remove known secret values and any URL password from free text."""
+    """Free text with its secrets shown as ***: any URL's password, the value of any pair whose key names a
+    secret, and each known secret value where it stands as a whole token (or anywhere, when it is long)."""
     if not text:
         return text
-    for secret in sorted((s for s in secrets if s), key=len, reverse=True):
-        text = text.replace(secret, MASK)
-    return _USERINFO_RE.sub(lambda m: m.group("prefix") + MASK + "@", text)
+    text = _USERINFO_RE.sub(lambda m: m.group("prefix") + MASK + "@", text)
+    text = _PAIR_RE.sub(_mask_pair, text)
+    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
+        if len(secret) >= _SUBSTRING_MIN:
+            text = text.replace(secret, MASK)
+        else:
+            # Not next to a letter or digit it would be part of; the secret's own edges may be punctuation.
+            before = r"(?<![^\W_])" if re.match(r"[^\W_]", secret) else ""
+            after = r"(?![^\W_])" if re.search(r"[^\W_]$", secret) else ""
+            text = re.sub(before + re.escape(secret) + after, MASK, text)
+    return text
+
+
+def _mask_pair(match: re.Match) -> str:
+    key, value = match.group("key"), match.group("value")
+    if not is_secret_key(key.strip("\"'")) or value == MASK or value in _PRESENCE_ANSWERS:
+        return match.group(0)
+    quote_mark = value[0] if value[0] in "\"'" and len(value) > 1 and value[-1] == value[0] else ""
+    return f"{key}{match.group('sep')}{quote_mark}{MASK}{quote_mark}"
