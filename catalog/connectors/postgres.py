@@ -168,7 +168,10 @@ _VANISHED = {"42P01", "42704", "XX000"}
 
 
 def describe_error(exc: Exception, url) -> str:
-    """psycopg's multi-line messages, as one line a person can act on."""
+    """psycopg's multi-line messages, as one line a person can act on.
+
+    A message not recognised here is kept whole, its lines joined: the last line alone of a server that
+    died mid-crawl is "before or while processing the request.", which says nothing."""
     text = str(exc).strip()
     host = f"{url.host or 'localhost'}:{url.port or 5432}"
     low = text.lower()
@@ -190,11 +193,10 @@ def describe_error(exc: Exception, url) -> str:
     if "permission denied" in low:
         first = text.splitlines()[0]
         return first.split("FATAL:", 1)[-1].strip()
-    lines = [l.strip() for l in text.splitlines() if l.strip()]
-    message = lines[-1] if lines else exc.__class__.__name__
+    message = " ".join(text.split())
     for prefix in ("FATAL:", "ERROR:", "connection failed:"):
         message = message.replace(prefix, "").strip()
-    return message or exc.__class__.__name__
+    return " ".join(message.split()) or exc.__class__.__name__
 
 
 @register

@@ -2,9 +2,11 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from catalog.connectors import connector_for
 from catalog.inventory.models import Column, Dataset, OwnerIdentity, SchemaVersion
 from catalog.sources.models import Crawl, Source
 from catalog.sources.services import SourceError, source_crawl, source_create, source_test_connection
+from tests.harness import PostgresServer, _pg_bin
 from tests.shop import build_shop
 
 pytestmark = pytest.mark.django_db
@@ -283,3 +285,32 @@ def test_the_connector_state_lives_beside_the_source_row_not_in_it(source):
     assert stored["postgres_sizes"]["tables"] and stored["postgres_columns_read_at"] > 0
     assert "connector_state" not in {f.name for f in Source._meta.concrete_fields}
     assert source.connector_state == stored
+
+
+def test_a_warehouse_that_dies_mid_crawl_is_recorded_with_its_whole_message(client):
+    """psycopg's message is several lines; the last alone ("before or while processing the request.") says nothing."""
+    dying = PostgresServer().start()
+    try:
+        with dying.connect() as conn:
+            conn.execute("CREATE TABLE public.orders (id int)")
+        source = source_create(name="dying", url=dying.url(password=dying.password))
+        connector = connector_for(source.url, options=source.options)
+        connect = connector.connect
+
+        def connect_then_stop():  # the server goes down between connecting and the catalog queries
+            conn = connect()
+            dying._run([_pg_bin("pg_ctl"), "-D", str(dying.data), "-m", "immediate", "-w", "stop"])
+            return conn
+
+        connector.connect = connect_then_stop
+
+        crawl = source_crawl(source, connector=connector)
+    finally:
+        dying.stop()
+
+    assert crawl.status == Crawl.FAILED
+    assert crawl.error == ("consuming input failed: server closed the connection unexpectedly This probably means the "
+                           "server terminated abnormally before or while processing the request.")
+    assert dying.password not in crawl.error
+    page = client.get("/sources/dying/").content.decode()
+    assert "server closed the connection unexpectedly This probably means the server terminated abnormally" in page
