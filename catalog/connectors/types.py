@@ -9,13 +9,16 @@ from __future__ import annotations
 import re
 
 FAMILIES = ("integer", "decimal", "float", "text", "boolean", "date", "timestamp", "time", "interval", "json", "binary",
-            "array", "struct", "uuid", "geo", "other")
+            "array", "struct", "map", "uuid", "geo", "other")
 
-# First match wins, so the order matters: arrays and structs before their element types,
+# First match wins, so the order matters: arrays, maps and structs before their element types,
 # MySQL's tinyint(1) before the integers, Snowflake's NUMBER(p,0) before the decimals.
 _RULES: list[tuple[re.Pattern, str]] = [
-    (re.compile(r"(\[\d*\]$|^array\b|^_|^list\b|^list<|^repeated\b|^vector\b)"), "array"),
-    (re.compile(r"^(struct|record|row|object|map|union|variant_struct)\b|^struct<|^map<"), "struct"),
+    (re.compile(r"(\[\d*\]$|^array\b|^_|^list\b|^list<|^large_list<|^repeated\b|^vector\b)"), "array"),
+    # A map (key -> value, keys chosen per row: Parquet/Arrow map<k, v>, DuckDB MAP(k, v)) is not a
+    # struct (fields named in the schema); a map inside an array is still an array.
+    (re.compile(r"^map\b"), "map"),
+    (re.compile(r"^(struct|record|row|object|union|variant_struct)\b|^struct<"), "struct"),
     (re.compile(r"^(json|jsonb|variant|super)\b"), "json"),
     (re.compile(r"^(tinyint\(1\)|bool|boolean|bit\(1\)|bit)$"), "boolean"),
     (re.compile(r"^(bit|varbit|bit varying)\b"), "binary"),

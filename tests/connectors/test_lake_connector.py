@@ -9,6 +9,7 @@ import pyarrow as pa
 import pytest
 
 from catalog.connectors import ConnectorError, connector_for
+from catalog.connectors.lake.connector import LakeConnector
 from tests.connectors.lake_support import (  # noqa: F401  (lake is a fixture)
     ReadRecorder,
     by_name,
@@ -173,13 +174,79 @@ def test_bad_files_are_warnings_on_their_dataset_and_the_rest_goes_on(lake):
 
     leads = datasets[f"{root}/crm.leads"]
     assert columns(leads) == [("id", "int64"), ("name", "string"), ("score", "int64")]
-    assert any("ragged.csv: 2 ragged row(s)" in w for w in leads.warnings), leads.warnings
+    assert any("ragged.csv: 2 ragged row(s)" in w and "read with delimiter comma (',')" in w and "csv_delimiter" in w
+               for w in leads.warnings), leads.warnings
     junk = datasets[f"{root}/crm.junk"]
     assert junk.columns == [] and any("not CSV text: the file holds binary data" in w for w in junk.warnings)
     blank = datasets[f"{root}/crm.blank"]
     assert blank.columns == [] and any("empty file" in w for w in blank.warnings)
     assert any("not JSON Lines" in w for w in datasets[f"{root}/web.logs"].warnings)
     assert columns(datasets[f"{root}/web.fine"]) == [("a", "int64")] and datasets[f"{root}/web.fine"].warnings == []
+
+
+def test_the_csv_delimiter_and_quote_are_detected_from_the_sample(lake):
+    # The usual export of a European spreadsheet: semicolons, decimal commas, quoted fields holding both.
+    lake.put("eu/sales/a.csv", b'id;amount;note\n1;1,5;"paid, late"\n2;2,75;"a; b"\n3;10,0;plain\n')
+    lake.put("us/sales/a.csv", b'id,city,amount\n1,"Paris; FR",1.5\n2,"Rome | IT",2.5\n')
+    lake.put("ops/runs/a.csv", b"run|state\n1|ok\n2|failed\n")
+    lake.put("crm/names/a.csv", b"name,score\n'Smith, J',10\n'Doe, A',20\n")
+    lake.put("crm/tabbed/a.csv", b"id\tname\n1\tann\n2\tbob\n")
+    datasets = by_name(lake.connector().extract())
+    root = lake.root_name
+    eu = datasets[f"{root}/eu.sales"]
+    assert columns(eu) == [("id", "int64"), ("amount", "double"), ("note", "string")], "not one column named id;amount;note"
+    assert eu.warnings == []
+    assert columns(datasets[f"{root}/us.sales"]) == [("id", "int64"), ("city", "string"), ("amount", "double")]
+    assert datasets[f"{root}/us.sales"].warnings == []
+    assert columns(datasets[f"{root}/ops.runs"]) == [("run", "int64"), ("state", "string")]
+    assert columns(datasets[f"{root}/crm.names"]) == [("name", "string"), ("score", "int64")]
+    assert columns(datasets[f"{root}/crm.tabbed"]) == [("id", "int64"), ("name", "string")]
+
+
+def test_the_csv_delimiter_option_for_a_sample_that_cannot_tell(lake):
+    lake.put("eu/odd/a.csv", b"a,b;c\n1,2;3\n4,5;6\n")
+    lake.put("us/odd/a.csv", b"a,b;c\n1,2;3\n4,5;6\n")
+    root = lake.root_name
+    first = lake.connector().extract()
+    detected = by_name(first)[f"{root}/eu.odd"]
+    assert columns(detected) == [("a", "int64"), ("b;c", "string")]
+    [warning] = detected.warnings
+    assert "delimiter comma (','), detected: the sample also splits evenly on semicolon (2 fields)" in warning
+    assert 'set the source option csv_delimiter' in warning
+
+    # The option changes how files already seen are read: their remembered schemas are read again.
+    datasets = by_name(lake.connector(state=first.state, csv_delimiter={"eu/*": ";"}).extract())
+    assert columns(datasets[f"{root}/eu.odd"]) == [("a,b", "string"), ("c", "int64")]
+    assert datasets[f"{root}/eu.odd"].warnings == []
+    assert columns(datasets[f"{root}/us.odd"]) == [("a", "int64"), ("b;c", "string")], "no pattern matches: detected"
+    everywhere = by_name(lake.connector(csv_delimiter="semicolon").extract())
+    assert columns(everywhere[f"{root}/us.odd"]) == [("a,b", "string"), ("c", "int64")]
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"csv_delimiter": ":"}, "':' is not a delimiter Canon reads"),
+    ({"csv_delimiter": 3}, "option csv_delimiter must be a delimiter"),
+    ({"csv_delimiter": {"": ";"}}, "option csv_delimiter must be a delimiter"),
+    ({"csv_quote": "`"}, "option csv_quote must be"),
+])
+def test_bad_csv_options_are_refused_before_saving(options, message):
+    with pytest.raises(ConnectorError, match=message):
+        LakeConnector.check_options(options)
+
+
+def test_good_csv_options_are_accepted():
+    for options in ({"csv_delimiter": ";"}, {"csv_delimiter": "\t"}, {"csv_delimiter": "tab"}, {"csv_delimiter": "auto"},
+                    {"csv_delimiter": {"exports/eu/*": ";", "*": "auto"}, "csv_quote": "'"}):
+        LakeConnector.check_options(options)
+
+
+def test_a_parquet_map_is_a_map_not_a_struct(lake):
+    tags = pa.array([[("colour", 1), ("size", 2)], []], type=pa.map_(pa.string(), pa.int64()))
+    table = pa.table({"id": [1, 2], "tags": tags, "point": [{"x": 1}, {"x": 2}]})
+    lake.put("catalogue/items/part-0.parquet", parquet_bytes(table))
+    items = by_name(lake.connector().extract())[f"{lake.root_name}/catalogue.items"]
+    assert columns(items) == [("id", "int64"), ("tags", "map<string, int64>"), ("point", "struct<x: int64>")]
+    assert [c.type_family for c in items.columns] == ["integer", "map", "struct"]
 
 
 def test_a_parquet_schema_costs_the_footer_and_nothing_more(lake):

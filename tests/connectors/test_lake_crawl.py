@@ -48,7 +48,7 @@ def test_first_crawl_stores_datasets_facts_and_compact_state(source, lake):
     assert orders.properties["partition_keys"][0]["min"] == "2024-03-01"
     assert orders.last_modified_at is not None and orders.owner is not None
     source.refresh_from_db()
-    assert source.connector_state["v"] == 1 and len(source.connector_state["datasets"]) == 2
+    assert source.connector_state["v"] == 2 and len(source.connector_state["datasets"]) == 2
 
 
 def test_newer_files_with_an_extra_column_are_a_change_and_an_email(source, lake, django_user_model):

@@ -27,8 +27,12 @@ CASES = {
         ("DECIMAL(18,3)", "decimal"), ("DOUBLE", "float"), ("VARCHAR", "text"), ("BOOLEAN", "boolean"),
         ("TIMESTAMP WITH TIME ZONE", "timestamp"), ("TIMESTAMP_NS", "timestamp"), ("DATE", "date"),
         ("INTERVAL", "interval"), ("UUID", "uuid"), ("BLOB", "binary"), ("INTEGER[]", "array"), ("VARCHAR[3]", "array"),
-        ("STRUCT(a INTEGER, b VARCHAR)", "struct"), ("STRUCT(a INTEGER)[]", "array"), ("MAP(VARCHAR, INTEGER)", "struct"),
+        ("STRUCT(a INTEGER, b VARCHAR)", "struct"), ("STRUCT(a INTEGER)[]", "array"), ("MAP(VARCHAR, INTEGER)", "map"), ("MAP(VARCHAR, INTEGER)[]", "array"),
         ("UNION(num INTEGER, str VARCHAR)", "struct"), ("JSON", "json"), ("ENUM('a', 'b')", "text"), ("BIT", "boolean"),
+    ],
+    "parquet (arrow)": [
+        ("map<string, int64>", "map"), ("map<string, struct<a: int64>>", "map"), ("list<element: map<string, int64>>", "array"),
+        ("struct<a: int64, m: map<string, int64>>", "struct"), ("large_list<item: int64>", "array"),
     ],
     "sqlite": [
         ("INTEGER", "integer"), ("TEXT", "text"), ("REAL", "float"), ("NUMERIC", "decimal"), ("BLOB", "binary"),

@@ -24,11 +24,21 @@ from __future__ import annotations
 
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
 
 from catalog.connectors.base import FILE_SET, ColumnMeta, Connector, ConnectorError, DatasetMeta, Extraction, schema_in_scope
 from catalog.connectors.lake import state as lake_state
-from catalog.connectors.lake.formats import FileSchema, merge_columns, read_schema
+from catalog.connectors.lake.formats import (
+    CSV_DELIMITERS,
+    CSV_DETECTION,
+    CSV_QUOTES,
+    CsvDialect,
+    FileSchema,
+    merge_columns,
+    read_schema,
+)
 from catalog.connectors.lake.layout import (
+    CSV,
     FORMAT_LABELS,
     FORMATS,
     PARQUET,
@@ -59,8 +69,15 @@ class LakeOptions:
     owner_tag: str = "owner"  # bucket or object tag naming the owner; "" turns tag lookups off
     object_tags: bool = True  # also read the owner tag of the newest new file of each dataset
     read_concurrency: int = 8  # schema reads in flight at once
+    # How CSV files are split: (pattern on the key below the source's prefix, delimiter), first match
+    # wins; a file no pattern matches has its delimiter detected from its sample.
+    csv_delimiter: list[tuple[str, str]] = field(default_factory=list)
+    csv_quote: str = ""  # "" detects the quote character with the delimiter
+    prefix: str = ""  # the source's prefix, which csv_delimiter patterns are relative to (set by the connector)
+    csv_reread: bool = False  # CSV schemas remembered were read another way: read them again (set by the connector)
 
-    KEYS = ("path_templates", "path_template", "sample_files", "sample_bytes", "owner_tag", "object_tags", "read_concurrency")
+    KEYS = ("path_templates", "path_template", "sample_files", "sample_bytes", "owner_tag", "object_tags", "read_concurrency",
+            "csv_delimiter", "csv_quote")
 
     @classmethod
     def parse(cls, options: dict) -> "LakeOptions":
@@ -83,7 +100,51 @@ class LakeOptions:
             parsed.owner_tag = options["owner_tag"].strip()
         if "object_tags" in options:
             parsed.object_tags = bool(options["object_tags"])
+        if "csv_delimiter" in options:
+            parsed.csv_delimiter = _csv_delimiters(options["csv_delimiter"])
+        if "csv_quote" in options:
+            quote = options["csv_quote"]
+            if quote not in ("", *CSV_QUOTES):
+                raise ConnectorError(f"option csv_quote must be '\"' or \"'\" (or \"\" to detect it), not {quote!r}")
+            parsed.csv_quote = quote
         return parsed
+
+    def csv_reading(self) -> str:
+        """How CSV files are split, as kept in the state: when it changes, their schemas are read again."""
+        return f"{CSV_DETECTION}|{self.csv_delimiter!r}|{self.csv_quote}"
+
+    def csv_dialect(self, key: str) -> CsvDialect:
+        """How to split the CSV file at `key`: as an option says, else detected (CsvDialect.how)."""
+        relative = key[len(self.prefix):] if self.prefix and key.startswith(self.prefix) else key
+        for pattern, delimiter in self.csv_delimiter:
+            if fnmatchcase(relative, pattern):
+                if delimiter:
+                    return CsvDialect(delimiter=delimiter, quote=self.csv_quote or '"', how="option")
+                break  # "auto" for these keys
+        return CsvDialect(delimiter=",", quote=self.csv_quote or '"', how="detected")
+
+
+_DELIMITER_SPELLINGS = {",": ",", ";": ";", "\t": "\t", "tab": "\t", "\\t": "\t", "|": "|", "comma": ",", "semicolon": ";", "pipe": "|"}
+
+
+def _csv_delimiters(value) -> list[tuple[str, str]]:
+    """The csv_delimiter option: one delimiter for every CSV file ("auto" detects), or an object of
+    {key pattern: delimiter} (fnmatch, * crosses folders) for some folders or files."""
+    rules = [("*", value)] if isinstance(value, str) else list(value.items()) if isinstance(value, dict) else None
+    if rules is None or not all(isinstance(p, str) and p.strip() and isinstance(d, str) for p, d in rules):
+        raise ConnectorError("option csv_delimiter must be a delimiter such as \";\", or an object of key patterns and "
+                             "delimiters such as {\"exports/eu/*\": \";\"}")
+    parsed = []
+    for pattern, delimiter in rules:
+        if delimiter.strip().lower() == "auto":
+            parsed.append((pattern.strip(), ""))
+            continue
+        spelled = _DELIMITER_SPELLINGS.get(delimiter if delimiter in _DELIMITER_SPELLINGS else delimiter.strip().lower())
+        if spelled not in CSV_DELIMITERS:
+            raise ConnectorError(f"option csv_delimiter: {delimiter!r} is not a delimiter Canon reads; use one of "
+                                 "\",\", \";\", \"\\t\" (tab), \"|\" or \"auto\"")
+        parsed.append((pattern.strip(), spelled))
+    return parsed
 
 
 # One data file from the listing: (key, size, etag, last_modified, compression, partitions).
@@ -194,6 +255,9 @@ class LakeConnector(Connector):
     def extract(self, include=None, exclude=None) -> Extraction:
         include, exclude = list(include or []), list(exclude or [])
         options = LakeOptions.parse(self.options)
+        options.prefix = self._prefix()
+        # A changed csv_delimiter (or detection) must not leave CSV files read the old way as "seen".
+        options.csv_reread = (self.previous_state or {}).get("csv") != options.csv_reading()
         store = self.store = self.open_store(pool_size=options.read_concurrency + 2)
         layout, prefixes = self._layout(options, store)
         previous = lake_state.load(self.previous_state)
@@ -247,7 +311,7 @@ class LakeConnector(Connector):
             datasets=datasets,
             schemas=sorted({p.group.schema for p in plans.values()}),
             warnings=[self.clean_message(w) for w in warnings],
-            state={"v": lake_state.STATE_VERSION, "datasets": new_state},
+            state={"v": lake_state.STATE_VERSION, "datasets": new_state, "csv": options.csv_reading()},
         )
 
     def _list(self, store: ObjectStore, layout, prefixes: list[str], on_complete=None):
@@ -302,6 +366,8 @@ class LakeConnector(Connector):
     def _plan(self, group: _Group, previous: dict | None, options: LakeOptions) -> _Plan:
         # A folder of several formats: the one with the most files is the dataset.
         fmt = max(group.by_format, key=lambda f: (len(group.by_format[f]), -FORMATS.index(f)))
+        if fmt == CSV and options.csv_reread:
+            previous = None  # read as a first crawl reads: the newest sample_files files
         files = list(group.by_format[fmt])  # a snapshot: a late key must not shift it under running reads
         ids = [lake_state.file_id(f[_KEY], f[_ETAG]) for f in files]
         if previous is None:
@@ -317,7 +383,7 @@ class LakeConnector(Connector):
         key, size, etag = f[_KEY], f[_SIZE], f[_ETAG]
         try:
             result = read_schema(plan.fmt, f[_COMPRESSION], lambda start, length: store.read_range(key, start, length, etag),
-                                 size, sample_bytes=options.sample_bytes)
+                                 size, sample_bytes=options.sample_bytes, csv_dialect=options.csv_dialect(key))
         except StoreError as exc:
             message = str(exc)
             result = FileSchema(problem=message.split(": ", 1)[-1] if message.startswith("reading ") else message,

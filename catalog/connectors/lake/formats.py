@@ -17,7 +17,9 @@ normalised group.
 
 from __future__ import annotations
 
+import csv
 import io
+import re
 import zlib
 from dataclasses import dataclass, field
 from typing import Callable
@@ -62,11 +64,32 @@ def arrow_family(arrow_type) -> str:
         return "interval"
     if t.is_binary(arrow_type) or t.is_large_binary(arrow_type) or t.is_fixed_size_binary(arrow_type):
         return "binary"
+    if t.is_map(arrow_type):  # before the lists: an Arrow map is stored as a list of key/value structs
+        return "map"
     if t.is_list(arrow_type) or t.is_large_list(arrow_type) or t.is_fixed_size_list(arrow_type):
         return "array"
-    if t.is_struct(arrow_type) or t.is_map(arrow_type):
+    if t.is_struct(arrow_type):
         return "struct"
     return "other"
+
+
+def arrow_type_text(arrow_type) -> str:
+    """Arrow's spelling of a type, except that a map reads `map<key, value>` wherever it is nested:
+    Arrow adds the name of a Parquet map's entries group (`map<string, int64 ('tags')>`)."""
+    text = str(arrow_type)
+    if "map<" not in text:
+        return text
+    if hasattr(arrow_type, "key_type") and hasattr(arrow_type, "item_type"):
+        return f"map<{arrow_type_text(arrow_type.key_type)}, {arrow_type_text(arrow_type.item_type)}>"
+    if hasattr(arrow_type, "value_field"):  # list, large_list, fixed_size_list (whose size follows: [3])
+        return f"{text.split('<', 1)[0]}<{_field_text(arrow_type.value_field)}>{text[text.rindex('>') + 1:]}"
+    if text.startswith("struct<"):
+        return f"struct<{', '.join(_field_text(arrow_type.field(i)) for i in range(arrow_type.num_fields))}>"
+    return text
+
+
+def _field_text(f) -> str:
+    return f"{f.name}: {arrow_type_text(f.type)}" + ("" if f.nullable else " not null")
 
 
 def columns_of(schema) -> tuple[list[list], list[str]]:
@@ -81,7 +104,7 @@ def columns_of(schema) -> tuple[list[list], list[str]]:
             name = f"{original}_{n}"
             notes.append(f"column name '{original}' appears more than once; the repeat is shown as '{name}'")
         seen.add(name)
-        columns.append([name, str(f.type), bool(f.nullable), arrow_family(f.type)])
+        columns.append([name, arrow_type_text(f.type), bool(f.nullable), arrow_family(f.type)])
     return columns, notes
 
 
@@ -169,13 +192,111 @@ def _encoding(sample: bytes) -> str:
         return "latin-1"
 
 
-def schema_from_csv(sample: bytes, delimiter: str) -> FileSchema:
+# CSV dialects ----------------------------------------------------------------------------------
+
+# The delimiters a CSV file may use, in the order preferred when the sample cannot tell them apart.
+CSV_DELIMITERS = (",", ";", "\t", "|")
+CSV_QUOTES = ('"', "'")
+DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+CSV_DETECTION = 1  # raised when detection changes, so that CSV schemas already read are read again
+_DETECT_BYTES = 64 * 1024  # the start of the sample that detection reads
+_DETECT_RECORDS = 200
+
+
+@dataclass
+class CsvDialect:
+    delimiter: str
+    quote: str = '"'
+    how: str = "detected"  # "detected", "option", or "format" (a .tsv file is tab-separated)
+    ambiguous: str = ""  # what else the sample could have been, when detection could not tell
+    decimal_comma: bool = False  # numbers are written 1,5
+
+    def describe(self) -> str:
+        """'semicolon (;), detected' for a person, in a warning."""
+        text = f"{DELIMITER_NAMES.get(self.delimiter, repr(self.delimiter))} ({self.delimiter!r})"
+        if self.quote != '"':
+            text += f" with {self.quote} quotes"
+        return f"{text}, {'set by the source option csv_delimiter' if self.how == 'option' else self.how}"
+
+
+def _field_counts(text: str, delimiter: str, quote: str) -> list[int]:
+    """Fields per record (quoted delimiters and line ends respected), blank records left out."""
+    counts = []
+    try:
+        for record in csv.reader(io.StringIO(text), delimiter=delimiter, quotechar=quote, doublequote=True, strict=False):
+            if record and any(field.strip() for field in record):
+                counts.append(len(record))
+                if len(counts) >= _DETECT_RECORDS:
+                    break
+    except csv.Error:
+        return []
+    return counts
+
+
+def detect_csv_dialect(sample: bytes, encoding: str) -> CsvDialect:
+    """The delimiter and quote that split the sample's records into the header's number of fields.
+    Counting, not csv.Sniffer (which guesses from character frequencies, so decimal commas `1,5;2,7`
+    and quoted delimiters fool it). A reading of several fields that most rows agree with beats a
+    one-column reading; among equals the preferred delimiter wins and `ambiguous` names the others."""
+    head = sample[:_DETECT_BYTES]
+    if len(sample) > _DETECT_BYTES:
+        cut = head.rfind(b"\n")
+        head = head[: cut + 1] if cut > 0 else head
+    text = head.decode("utf-8" if encoding == "utf8" else "latin-1", errors="replace")
+    scored = []  # (rank, delimiter, quote, header fields)
+    for preference, (delimiter, quote) in enumerate((d, q) for q in CSV_QUOTES for d in CSV_DELIMITERS):
+        counts = _field_counts(text, delimiter, quote)
+        if not counts:
+            continue
+        rows = counts[1:]
+        consistency = sum(1 for n in rows if n == counts[0]) / len(rows) if rows else 1.0
+        several = counts[0] > 1
+        scored.append(((several and consistency >= 0.5, consistency, several, -preference), delimiter, quote, counts[0]))
+    if not scored:
+        return CsvDialect(delimiter=",")
+    scored.sort(key=lambda s: s[0], reverse=True)
+    best = scored[0]
+    rivals = {}
+    for rank, delimiter, _, fields in scored[1:]:
+        if rank[:3] == best[0][:3] and rank[2] and delimiter != best[1]:
+            rivals.setdefault(delimiter, fields)
+    ambiguous = ", ".join(f"{DELIMITER_NAMES[d]} ({n} fields)" for d, n in rivals.items())
+    return CsvDialect(delimiter=best[1], quote=best[2], ambiguous=ambiguous, decimal_comma=_decimal_comma(text, best[1], best[2]))
+
+
+_DECIMAL_COMMA = re.compile(r"-?\d+,\d+")
+_DECIMAL_POINT = re.compile(r"-?\d+\.\d+")
+
+
+def _decimal_comma(text: str, delimiter: str, quote: str) -> bool:
+    """Numbers written 1,5 (not 1.5) in a file not split on commas: read them as numbers."""
+    if delimiter == ",":
+        return False
+    comma = point = 0
+    for record in csv.reader(io.StringIO(text), delimiter=delimiter, quotechar=quote, strict=False):
+        for value in record:
+            value = value.strip()
+            if _DECIMAL_COMMA.fullmatch(value):
+                comma += 1
+            elif _DECIMAL_POINT.fullmatch(value):
+                point += 1
+    return comma > point
+
+
+def schema_from_csv(sample: bytes, delimiter: str | CsvDialect) -> FileSchema:
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    label = "TSV" if delimiter == "\t" else "CSV"
+    dialect = delimiter if isinstance(delimiter, CsvDialect) else CsvDialect(delimiter=delimiter, how="format")
+    label = "TSV" if dialect.delimiter == "\t" and dialect.how == "format" else "CSV"
     if _looks_binary(sample):
         return FileSchema(problem=f"not {label} text: the file holds binary data")
+    encoding = _encoding(sample)
+    if dialect.how == "detected":
+        detected = detect_csv_dialect(sample, encoding)
+        if dialect.quote != '"':  # an option set the quote only
+            detected.quote = dialect.quote
+        dialect = detected
     ragged = []
 
     def skip(row):
@@ -185,16 +306,22 @@ def schema_from_csv(sample: bytes, delimiter: str) -> FileSchema:
     try:
         table = pacsv.read_csv(
             pa.BufferReader(sample),
-            read_options=pacsv.ReadOptions(use_threads=False, block_size=max(len(sample) + 1, 1 << 16), encoding=_encoding(sample)),
-            parse_options=pacsv.ParseOptions(delimiter=delimiter, invalid_row_handler=skip),
+            read_options=pacsv.ReadOptions(use_threads=False, block_size=max(len(sample) + 1, 1 << 16), encoding=encoding),
+            parse_options=pacsv.ParseOptions(delimiter=dialect.delimiter, quote_char=dialect.quote, invalid_row_handler=skip),
+            convert_options=pacsv.ConvertOptions(decimal_point="," if dialect.decimal_comma else "."),
         )
     except Exception as exc:
-        return FileSchema(problem=f"not readable as {label}: {_one_line(exc)}")
+        return FileSchema(problem=f"not readable as {label} (delimiter {dialect.describe()}): {_one_line(exc)}")
     columns, notes = columns_of(table.schema)
+    # Say how the file was split whenever the result may be wrong, and how to split it otherwise.
+    how_to_set = {"format": "", "option": "; change the source option csv_delimiter if that is wrong"}.get(
+        dialect.how, "; set the source option csv_delimiter (\",\", \";\", \"\\t\" or \"|\") if that is wrong")
     if ragged:
         first = ragged[0]
         notes.insert(0, f"{len(ragged)} ragged row(s) in the sample skipped: the header has {first.expected_columns} "
-                        f"fields, a row has {first.actual_columns}")
+                        f"fields, a row has {first.actual_columns} (read with delimiter {dialect.describe()}{how_to_set})")
+    elif dialect.ambiguous:
+        notes.insert(0, f"delimiter {dialect.describe()}: the sample also splits evenly on {dialect.ambiguous}{how_to_set}")
     return FileSchema(columns=columns, notes=notes)
 
 
@@ -240,8 +367,10 @@ def _jsonl_with_pandas(sample: bytes, first_error: str) -> FileSchema:
     return FileSchema(columns=columns, notes=notes)
 
 
-def read_schema(fmt: str, compression: str, read: Reader, size: int, *, sample_bytes: int) -> FileSchema:
-    """The schema of one object, whatever its format. Store errors propagate to the caller."""
+def read_schema(fmt: str, compression: str, read: Reader, size: int, *, sample_bytes: int,
+                csv_dialect: CsvDialect | None = None) -> FileSchema:
+    """The schema of one object, whatever its format. Store errors propagate to the caller.
+    A CSV file is split as `csv_dialect` says (a source option), else as detected from its sample."""
     if size == 0:
         return FileSchema(problem="empty file")
     if fmt == PARQUET:
@@ -249,8 +378,10 @@ def read_schema(fmt: str, compression: str, read: Reader, size: int, *, sample_b
     sample, problem = read_text_sample(read, size, compression, sample_bytes)
     if sample is None:
         return FileSchema(problem=problem)
-    if fmt in (CSV, TSV):
-        return schema_from_csv(sample, "\t" if fmt == TSV else ",")
+    if fmt == TSV:
+        return schema_from_csv(sample, "\t")
+    if fmt == CSV:
+        return schema_from_csv(sample, csv_dialect or CsvDialect(delimiter=","))
     if fmt == JSONL:
         return schema_from_jsonl(sample)
     return FileSchema(problem=f"unknown format {fmt}")

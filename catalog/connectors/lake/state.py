@@ -21,7 +21,9 @@ import sys
 import zlib
 from array import array
 
-STATE_VERSION = 1
+# 2: map types are spelled map<key, value> and have their own family, and CSV files are split on a
+# detected delimiter: schemas remembered by version 1 are read again (as on a first crawl), once.
+STATE_VERSION = 2
 
 
 def file_id(key: str, etag: str) -> int:
