@@ -1,8 +1,16 @@
-"""dbt import: the committed target/ of tests/metrics/dbt_project (parsed by real dbt-core 1.10 with dbt-duckdb; see its
-regenerate.sh), read as is and in the other shapes dbt has written, imported over a crawled DuckDB warehouse."""
+"""dbt import, from what real dbt writes: a session fixture runs `dbt build` (dbt-core and dbt-duckdb from
+.venv-dbt, requirements-dbt.txt; offline) on a copy of tests/metrics/dbt_project, a small shop with semantic
+models and every metric type. Its target/ (manifest.json, semantic_manifest.json) is imported as dbt wrote it,
+and its DuckDB file, written by the DuckDB of that other virtualenv, is crawled by Canon's DuckDB connector.
+Only test_older_and_flattened_measure_shapes_and_null_expr edits the artifacts, to the shapes older and newer
+dbt releases write; the folder-problem tests damage copies on purpose."""
 
 import json
+import os
+import re
 import shutil
+import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -10,32 +18,54 @@ import pytest
 import sqlglot
 from django.core.management import CommandError, call_command
 
+from catalog.connectors import connector_for
 from catalog.inventory.models import Column, Dataset
 from catalog.metrics.dbt import DbtImportError, read_target
 from catalog.metrics.models import DbtNode, MetricDefinition
+from catalog.metrics.services import dbt as dbt_service
 from catalog.metrics.services import metrics_import_dbt
 from catalog.sources.models import Crawl
 from catalog.sources.services import source_crawl, source_create
 
-TARGET = Path(__file__).parent / "dbt_project" / "target"
-
-WAREHOUSE = """
-CREATE SCHEMA sales;
-CREATE SCHEMA analytics;
-CREATE TABLE sales.customers (customer_id BIGINT, email VARCHAR, country VARCHAR, signed_up_at TIMESTAMP, churned_at TIMESTAMP);
-CREATE TABLE sales.orders (order_id BIGINT, customer_id BIGINT, amount DECIMAL(12, 2), status VARCHAR, ordered_at TIMESTAMP);
-CREATE TABLE sales.events (event_id BIGINT, customer_id BIGINT, event_type VARCHAR, occurred_at TIMESTAMP);
-CREATE TABLE analytics.fct_orders (order_id BIGINT, customer_id BIGINT, amount DECIMAL(12, 2), status VARCHAR, ordered_at TIMESTAMP,
-                                   is_large BOOLEAN);
-CREATE TABLE analytics.dim_customers (customer_id BIGINT, email VARCHAR, country VARCHAR, signed_up_at TIMESTAMP, churned_at TIMESTAMP);
-CREATE VIEW analytics.stg_events AS SELECT event_id, customer_id, event_type, occurred_at FROM sales.events;
-CREATE VIEW analytics.stg_orders AS SELECT * FROM sales.orders WHERE status <> 'test';
-"""
+REPO = Path(__file__).resolve().parents[2]
+PROJECT = Path(__file__).parent / "dbt_project"
+DBT = REPO / ".venv-dbt" / "bin" / "dbt"
+DBT_VERSION = re.search(r"^dbt-core==(\S+)$", (REPO / "requirements-dbt.txt").read_text(), re.M).group(1)
 
 
-def copy_target(tmp_path, edit=None, *, drop_semantic=False) -> Path:
+@dataclass
+class DbtBuild:
+    project: Path  # the copy dbt built
+    target: Path  # its target/: manifest.json, semantic_manifest.json
+    warehouse: Path  # the DuckDB file dbt-duckdb wrote
+
+
+@pytest.fixture(scope="session")
+def dbt_build(tmp_path_factory) -> DbtBuild:
+    """One real `dbt build` per test session (about 20 seconds): parse, then the models in a fresh DuckDB file."""
+    if not DBT.exists():
+        pytest.fail(f"{DBT} is missing: `make test-envs` (part of `make test`) makes dbt's virtualenv")
+    work = tmp_path_factory.mktemp("dbt")
+    project = work / "project"
+    shutil.copytree(PROJECT, project)
+    warehouse = work / "shop.duckdb"
+    env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DBT_PROFILES_DIR": str(project),
+           "CANON_DBT_DUCKDB": str(warehouse)}
+    done = subprocess.run([str(DBT), "build", "--no-version-check", "--no-partial-parse", "--project-dir", str(project),
+                           "--profiles-dir", str(project), "--log-path", str(work / "logs")],
+                          capture_output=True, text=True, env=env, cwd=project, timeout=300)
+    assert done.returncode == 0, f"dbt build failed:\n{done.stdout[-4000:]}\n{done.stderr[-2000:]}"
+    return DbtBuild(project=project, target=project / "target", warehouse=warehouse)
+
+
+@pytest.fixture
+def target(dbt_build) -> Path:
+    return dbt_build.target
+
+
+def copy_target(source: Path, tmp_path, edit=None, *, drop_semantic=False) -> Path:
     folder = tmp_path / "target"
-    shutil.copytree(TARGET, folder)
+    shutil.copytree(source, folder, ignore=shutil.ignore_patterns("*.msgpack", "compiled", "run"))
     if drop_semantic:
         (folder / "semantic_manifest.json").unlink()
     if edit:
@@ -48,9 +78,10 @@ def copy_target(tmp_path, edit=None, *, drop_semantic=False) -> Path:
 
 # ---------------------------------------------------------------- reading
 
-def test_reads_models_sources_owners_and_every_metric_type():
-    project = read_target(TARGET)
+def test_reads_models_sources_owners_and_every_metric_type(target):
+    project = read_target(target)
     assert (project.project_name, project.manifest_version, project.dialect) == ("canon_shop", 12, "duckdb")
+    assert project.dbt_version == DBT_VERSION, "written by the dbt of requirements-dbt.txt"
     relations = {r.unique_id: r for r in project.relations}
     assert relations["model.canon_shop.fct_orders"].schema == "analytics"
     assert relations["model.canon_shop.fct_orders"].owner == "ana@example.com"
@@ -71,13 +102,26 @@ def test_reads_models_sources_owners_and_every_metric_type():
     assert "ROWS BETWEEN 6 PRECEDING" in metrics["trailing_7d_logins"].sql
 
 
-def test_manifest_dicts_and_semantic_manifest_lists_read_the_same(tmp_path):
-    from_lists = {m.name: m.sql for m in read_target(TARGET).metrics}
-    from_dicts = {m.name: m.sql for m in read_target(copy_target(tmp_path, drop_semantic=True)).metrics}
+def test_metric_sql_runs_on_the_tables_dbt_built(dbt_build):
+    """Each metric's SQL, as Canon writes it, runs on the warehouse dbt built (read-only, Canon's own DuckDB)."""
+    conn = duckdb.connect(str(dbt_build.warehouse), read_only=True)
+    try:
+        values = {m.name: conn.execute(f"SELECT * FROM ({m.sql}) AS metric ORDER BY 1").fetchall() for m in read_target(dbt_build.target).metrics}
+    finally:
+        conn.close()
+    assert all(values.values()), [name for name, rows in values.items() if not rows]
+    assert [float(v) for _, v in values["revenue"]] == [45.0, 180.0, 99.9], "one row a day; the test order is not in fct_orders"
+    assert [float(v) for _, v in values["large_order_revenue"]] == [180.0]
+
+
+def test_manifest_dicts_and_semantic_manifest_lists_read_the_same(target, tmp_path):
+    from_lists = {m.name: m.sql for m in read_target(target).metrics}
+    from_dicts = {m.name: m.sql for m in read_target(copy_target(target, tmp_path, drop_semantic=True)).metrics}
     assert from_dicts == from_lists
 
 
-def test_older_and_flattened_measure_shapes_and_null_expr(tmp_path):
+def test_older_and_flattened_measure_shapes_and_null_expr(target, tmp_path):
+    """Hand-edited on purpose: the shapes other dbt releases write, made from the real semantic manifest."""
     def edit(data):
         for metric in data["metrics"]:
             if metric["name"] == "order_count":
@@ -89,7 +133,7 @@ def test_older_and_flattened_measure_shapes_and_null_expr(tmp_path):
             for measure in model["measures"]:
                 if measure["name"] == "logins":
                     measure["expr"] = None
-    metrics = {m.name: m for m in read_target(copy_target(tmp_path, edit)).metrics}
+    metrics = {m.name: m for m in read_target(copy_target(target, tmp_path, edit)).metrics}
     assert "COUNT(order_id) AS order_count" in metrics["order_count"].sql
     assert "SUM(revenue) AS revenue" in metrics["revenue"].sql, "expr: null means the element's own name"
     assert "COUNT(logins)" in metrics["trailing_7d_logins"].sql
@@ -108,37 +152,53 @@ def test_older_and_flattened_measure_shapes_and_null_expr(tmp_path):
     (lambda f: (f / "manifest.json").write_text(json.dumps({"metadata": {}})), "does not say which dbt manifest version"),
     (lambda f: (f / "semantic_manifest.json").write_text('{"metrics": {"a": 1}}'), "'metrics' should be a list"),
 ])
-def test_folder_problems_get_a_clear_message(tmp_path, damage, message):
-    folder = copy_target(tmp_path)
+def test_folder_problems_get_a_clear_message(target, tmp_path, damage, message):
+    folder = copy_target(target, tmp_path)
     damage(folder)
     with pytest.raises(DbtImportError) as caught:
         read_target(folder)
     assert message in str(caught.value)
 
 
-def test_a_missing_folder_and_a_project_folder(tmp_path):
+def test_a_missing_folder_and_a_project_folder(dbt_build, tmp_path):
     with pytest.raises(DbtImportError, match="does not exist"):
         read_target(tmp_path / "nope")
-    assert read_target(TARGET.parent).path == TARGET, "a project folder is read through its target/"
+    assert read_target(dbt_build.project).path == dbt_build.target, "a project folder is read through its target/"
 
 
 # ---------------------------------------------------------------- importing
 
-@pytest.fixture
-def crawled(tmp_path, db):
-    path = tmp_path / "shop.duckdb"
-    conn = duckdb.connect(str(path))
-    conn.execute(WAREHOUSE)
-    conn.close()
-    source = source_create(name="lakehouse", url=f"duckdb://{path}")
-    assert source_crawl(source).status == Crawl.SUCCEEDED
+def crawl_warehouse(dbt_build, **scope):
+    source = source_create(name="lakehouse", url=f"duckdb://{dbt_build.warehouse}", **scope)
+    crawl = source_crawl(source)
+    assert crawl.status == Crawl.SUCCEEDED, crawl.error
     return source
 
 
-def test_import_attaches_descriptions_and_creates_definitions(crawled, ana, bo):
-    report = metrics_import_dbt(TARGET)
+@pytest.fixture
+def crawled(dbt_build, db):
+    """The DuckDB file dbt-duckdb wrote, crawled into the catalog."""
+    return crawl_warehouse(dbt_build)
+
+
+def test_canon_crawls_the_duckdb_file_dbt_duckdb_wrote(dbt_build, crawled):
+    """A file written by current dbt-duckdb, with the DuckDB of another installation (.venv-dbt): Canon with
+    DuckDB 1.3 refused it ("database file with version number ..., we can only read versions between 64 and 66")."""
+    assert connector_for(f"duckdb://{dbt_build.warehouse}").test().startswith(f"DuckDB v{duckdb.__version__.lstrip('v')}, file ")
+    datasets = {f"{d.schema_name}.{d.name}": d for d in Dataset.objects.filter(source=crawled)}
+    assert set(datasets) == {"sales.customers", "sales.orders", "sales.events", "analytics.dim_customers", "analytics.fct_orders",
+                             "analytics.metricflow_time_spine", "analytics.stg_events", "analytics.stg_orders"}
+    assert datasets["analytics.stg_orders"].kind == "view" and datasets["analytics.fct_orders"].kind == "table"
+    assert [c.name for c in Column.objects.filter(dataset=datasets["analytics.fct_orders"]).order_by("position")] == [
+        "order_id", "customer_id", "amount", "status", "ordered_at", "is_large"]
+    assert Column.objects.get(dataset=datasets["analytics.fct_orders"], name="is_large").data_type == "BOOLEAN"
+    assert datasets["analytics.fct_orders"].row_estimate == 3
+
+
+def test_import_attaches_descriptions_and_creates_definitions(dbt_build, crawled, ana, bo):
+    report = metrics_import_dbt(dbt_build.target)
     assert len(report.created) == 12 and not report.skipped
-    assert report.relations_unmatched == ["analytics.metricflow_time_spine"]
+    assert report.relations_attached == 8 and report.relations_unmatched == [], "every model and source dbt built is crawled"
     fct = Dataset.objects.get(schema_name="analytics", name="fct_orders")
     assert fct.description == "One row per order that is not a test order."
     assert Column.objects.get(dataset=fct, name="amount").description == "Order total in EUR."
@@ -155,31 +215,29 @@ def test_import_attaches_descriptions_and_creates_definitions(crawled, ana, bo):
     assert sorted(u.dataset_name for u in conversion.dataset_uses.all()) == ["analytics.fct_orders", "analytics.stg_events"]
 
 
-def test_reimport_updates_as_new_versions_and_never_duplicates(crawled, tmp_path, ana):
-    metrics_import_dbt(TARGET)
-    again = metrics_import_dbt(TARGET)
+def test_reimport_updates_as_new_versions_and_never_duplicates(target, crawled, tmp_path, ana):
+    metrics_import_dbt(target)
+    again = metrics_import_dbt(target)
     assert (len(again.created), len(again.updated), len(again.unchanged)) == (0, 0, 12)
     assert MetricDefinition.objects.count() == 12
 
     def edit(data):
         next(m for m in data["metrics"] if m["name"] == "revenue")["description"] = "All order amounts, in EUR."
-    changed = metrics_import_dbt(copy_target(tmp_path, edit))
+    changed = metrics_import_dbt(copy_target(target, tmp_path, edit))
     assert changed.updated == ["revenue"]
     revenue = MetricDefinition.objects.get(name="revenue")
     assert revenue.version == 2 and revenue.description.startswith("All order amounts, in EUR.")
-    assert revenue.versions.get(number=2).message == "re-imported from dbt 1.10.23"
+    assert revenue.versions.get(number=2).message == f"re-imported from dbt {DBT_VERSION}"
     assert MetricDefinition.objects.count() == 12
 
 
-def test_descriptions_written_in_canon_are_kept(crawled):
+def test_descriptions_written_in_canon_are_kept(target, crawled):
     Dataset.objects.filter(name="fct_orders").update(description="Written by a person in Canon.")
-    metrics_import_dbt(TARGET)
+    metrics_import_dbt(target)
     assert Dataset.objects.get(name="fct_orders").description == "Written by a person in Canon."
 
 
-def test_an_import_failing_part_way_leaves_nothing(crawled, monkeypatch):
-    from catalog.metrics.services import dbt as dbt_service
-
+def test_an_import_failing_part_way_leaves_nothing(target, crawled, monkeypatch):
     calls = []
     real = dbt_service.metric_register
 
@@ -191,16 +249,17 @@ def test_an_import_failing_part_way_leaves_nothing(crawled, monkeypatch):
 
     monkeypatch.setattr(dbt_service, "metric_register", flaky)
     with pytest.raises(RuntimeError):
-        metrics_import_dbt(TARGET)
+        metrics_import_dbt(target)
     assert not MetricDefinition.objects.exists() and not DbtNode.objects.exists()
     assert Dataset.objects.get(name="fct_orders").description == ""
 
 
-def test_command_prints_a_summary_and_refuses_a_bad_folder(crawled, tmp_path, capsys):
-    call_command("import_dbt", str(TARGET))
+def test_command_prints_a_summary_and_refuses_a_bad_folder(dbt_build, db, tmp_path, capsys):
+    crawl_warehouse(dbt_build, include=["analytics"])
+    call_command("import_dbt", str(dbt_build.target))
     out = capsys.readouterr().out
-    assert "dbt project canon_shop (dbt 1.10.23)" in out and "12 created" in out
-    assert "not in the catalog (crawl their source, then import again): analytics.metricflow_time_spine" in out
+    assert f"dbt project canon_shop (dbt {DBT_VERSION})" in out and "12 created" in out
+    assert "not in the catalog (crawl their source, then import again): sales.customers, sales.orders, sales.events" in out
     (tmp_path / "empty").mkdir()
     with pytest.raises(CommandError, match="There is no manifest.json in"):
         call_command("import_dbt", str(tmp_path / "empty"))
