@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import logging
 import math
+import random
+import time
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import Case, CharField, Count, Exists, F, OuterRef, Q, Sum, Value, When
 from django.db.models.functions import Cast, Coalesce, Concat
 
@@ -33,6 +35,9 @@ from catalog.search.text import name_key, name_words, split_words
 logger = logging.getLogger(__name__)
 
 BATCH_DATASETS = 1000
+# Pauses (seconds, before jitter) between attempts while SQLite says the database is locked: about 12 s in all,
+# then the index task tries again later, backing off (catalog/search/tasks.py).
+LOCK_RETRY_DELAYS = (0.2, 0.4, 0.8, 1.6, 3.2, 6.4)
 MAX_COLUMN_NAMES = 300  # a dataset's document lists at most this many of its column names
 MAX_BODY = 20_000
 
@@ -463,12 +468,45 @@ def _enqueue_source(source_id: int) -> None:
         from catalog.search.tasks import search_index_source_task
 
         search_index_source_task.apply_async(args=[source_id], retry=False)
-    except Exception as exc:  # the next crawl's stamp check, or `reindex`, catches up
-        logger.warning("could not enqueue search indexing of source %s (%s)", source_id, exc.__class__.__name__)
+    except Exception as exc:
+        # No broker: the crawl's own process indexes now rather than leave search stale until a later crawl.
+        logger.warning("could not enqueue search indexing of source %s (%s); indexing it now", source_id, exc.__class__.__name__)
+        try:
+            search_index_source(source_id)
+        except Exception:  # the crawl is committed; the next crawl's stamp check, or `reindex`, catches up
+            logger.exception("search indexing of source %s failed", source_id)
+
+
+def database_is_locked(exc: BaseException) -> bool:
+    """SQLite refusing a statement because another connection holds a lock: past the busy timeout ("database is
+    locked"), on a read snapshot gone stale in WAL (at once), or in a shared cache ("database table is locked")."""
+    return isinstance(exc, OperationalError) and connection.vendor == "sqlite" and "is locked" in str(exc)
+
+
+def _retrying_locks(work: Callable[[], int]) -> int:
+    """work(), started again after a pause each time SQLite says the database is locked. Only outside a transaction:
+    inside one, a lock error ends the transaction's hope of writing, and only its owner can start again."""
+    for delay in (*LOCK_RETRY_DELAYS, None):
+        try:
+            return work()
+        except OperationalError as exc:
+            if delay is None or connection.in_atomic_block or not database_is_locked(exc):
+                raise
+            logger.info("search indexing waits: %s; trying again in %.1f s", exc, delay)
+            time.sleep(delay * random.uniform(1.0, 1.5))
+    raise AssertionError("unreachable")
 
 
 def search_index_source(source_id: int, *, progress: Callable[[int], None] | None = None) -> int:
-    """Bring one source's documents up to date, in batches, each its own transaction (the task behind a big crawl)."""
+    """Bring one source's documents up to date, in batches, each its own transaction (the task behind a big crawl).
+
+    Another connection holding SQLite's write lock (a crawl's long transaction) is waited out: the work starts
+    again after a pause, and does only what is still stale. Raises OperationalError if the lock outlasts
+    LOCK_RETRY_DELAYS."""
+    return _retrying_locks(lambda: _index_source(source_id, progress))
+
+
+def _index_source(source_id: int, progress: Callable[[int], None] | None) -> int:
     from catalog.sources.models import Source
 
     source = Source.objects.filter(pk=source_id).first()

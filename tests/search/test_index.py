@@ -146,6 +146,22 @@ def test_a_crawl_too_big_for_its_transaction_hands_indexing_to_a_task(shop, ware
     assert search_index_source(shop.pk) == 0  # a redelivered task finds nothing stale
 
 
+def test_a_big_crawl_whose_task_cannot_be_queued_is_indexed_by_the_crawl_itself(shop, warehouse, settings, monkeypatch,
+                                                                                django_capture_on_commit_callbacks):
+    """Search must not wait for a later crawl because the broker was down at this one's commit."""
+    from catalog.search.tasks import search_index_source_task
+
+    def broker_down(*args, **kwargs):
+        raise ConnectionRefusedError(111, "Connection refused")
+
+    monkeypatch.setattr(search_index_source_task, "apply_async", broker_down)
+    settings.CANON_SEARCH_SYNC_DOCUMENTS = 3
+    warehouse.execute("CREATE TABLE sales.returns (return_id bigint, order_id bigint, reason text)")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert source_crawl(shop).status == "succeeded"
+    assert titles("returns", kind="dataset") == ["sales.returns"]
+
+
 def test_reindex_rebuilds_everything_with_a_progress_bar(shop, author):
     add_metric(author, shop, "order_count", title="Orders placed", sql="SELECT count(*) FROM sales.orders", synonyms=["orders_placed"])
     expected = {kind: SearchDocument.objects.filter(kind=kind).count() for kind in ("dataset", "column", "metric", "owner", "tag")}
