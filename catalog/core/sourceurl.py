@@ -19,26 +19,28 @@ from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 MASK = "***"
 
-# A key names a secret when, lower-cased without "_", "-" and ".", it contains one of these words or ends with
-# one of those: password, sslpassword, client_secret, aws_secret_access_key, api_key, apiKey, private_key, key,
-# token, sessionToken, x-amz-security-token, credentials_json, X-Amz-Signature.
-_SECRET_WORDS = ("password", "passwd", "passphrase", "secret", "credential")
-_SECRET_ENDINGS = ("pwd", "key", "token", "signature")
+# A key names a secret when, lower-cased without "_", "-" and ".", it ends with one of these: password,
+# sslpassword, private_key_passphrase, client_secret, aws_secret_access_key, api_key, apiKey, private_key, key,
+# token, sessionToken, x-amz-security-token, credentials, credentials_json, X-Amz-Signature. Ends, not contains:
+# password_hash or secret_name is a column or a label, api_key_id names a key without being one.
+_SECRET_ENDINGS = ("password", "passwd", "passphrase", "pwd", "secret", "key", "token", "signature", "credential",
+                   "credentials", "credentialsjson")
 # Keys of that shape that name no secret: the TLS file paths libpq takes, and the keys of tables and partitions
 # that engines' messages speak of.
 _NOT_SECRET_KEYS = frozenset({
     "sslkey", "sslcert", "sslrootcert", "sslcrl", "publickey", "primarykey", "foreignkey", "uniquekey", "sortkey",
     "distkey", "partitionkey", "clusterkey", "clusteringkey", "shardkey", "surrogatekey", "naturalkey",
-    "businesskey", "idempotencykey", "cachekey", "objectkey", "s3key", "rowkey", "tokentype", "tokenuri",
+    "businesskey", "idempotencykey", "cachekey", "objectkey", "s3key", "rowkey",
 })
 
 _SCHEME_RE = re.compile(r"^[a-z][a-z0-9+.-]*$")
 # user:password@ inside any URL-looking text, for scrubbing free text (logs, errors).
 _USERINFO_RE = re.compile(r"(?P<prefix>[a-z][a-z0-9+.-]*://[^:/@\s]*:)(?P<secret>[^@\s]+)@", re.I)
-# key=value, key: value, "key": "value" and 'key': 'value' in free text. The key is a whole word; the value is a
-# quoted string, or runs to the next space, separator or closing bracket.
+# key=value, key: value, "key": "value" and 'key': 'value' in free text. The key is a whole word (not the end of
+# a dotted name such as a table's, sales.api_key: ...); the value is a quoted string, or runs to the next space,
+# separator or closing bracket.
 _PAIR_RE = re.compile(
-    r"""(?P<key>(?<![\w.-])(?P<q>["']?)[A-Za-z][\w.-]*(?P=q))(?P<sep>\s*(?:=|:(?!//))\s*)"""
+    r"""(?P<key>(?<![\w.-])(?P<q>["']?)[A-Za-z][\w-]*(?P=q))(?P<sep>\s*(?:=|:(?!//))\s*)"""
     r"""(?P<value>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|[^\s"'&,;)\]}>]+)"""
 )
 # Answers to "was a password given?" that drivers print beside the word (MySQL: "using password: YES").
@@ -52,7 +54,7 @@ def is_secret_key(key: str) -> bool:
     name = re.sub(r"[-_.\s]", "", key).lower()
     if not name or name in _NOT_SECRET_KEYS:
         return False
-    return any(word in name for word in _SECRET_WORDS) or name.endswith(_SECRET_ENDINGS)
+    return name.endswith(_SECRET_ENDINGS)
 
 
 class InvalidSourceURL(ValueError):

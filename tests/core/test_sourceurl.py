@@ -1,5 +1,8 @@
+import psycopg
+import pymysql
 import pytest
 
+from catalog.connectors import ConnectorError, connector_for
 from catalog.core.sourceurl import InvalidSourceURL, parse_source_url, redact_url, scrub
 
 
@@ -44,10 +47,6 @@ def test_scrub_removes_known_secrets_and_url_passwords():
 
 
 def test_a_one_letter_password_neither_garbles_a_real_postgres_error_nor_shows_its_letters(pg):
-    import psycopg
-
-    from catalog.connectors import ConnectorError, connector_for
-
     url = pg.url(password="a")
     with pytest.raises(psycopg.OperationalError) as raw:
         psycopg.connect(host=pg.host, port=pg.port, user=pg.user, password="a", dbname="postgres", connect_timeout=5)
@@ -60,10 +59,6 @@ def test_a_one_letter_password_neither_garbles_a_real_postgres_error_nor_shows_i
 
 
 def test_a_one_letter_password_leaves_real_mariadb_errors_whole(mariadb):
-    import pymysql
-
-    from catalog.connectors import ConnectorError, connector_for
-
     url = mariadb.url(password="a")
     with pytest.raises(pymysql.err.OperationalError) as raw:
         pymysql.connect(host=mariadb.host, port=mariadb.port, user="root", password="a", connect_timeout=5)
@@ -86,7 +81,7 @@ def test_secret_query_parameters_are_recognised_by_the_shape_of_their_name(param
 
 
 @pytest.mark.parametrize("param", ["sslmode", "sslkey", "ssl_key", "aws_access_key_id", "region", "warehouse", "token_uri",
-                                   "primary_key"])
+                                   "primary_key", "password_hash", "api_key_id", "secret_name"])
 def test_parameters_that_only_look_secret_stay_shown(param):
     assert parse_source_url(f"postgresql://h/db?{param}=visible").redacted() == f"postgresql://h/db?{param}=visible"
 
@@ -99,6 +94,11 @@ def test_secret_pairs_in_free_text_are_masked_as_whole_values():
         'request failed: {"private_key": "***", "client_email": "ci@example.com"} '
         "sessionToken: *** token=***; client_secret='***' api_key=***&limit=3 "
         "(using password: YES) primary_key=id at 12:30 http://host:9000/x")
+
+
+def test_warnings_about_columns_and_tables_with_secret_looking_names_are_left_alone():
+    text = "shop.users: column password_hash: type changed; sales.api_key: 3 file(s) left out; token_type: bearer"
+    assert scrub(text) == text
 
 
 def test_known_secrets_are_masked_as_tokens_not_as_letters_inside_words():
