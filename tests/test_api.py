@@ -248,3 +248,34 @@ def test_openapi_schema(client):
     assert "url_encrypted" not in source and "Secrets are masked" in source["url"]["description"]
     yaml = client.get("/api/schema/")
     assert yaml.status_code == 200 and b"openapi: 3." in yaml.content
+
+
+# Page size
+
+def test_page_size_is_honoured_up_to_its_maximum(client, django_assert_max_num_queries):
+    make_datasets(make_source(), 620)
+    first = client.get("/api/datasets/?page_size=200&ordering=name").json()
+    assert first["count"] == 620 and len(first["results"]) == 200 and "page_size=200" in first["next"]
+    fourth = client.get("/api/datasets/?page_size=200&page=4&ordering=name").json()
+    assert len(fourth["results"]) == 20 and fourth["next"] is None
+    with django_assert_max_num_queries(3):  # as many queries for 500 rows as for 50
+        assert len(client.get("/api/datasets/?page_size=100000").json()["results"]) == 500, "at most 500"
+    for ignored in ("0", "-5", "abc", ""):
+        assert len(client.get(f"/api/datasets/?page_size={ignored}").json()["results"]) == 50, ignored
+    assert client.get("/api/datasets/?page_size=500&page=3").status_code == 404
+
+
+def test_page_size_is_the_same_on_every_list_endpoint(client):
+    for name in ("a", "b", "c"):
+        make_source(name=name)
+    page = client.get("/api/sources/?page_size=2").json()
+    assert [s["name"] for s in page["results"]] == ["a", "b"] and page["count"] == 3 and page["next"]
+
+
+def test_page_size_is_in_the_openapi_schema(client):
+    paths = client.get("/api/schema/?format=json").json()["paths"]
+    for path in ("/api/datasets/", "/api/sources/", "/api/changes/", "/api/subscriptions/", "/api/metrics/",
+                 "/api/datasets/{id}/versions/"):
+        [page_size] = [p for p in paths[path]["get"]["parameters"] if p["name"] == "page_size"]
+        assert page_size["in"] == "query" and page_size["schema"]["type"] == "integer", path
+        assert "at most 500" in page_size["description"], path

@@ -27,8 +27,22 @@ def paginate_deferred(queryset, page_number, per_page: int) -> Page:
     return page
 
 
-class DeferredJoinPagination(PageNumberPagination):
-    """PageNumberPagination that finds the page's ids first, then reads those rows."""
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 500
+
+
+class CatalogPagination(PageNumberPagination):
+    """Every list endpoint's pages: ?page=, and ?page_size= up to MAX_PAGE_SIZE (a larger one is
+    served as MAX_PAGE_SIZE; zero, a negative or a non-number is the default), in the OpenAPI schema."""
+
+    page_size = DEFAULT_PAGE_SIZE
+    page_size_query_param = "page_size"
+    max_page_size = MAX_PAGE_SIZE
+    page_size_query_description = f"Results per page (default {DEFAULT_PAGE_SIZE}, at most {MAX_PAGE_SIZE})."
+
+
+class DeferredJoinPagination(CatalogPagination):
+    """CatalogPagination that finds the page's ids first, then reads those rows."""
 
     def paginate_queryset(self, queryset, request, view=None):
         ids = super().paginate_queryset(queryset.prefetch_related(None).values_list("pk", flat=True), request, view)
