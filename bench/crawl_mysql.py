@@ -117,6 +117,7 @@ def setup_django(catalog_url: str) -> None:
 
     os.environ["DATABASE_URL"] = catalog_url
     os.environ["CANON_ENCRYPTION_KEY"] = Fernet.generate_key().decode()
+    os.environ["SECRET_KEY"] = Fernet.generate_key().decode()  # a PostgreSQL catalog with DEBUG off is a production start
     os.environ["CANON_VAR_DIR"] = tempfile.mkdtemp(prefix="canon-bench-var-")
     os.environ["DJANGO_SETTINGS_MODULE"] = "catalog.settings"
     os.environ.setdefault("LOG_LEVEL", "WARNING")

@@ -113,6 +113,9 @@ def setup_django(catalog_url: str) -> dict:
 
     env = {
         "DATABASE_URL": catalog_url, "CANON_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+        # A PostgreSQL catalog with DEBUG off is a production start: it needs a secret key, and the load
+        # test reads pages anonymously over plain HTTP.
+        "SECRET_KEY": Fernet.generate_key().decode(), "CANON_REQUIRE_LOGIN": "false", "SECURE_SSL_REDIRECT": "false",
         "CANON_VAR_DIR": __import__("tempfile").mkdtemp(prefix="canon-bench-var-"), "DJANGO_SETTINGS_MODULE": "catalog.settings",
         "LOG_LEVEL": "WARNING",
     }

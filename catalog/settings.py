@@ -8,6 +8,9 @@ CELERY_BROKER_URL, EMAIL_URL, SECRET_KEY and CANON_ENCRYPTION_KEY.
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
+
+from catalog.core.keys import kept_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("CANON_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -17,7 +20,6 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False) if (BASE_DIR / ".env").exists() else None
 
 DEBUG = env.bool("DEBUG", default=False)
-SECRET_KEY = env.str("SECRET_KEY", default="canon-embedded-default-not-for-production")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -50,6 +52,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "catalog.core.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -82,6 +85,38 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command", "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
     )
     DATABASES["default"]["OPTIONS"].setdefault("timeout", 30)
+
+# Production is DEBUG off with a server database. It must be given its secret key and is closed to
+# anonymous visitors by default; the embedded default (SQLite) and DEBUG make their own key and are open.
+CANON_PRODUCTION = not DEBUG and DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3"
+SECRET_KEY = env.str("SECRET_KEY", default="")
+if not SECRET_KEY:
+    if CANON_PRODUCTION:
+        raise ImproperlyConfigured(
+            "SECRET_KEY is not set. Canon runs in production (DEBUG off, DATABASE_URL a server database) and will not "
+            "start with a key anyone could know; set SECRET_KEY to a long random value (for example: "
+            "python -c 'import secrets; print(secrets.token_urlsafe(50))') and keep it."
+        )
+    SECRET_KEY = kept_key(VAR_DIR / "secret.key")  # made once, mode 600, as var/encryption.key
+
+# Reading the catalog (pages and API) needs a login; login, static files and unsubscribe links
+# (their signed token is the credential) never do. The API answers 401 with WWW-Authenticate.
+CANON_REQUIRE_LOGIN = env.bool("CANON_REQUIRE_LOGIN", default=CANON_PRODUCTION)
+# file:// sources may only read inside these folders (symlinks and '..' resolved). Production
+# default: none, so no folder source at all; the embedded default: the demo's lake.
+CANON_FILE_ROOTS = env.list("CANON_FILE_ROOTS", default=[] if CANON_PRODUCTION else [str(VAR_DIR / "demo" / "lake")])
+
+# HTTPS. Production defaults are those of a site served over HTTPS only. Behind a proxy that ends
+# TLS, set SECURE_PROXY_SSL_HEADER=HTTP_X_FORWARDED_PROTO,https (and make the proxy set that header).
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=CANON_PRODUCTION)
+SECURE_PROXY_SSL_HEADER = env.tuple("SECURE_PROXY_SSL_HEADER", default=None)
+# Start with an hour; raise it (to a year, 31536000) once HTTPS is known to work.
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=3600 if CANON_PRODUCTION else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=CANON_PRODUCTION)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=CANON_PRODUCTION)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=CANON_PRODUCTION)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=CANON_PRODUCTION)
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -102,11 +137,14 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
 
 REST_FRAMEWORK = {
+    # Token first: its WWW-Authenticate header is what makes missing or bad credentials a 401
+    # (with SessionAuthentication first, DRF answers 403).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
+    # Reading needs a login when CANON_REQUIRE_LOGIN is on; writing always does.
+    "DEFAULT_PERMISSION_CLASSES": ["catalog.core.permissions.CatalogReadPermission"],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
@@ -119,6 +157,8 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Canon API",
     "DESCRIPTION": "Datasets, schemas, owners and sources of the Canon data catalog.",
     "VERSION": "1",
+    # The schema is read like the rest of the API: behind a login when CANON_REQUIRE_LOGIN is on.
+    "SERVE_PERMISSIONS": ["catalog.core.permissions.CatalogReadPermission"],
 }
 
 # Secrets in source URLs are encrypted with this Fernet key (urlsafe base64, 32 bytes).

@@ -6,6 +6,7 @@ the PostgreSQL server still runs, as the warehouse the tests crawl.
 
 import atexit
 import os
+import secrets
 import tempfile
 
 import pytest
@@ -24,6 +25,17 @@ def pytest_load_initial_conftests(early_config, parser, args):
     from cryptography.fernet import Fernet
 
     os.environ["CANON_ENCRYPTION_KEY"] = Fernet.generate_key().decode()
+    # The catalog on PostgreSQL with DEBUG off is a production start: it needs its secret key, and its
+    # defaults (login required, no folder sources, HTTPS only) are set here for a catalog that tests
+    # read anonymously over plain HTTP on loopback, with folder sources in their temporary folders.
+    # tests/test_settings.py checks the real defaults; tests/core/test_middleware.py, tests/test_api.py and
+    # tests/sources/test_fileroots.py switch login and roots per test.
+    os.environ["SECRET_KEY"] = secrets.token_urlsafe(50)
+    os.environ["CANON_REQUIRE_LOGIN"] = "false"
+    os.environ["CANON_FILE_ROOTS"] = tempfile.gettempdir()
+    for https_only in ("SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE"):
+        os.environ[https_only] = "false"
+    os.environ["SECURE_HSTS_SECONDS"] = "0"
     server = PostgresServer().start()
     atexit.register(server.stop)
     _state["postgres"] = server

@@ -220,15 +220,50 @@ def test_token_authentication(client, staff_user, shop):
     ok = client.get("/api/datasets/", HTTP_AUTHORIZATION=f"Token {token.key}")
     assert ok.status_code == 200 and ok.json()["count"] == 7
     # Authenticated by the token, a write gets past the permission check to the view (which has
-    # no writes); without it, it is refused first. (403, not 401: session auth is listed first.)
+    # no writes); without it, it is refused first: 401 with the scheme to use (token auth is listed first).
     assert client.post("/api/datasets/", {}, HTTP_AUTHORIZATION=f"Token {token.key}").status_code == 405
-    assert client.post("/api/datasets/", {}).status_code == 403
+    anonymous = client.post("/api/datasets/", {})
+    assert anonymous.status_code == 401 and anonymous["WWW-Authenticate"] == "Token"
     bad = client.get("/api/datasets/", HTTP_AUTHORIZATION="Token not-a-real-token")
-    assert bad.status_code == 403 and bad.json()["detail"] == "Invalid token."
+    assert bad.status_code == 401 and bad.json()["detail"] == "Invalid token." and bad["WWW-Authenticate"] == "Token"
     staff_user.is_active = False
     staff_user.save()
     refused = client.get("/api/datasets/", HTTP_AUTHORIZATION=f"Token {token.key}")
-    assert refused.status_code == 403 and refused.json()["detail"] == "User inactive or deleted."
+    assert refused.status_code == 401 and refused.json()["detail"] == "User inactive or deleted."
+
+
+# CANON_REQUIRE_LOGIN: on in production, off in the embedded default (tests/test_settings.py); switched here.
+
+READ_PATHS = ["/api/", "/api/sources/", "/api/datasets/", "/api/changes/", "/api/metrics/", "/api/search/?q=orders",
+              "/api/schema/"]
+
+
+@pytest.mark.parametrize("credentials", [{}, {"HTTP_AUTHORIZATION": "Token not-a-real-token"}, {"HTTP_AUTHORIZATION": "Basic YTpi"}])
+def test_with_login_required_the_api_answers_401_and_shows_nothing(client, settings, pg, shop, credentials):
+    settings.CANON_REQUIRE_LOGIN = True
+    for path in [*READ_PATHS, f"/api/sources/{shop.pk}/", f"/api/datasets/{Dataset.objects.first().pk}/"]:
+        response = client.get(path, **credentials)
+        assert response.status_code == 401, (path, response.status_code)
+        assert response["WWW-Authenticate"] == "Token", path
+        assert "shop" not in response.content.decode() and str(pg.port) not in response.content.decode()
+
+
+def test_with_login_required_a_token_or_a_session_reads_the_api(client, settings, plain_user, shop):
+    settings.CANON_REQUIRE_LOGIN = True
+    token = Token.objects.create(user=plain_user)
+    for path in READ_PATHS:
+        assert client.get(path, HTTP_AUTHORIZATION=f"Token {token.key}").status_code == 200, path
+    client.force_login(plain_user)
+    assert names(client.get("/api/sources/")) == {"shop"}
+    assert client.get("/api/schema/").status_code == 200
+
+
+def test_without_login_required_reading_is_open_but_writing_and_bad_tokens_are_not(client, settings, shop):
+    settings.CANON_REQUIRE_LOGIN = False
+    for path in READ_PATHS:
+        assert client.get(path).status_code == 200, path
+    assert client.post("/api/subscriptions/", {"dataset": 1}).status_code == 401
+    assert client.get("/api/sources/", HTTP_AUTHORIZATION="Token not-a-real-token").status_code == 401
 
 
 def test_openapi_schema(client):

@@ -1,6 +1,6 @@
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.decorators import login_not_required, login_required
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
@@ -109,6 +109,7 @@ def unsubscribe_links_reset_view(request):
 
 # No login and no CSRF token: the signed token in the URL is the credential, and mail clients that offer
 # one-click unsubscribe (RFC 8058) POST to the link without a form of ours.
+@login_not_required  # also with CANON_REQUIRE_LOGIN on (catalog.core.middleware)
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 def unsubscribe(request, token):

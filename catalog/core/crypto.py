@@ -11,6 +11,8 @@ from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from catalog.core.keys import kept_key
+
 
 class DecryptionError(Exception):
     """Stored secret cannot be decrypted: the key changed."""
@@ -20,11 +22,7 @@ class DecryptionError(Exception):
 def _fernet() -> Fernet:
     key = settings.CANON_ENCRYPTION_KEY
     if not key:
-        path = Path(settings.VAR_DIR) / "encryption.key"
-        if not path.exists():
-            path.write_bytes(Fernet.generate_key())
-            path.chmod(0o600)
-        key = path.read_bytes().strip()
+        key = kept_key(Path(settings.VAR_DIR) / "encryption.key", Fernet.generate_key)
     try:
         return Fernet(key)
     except (ValueError, TypeError):
