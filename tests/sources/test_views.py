@@ -200,6 +200,21 @@ def test_bad_source_input_is_explained_and_the_password_is_not_echoed(staff, pg,
     assert Source.objects.count() == 1
 
 
+def test_a_folder_outside_the_file_roots_is_refused_on_the_add_and_edit_pages(staff, settings, tmp_path):
+    settings.CANON_FILE_ROOTS = [str(tmp_path)]
+    refused = "Folder /etc is outside the folders Canon may read (CANON_FILE_ROOTS: "
+    response = staff.post("/sources/new/", {"name": "etc", "url": "file:///etc", "action": "save"})
+    assert response.status_code == 200 and refused in body(response)
+    assert not Source.objects.exists()
+    response = staff.post("/sources/new/", {"name": "etc", "url": "file:///etc", "action": "test"})
+    assert any(m.startswith(f"Connection failed: {refused}") for m in messages_of(response))
+    assert staff.post("/sources/new/", {"name": "files", "url": f"file://{tmp_path}", "action": "save"}).status_code == 302
+    response = staff.post("/sources/files/edit/", {"url": "file:///etc", "include_schemas": "", "exclude_schemas": "",
+                                                   "description": "", "options": "", "action": "save"})
+    assert response.status_code == 200 and refused in body(response)
+    assert Source.objects.get(name="files").url == f"file://{tmp_path}"
+
+
 def test_test_connection_answers_and_never_echoes_the_password(staff, pg, shop):
     wrong = shop.url.replace(pg.password, "Wrong-Password-123")
     response = staff.post("/sources/new/", {"name": "shop", "url": wrong, "action": "test"})
