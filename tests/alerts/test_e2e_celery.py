@@ -215,7 +215,8 @@ def test_a_scheduled_crawl_in_the_worker_emails_the_change_once(shop, start_work
     assert SchemaChange.objects.count() == 2
 
     # The unsubscribe link works with no login, against the live server: a GET (a person, or a mail
-    # scanner) only asks; a POST with no session or CSRF token, as a one-click mail client sends, stops.
+    # scanner) only asks; a POST with no session or CSRF token, as a one-click mail client sends,
+    # stops that dataset only: the source subscription stays on for the others.
     link = re.search(r"https?://\S+/unsubscribe/[^/\s]+/", parts["text/plain"]).group(0)
     assert link.startswith(worker.env["CANON_BASE_URL"])
     assert link in parts["text/html"]
@@ -227,7 +228,8 @@ def test_a_scheduled_crawl_in_the_worker_emails_the_change_once(shop, start_work
     with urllib.request.urlopen(urllib.request.Request(link, data=b"List-Unsubscribe=One-Click", method="POST"), timeout=10) as response:
         assert response.status == 200
     subscription.refresh_from_db()
-    assert subscription.mode == Subscription.OFF
+    assert subscription.mode == Subscription.IMMEDIATE
+    assert list(subscription.exclusions.values_list("dataset__name", flat=True)) == ["customers"]
 
 
 def test_an_email_that_failed_while_smtp_was_down_arrives_exactly_once_when_it_is_back(
