@@ -183,6 +183,14 @@ def test_datasets_endpoint_ordering_is_stable_and_puts_unknowns_last(client):
     ("/api/datasets/?source=no-such-source", {200}),
     ("/api/sources/?ordering=url_encrypted", {200}),
     ("/api/sources/?name=%00", {400}),
+    # Numbers the database cannot hold are refused by the filter (a 500 on PostgreSQL before), as are non-ids.
+    ("/api/metrics/?dataset=1e30", {400}),
+    ("/api/metrics/?dataset=-1", {400}),
+    ("/api/changes/?dataset=1e30", {400}),
+    ("/api/changes/?dataset=abc", {400}),
+    ("/api/search/?q=orders&offset=100000", {400}),
+    ("/api/datasets/-1/versions/", {404}),
+    ("/api/no-such-thing/", {404}),
 ])
 def test_bad_input_never_gives_a_500(client, shop, path, statuses):
     response = client.get(path)

@@ -26,7 +26,8 @@ def wau(shop_catalog, ana):
 
 
 def test_create_read_update_delete(api, shop_catalog, bo):
-    assert api.post("/api/metrics/", {"name": "revenue", "sql": "SELECT 1"}, format="json").status_code == 403, "log in to write"
+    anonymous = api.post("/api/metrics/", {"name": "revenue", "sql": "SELECT 1"}, format="json")
+    assert anonymous.status_code == 401 and anonymous["WWW-Authenticate"] == "Token", "log in to write"
     api.force_authenticate(bo)
     created = api.post("/api/metrics/", {"name": "revenue", "title": "Revenue", "dialect": "postgres", "tags": ["finance"],
                                          "sql": "SELECT sum(o.amount) FROM sales.orders o WHERE o.status = 'paid'"}, format="json")
