@@ -151,7 +151,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "catalog.core.pagination.CatalogPagination",  # ?page_size= up to 500
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "catalog.core.openapi.CanonAutoSchema",  # documents the 400/401/403/404 answers too
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Canon API",

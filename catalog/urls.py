@@ -22,6 +22,9 @@ router.register("changes", ChangeViewSet, basename="api-change")
 router.register("subscriptions", SubscriptionViewSet, basename="api-subscription")
 router.register("metrics", MetricViewSet, basename="api-metric")
 
+# A URL under /api/ that names nothing (a negative id, say) is a JSON 404, as the schema documents.
+handler404 = "catalog.core.errors.not_found"
+
 urlpatterns = [
     path("", inventory.home, name="home"),
     path("sources/", sources.source_list, name="source-list"),

@@ -2,6 +2,7 @@ import django_filters
 from django.shortcuts import get_object_or_404
 from rest_framework import generics, serializers, viewsets
 
+from catalog.core.filters import IdFilter
 from catalog.history.models import SchemaChange
 from catalog.history.views import _since
 from catalog.inventory.models import Dataset, SchemaVersion
@@ -30,7 +31,7 @@ class SinceFilter(django_filters.CharFilter):
 
 class ChangeFilter(django_filters.FilterSet):
     source = django_filters.CharFilter(field_name="source__name")
-    dataset = django_filters.NumberFilter(field_name="dataset_id")
+    dataset = IdFilter(field_name="dataset_id")
     severity = django_filters.ChoiceFilter(choices=SchemaChange.SEVERITY_CHOICES)
     kind = django_filters.ChoiceFilter(choices=SchemaChange.KIND_CHOICES)
     since = SinceFilter(help_text="A date (2024-05-01) or a span (7d, 24h)")

@@ -15,7 +15,7 @@ class ColumnSerializer(serializers.ModelSerializer):
 
 class DatasetSerializer(serializers.ModelSerializer):
     source = serializers.SlugRelatedField(slug_field="name", read_only=True)
-    owner = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    owner = serializers.SlugRelatedField(slug_field="name", read_only=True, allow_null=True)
     qualified_name = serializers.CharField(read_only=True)
     url = serializers.HyperlinkedIdentityField(view_name="api-dataset-detail")
 
@@ -27,7 +27,7 @@ class DatasetSerializer(serializers.ModelSerializer):
 
 class DatasetDetailSerializer(DatasetSerializer):
     columns = ColumnSerializer(many=True, read_only=True)
-    last_crawled_at = serializers.DateTimeField(source="source.last_success_at", read_only=True)
+    last_crawled_at = serializers.DateTimeField(source="source.last_success_at", read_only=True, allow_null=True)
     lineage = DatasetLineageField()
 
     class Meta(DatasetSerializer.Meta):

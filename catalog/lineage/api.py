@@ -1,9 +1,30 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
 from catalog.lineage.selectors import MAX_HOPS, lineage_downstream, lineage_upstream
 
 
+_NODE = {
+    "type": "object",
+    "properties": {
+        "depth": {"type": "integer", "description": "1 = direct"},
+        "name": {"type": "string"},
+        "id": {"type": "integer", "nullable": True},
+        "kind": {"type": "string", "nullable": True},
+        "url": {"type": "string", "nullable": True},
+    },
+    "required": ["depth", "name", "id", "kind", "url"],
+}
+
+
+@extend_schema_field({
+    "type": "object",
+    "readOnly": True,
+    "properties": {"hops": {"type": "integer"}, "upstream": {"type": "array", "items": _NODE},
+                   "downstream": {"type": "array", "items": _NODE}},
+    "required": ["hops", "upstream", "downstream"],
+})
 class DatasetLineageField(serializers.Field):
     """A dataset's upstream and downstream datasets, a few hops each way, nearest first.
 

@@ -7,13 +7,14 @@ it anyway (the reason is kept on the version).
 
 import django_filters
 from django.db.models import Prefetch
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
+from catalog.core.filters import IdFilter
 from catalog.metrics.models import MetricColumnUse, MetricDatasetUse, MetricDefinition, MetricVersion
 from catalog.metrics.services import (
     DuplicateMetric,
@@ -32,11 +33,11 @@ from catalog.metrics.services import (
 class MetricSerializer(serializers.ModelSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="api-metric-detail")
     page_url = serializers.CharField(source="get_absolute_url", read_only=True)
-    source = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    source = serializers.SlugRelatedField(slug_field="name", read_only=True, allow_null=True)
     owners = serializers.SlugRelatedField(slug_field="username", many=True, read_only=True)
     tags = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
     synonyms = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
-    replaced_by = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    replaced_by = serializers.SlugRelatedField(slug_field="name", read_only=True, allow_null=True)
     datasets = serializers.SerializerMethodField()
     columns = serializers.SerializerMethodField()
 
@@ -101,11 +102,17 @@ class MetricFilter(django_filters.FilterSet):
     broken = django_filters.BooleanFilter()
     origin = django_filters.ChoiceFilter(choices=MetricDefinition.ORIGIN_CHOICES)
     name = django_filters.CharFilter(field_name="name", lookup_expr="icontains")
-    dataset = django_filters.NumberFilter(field_name="dataset_uses__dataset_id", help_text="Definitions that read this dataset")
+    dataset = IdFilter(field_name="dataset_uses__dataset_id", help_text="Definitions that read this dataset")
 
     class Meta:
         model = MetricDefinition
         fields = ["status", "owner", "tag", "broken", "origin", "name", "dataset"]
+
+
+DUPLICATE = OpenApiResponse(
+    inline_serializer("MetricDuplicates", {"detail": serializers.CharField(), "candidates": serializers.ListField(child=serializers.DictField())}),
+    description="It looks like existing definitions: the candidates; send again with force and a reason to save anyway",
+)
 
 
 def _duplicate_response(exc: DuplicateMetric) -> Response:
@@ -135,7 +142,7 @@ class MetricViewSet(viewsets.ModelViewSet):
         definition = self.get_queryset().get(pk=definition.pk)
         return Response(MetricSerializer(definition, context=self.get_serializer_context()).data, status=code)
 
-    @extend_schema(request=MetricWriteSerializer, responses={201: MetricSerializer})
+    @extend_schema(request=MetricWriteSerializer, responses={201: MetricSerializer, 409: DUPLICATE})
     def create(self, request, *args, **kwargs):
         given = MetricWriteSerializer(data=request.data)
         given.is_valid(raise_exception=True)
@@ -150,7 +157,7 @@ class MetricViewSet(viewsets.ModelViewSet):
             raise PermissionDenied(str(exc)) from None
         return self._answer(definition, status.HTTP_201_CREATED)
 
-    @extend_schema(request=MetricWriteSerializer, responses={200: MetricSerializer})
+    @extend_schema(request=MetricWriteSerializer, responses={200: MetricSerializer, 409: DUPLICATE})
     def update(self, request, *args, **kwargs):
         definition = self.get_object()
         given = MetricWriteSerializer(data=request.data, partial=True)

@@ -7,6 +7,9 @@ from catalog.search.engine import Filters, search
 from catalog.search.models import SearchDocument
 
 MAX_LIMIT = 100
+# Ranking looks at the best few hundred candidates; an offset past this is refused (a number the database
+# cannot take was a 500).
+MAX_OFFSET = 10_000
 
 
 class SearchHitSerializer(serializers.Serializer):
@@ -41,8 +44,10 @@ class SearchAPIView(APIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("q", str, required=True, description="What to look for"), *FILTERS,
-                    OpenApiParameter("limit", int, description=f"At most this many results (default 20, at most {MAX_LIMIT})"),
-                    OpenApiParameter("offset", int, description="Skip this many results")],
+                    OpenApiParameter("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
+                                     description=f"At most this many results (default 20, at most {MAX_LIMIT})"),
+                    OpenApiParameter("offset", {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET},
+                                     description=f"Skip this many results (at most {MAX_OFFSET:,})")],
         responses=SearchResponseSerializer,
     )
     def get(self, request):
@@ -52,6 +57,8 @@ class SearchAPIView(APIView):
             offset = max(int(params.get("offset", 0)), 0)
         except ValueError:
             return Response({"detail": "limit and offset are whole numbers."}, status=400)
+        if offset > MAX_OFFSET:
+            return Response({"offset": [f"At most {MAX_OFFSET:,}."]}, status=400)
         kind = (params.get("kind") or "").strip()
         if kind and kind not in dict(SearchDocument.KIND_CHOICES):
             return Response({"kind": [f"Choose one of: {', '.join(dict(SearchDocument.KIND_CHOICES))}."]}, status=400)

@@ -14,7 +14,7 @@ class CrawlSerializer(serializers.ModelSerializer):
 class SourceSerializer(serializers.ModelSerializer):
     url = serializers.CharField(source="url_display", read_only=True, help_text="Secrets are masked as ***")
     dataset_count = serializers.IntegerField(read_only=True)
-    last_crawl = CrawlSerializer(read_only=True)
+    last_crawl = CrawlSerializer(read_only=True, allow_null=True)
 
     class Meta:
         model = Source
