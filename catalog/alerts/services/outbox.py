@@ -85,4 +85,5 @@ def outbox_failing_for(user) -> dict | None:
     if not summary["count"]:
         return None
     latest = failing.order_by(F("last_failed_at").desc(nulls_last=True), "-id").values("recipient", "last_error", "last_failed_at", "next_attempt_at").first()
-    return {**summary, **latest, "in_words": send_error_in_words(latest["last_error"])}
+    return {**summary, **latest, "in_words": send_error_in_words(latest["last_error"]),
+            "retry_due": latest["next_attempt_at"] <= timezone.now()}
