@@ -33,6 +33,9 @@ class ColumnMeta:
     comment: str = ""
     native_id: str = ""  # PostgreSQL attnum: stable through RENAME COLUMN
     type_family: str = ""  # normalised family (integer, text, ...); empty: the crawl service derives it
+    # How the engine fills the column itself, if it does: "identity" (an identity or auto-increment counter),
+    # "stored" or "virtual" (a generated column, computed on write or on read). Empty: an ordinary column.
+    generated: str = ""
 
 
 @dataclass(slots=True)
@@ -106,7 +109,7 @@ def _clean_fields(obj, names) -> bool:
 
 
 _DATASET_FIELDS = ("schema", "name", "comment", "owner", "native_id", "definition", "properties", "warnings")
-_COLUMN_FIELDS = ("name", "data_type", "default", "comment", "native_id", "type_family")
+_COLUMN_FIELDS = ("name", "data_type", "default", "comment", "native_id", "type_family", "generated")
 
 
 def replace_nul(extraction: "Extraction") -> int:

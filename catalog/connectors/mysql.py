@@ -83,6 +83,16 @@ def column_default(default, extra: str, generation: str, nullable: bool) -> str 
     return text
 
 
+def column_generation(extra: str, generation: str) -> str:
+    """ColumnMeta.generated from EXTRA: "VIRTUAL GENERATED", "STORED GENERATED" (MariaDB also "PERSISTENT"), "auto_increment"."""
+    extra_low = extra.lower()
+    if "generated" in extra_low and generation:
+        return "stored" if ("stored" in extra_low or "persistent" in extra_low) else "virtual"
+    if "auto_increment" in extra_low:
+        return "identity"
+    return ""
+
+
 def describe_error(exc: Exception, url) -> str:
     """PyMySQL's (code, message) pairs as one line a person can act on, without secrets."""
     host = f"{url.host or 'localhost'}:{url.port or 3306}"
@@ -276,6 +286,8 @@ class MySQLConnector(Connector):
                     if default is not None or extra:
                         default = column_default(default, extra or "", generation or "", nullable)
                     column = ColumnMeta(name, column_type, int(position), nullable, default, key == "PRI", comment or "")
+                    if extra:
+                        column.generated = column_generation(extra, generation or "")
                     found = columns.get((schema, table))
                     if found is None:
                         columns[(schema, table)] = [column]

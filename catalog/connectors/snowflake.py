@@ -102,10 +102,12 @@ def dataset_from_table_row(row) -> DatasetMeta:
 
 def column_from_row(row) -> ColumnMeta:
     _, _, name, position, data_type, length, precision, scale, nullable, default, comment, identity = row
-    if (identity or "").upper() == "YES" and not default:
+    is_identity = (identity or "").upper() == "YES"
+    if is_identity and not default:
         default = "IDENTITY"
     return ColumnMeta(name=name, data_type=native_type(data_type, length, precision, scale), position=int(position),
-                      nullable=(nullable or "").upper() == "YES", default=default, comment=comment or "")
+                      nullable=(nullable or "").upper() == "YES", default=default, comment=comment or "",
+                      generated="identity" if is_identity else "")
 
 
 def describe_error(exc: Exception, url) -> str:

@@ -46,9 +46,13 @@ def local_path(url: SourceURL) -> str:
     return path
 
 
-def _column(cid, name, data_type, notnull, default, pk) -> ColumnMeta:
+# pragma_table_xinfo's hidden: 0 an ordinary column, 1 hidden (a virtual table's), 2 generated VIRTUAL, 3 generated STORED.
+_GENERATED = {2: "virtual", 3: "stored"}
+
+
+def _column(cid, name, data_type, notnull, default, pk, hidden) -> ColumnMeta:
     return ColumnMeta(name=name, data_type=data_type or "", position=cid + 1, nullable=not notnull and not pk,
-                      default=default, is_primary_key=bool(pk))
+                      default=default, is_primary_key=bool(pk), generated=_GENERATED.get(hidden, ""))
 
 
 @register
@@ -101,7 +105,7 @@ class SQLiteConnector(Connector):
                     meta = by_name[name] = DatasetMeta(schema="main", name=name, kind=VIEW if kind == "view" else TABLE,
                                                        definition=(sql or "") if kind == "view" else "")
                 if cid is not None and hidden != 1:
-                    meta.columns.append(_column(cid, col, data_type, notnull, default, pk))
+                    meta.columns.append(_column(cid, col, data_type, notnull, default, pk, hidden))
         except sqlite3.OperationalError:
             by_name = self._read_one_by_one(conn)
         for name, rows in self._stats(conn).items():
@@ -117,7 +121,7 @@ class SQLiteConnector(Connector):
             try:
                 for cid, col, data_type, notnull, default, pk, hidden in conn.execute(ONE_SQL, (name,)):
                     if hidden != 1:
-                        meta.columns.append(_column(cid, col, data_type, notnull, default, pk))
+                        meta.columns.append(_column(cid, col, data_type, notnull, default, pk, hidden))
             except sqlite3.OperationalError as exc:
                 meta.warnings.append(f"SQLite cannot resolve its columns: {exc}")
         return by_name

@@ -28,6 +28,7 @@ NULLABILITY_CHANGED = "nullability_changed"
 DEFAULT_CHANGED = "default_changed"
 PRIMARY_KEY_CHANGED = "primary_key_changed"
 COMMENT_CHANGED = "comment_changed"
+GENERATED_CHANGED = "generated_changed"
 
 LABELS = {
     DATASET_ADDED: "dataset added",
@@ -45,6 +46,7 @@ LABELS = {
     DEFAULT_CHANGED: "default changed",
     PRIMARY_KEY_CHANGED: "primary key changed",
     COMMENT_CHANGED: "column comment changed",
+    GENERATED_CHANGED: "generation changed",
 }
 
 
@@ -166,7 +168,19 @@ def _column_changes(before: dict, after: dict) -> list[Change]:
                               new="primary key" if after.get("primary_key") else "not in key"))
     if (before.get("comment") or "") != (after.get("comment") or ""):
         changes.append(Change(COMMENT_CHANGED, NON_BREAKING, column=name, old=before.get("comment"), new=after.get("comment")))
+    old_generated, new_generated = before.get("generated") or "", after.get("generated") or ""
+    if old_generated != new_generated and not _generation_first_recorded(before, after):
+        # A column the engine now fills itself refuses the writes that named it; one it no longer fills breaks nothing.
+        changes.append(Change(GENERATED_CHANGED, BREAKING if new_generated else NON_BREAKING, column=name,
+                              old=old_generated or "not generated", new=new_generated or "not generated"))
     return changes
+
+
+def _generation_first_recorded(before: dict, after: dict) -> bool:
+    """The catalog learning what the default already said, not a change: documents written before "generated"
+    was recorded hold no such key, and the engines that had generated columns then said so in the default
+    (GENERATED ALWAYS AS ..., IDENTITY, AUTO_INCREMENT), which a real change of generation moves too."""
+    return "generated" not in before and before.get("default") not in (None, "") and before.get("default") == after.get("default")
 
 
 def has_breaking(changes: list[Change]) -> bool:

@@ -10,7 +10,8 @@ from catalog.lineage.api import DatasetLineageField
 class ColumnSerializer(serializers.ModelSerializer):
     class Meta:
         model = Column
-        fields = ["id", "name", "position", "data_type", "type_family", "nullable", "default", "is_primary_key", "comment", "description"]
+        fields = ["id", "name", "position", "data_type", "type_family", "nullable", "default", "is_primary_key", "generated", "comment",
+                  "description"]
 
 
 class DatasetSerializer(serializers.ModelSerializer):

@@ -2,7 +2,10 @@
 
 Two crawls that see the same schema produce the same fingerprint, whatever
 order the engine returned things in; statistics (rows, size, owner) are not
-part of it, so they never make a new schema version.
+part of it, so they never make a new schema version. A column's "generated"
+key is there only for a column the engine fills itself (identity, stored,
+virtual), so the documents of every other column, and their fingerprints,
+are what they were before the catalog recorded it.
 
 The fingerprint is the SHA-256 of the document's canonical JSON (sorted keys,
 no spaces, UTF-8). `schema_json` writes that text straight from the dataclass,
@@ -24,20 +27,24 @@ def schema_document(meta: DatasetMeta) -> dict:
         "kind": meta.kind,
         "comment": meta.comment or "",
         "definition": meta.definition or "",
-        "columns": [
-            {
-                "name": c.name,
-                "type": c.data_type,
-                "nullable": bool(c.nullable),
-                "default": c.default,
-                "primary_key": bool(c.is_primary_key),
-                "comment": c.comment or "",
-                "position": c.position,
-                "native_id": c.native_id or "",
-            }
-            for c in sorted(meta.columns, key=lambda c: (c.position, c.name))
-        ],
+        "columns": [_column_document(c) for c in sorted(meta.columns, key=lambda c: (c.position, c.name))],
     }
+
+
+def _column_document(c) -> dict:
+    document = {
+        "name": c.name,
+        "type": c.data_type,
+        "nullable": bool(c.nullable),
+        "default": c.default,
+        "primary_key": bool(c.is_primary_key),
+        "comment": c.comment or "",
+        "position": c.position,
+        "native_id": c.native_id or "",
+    }
+    if c.generated:
+        document["generated"] = c.generated
+    return document
 
 
 def canonical_json(document: dict) -> str:
@@ -54,6 +61,7 @@ def fingerprint_json(text: str) -> str:
 
 # Keys in sorted order, as json.dumps(sort_keys=True) writes them.
 _COLUMN = '{"comment":%s,"default":%s,"name":%s,"native_id":%s,"nullable":%s,"position":%s,"primary_key":%s,"type":%s}'
+_GENERATED_COLUMN = _COLUMN.replace('"default":%s,', '"default":%s,"generated":%s,')
 
 
 class _Unusual(Exception):
@@ -87,6 +95,16 @@ def _schema_json(meta: DatasetMeta) -> str:
         _COLUMN % (
             quote(c.comment or ""),
             "null" if c.default is None else quote(c.default),
+            quote(c.name),
+            quote(c.native_id or ""),
+            "true" if c.nullable else "false",
+            c.position,
+            "true" if c.is_primary_key else "false",
+            quote(c.data_type),
+        ) if not c.generated else _GENERATED_COLUMN % (
+            quote(c.comment or ""),
+            "null" if c.default is None else quote(c.default),
+            quote(c.generated),
             quote(c.name),
             quote(c.native_id or ""),
             "true" if c.nullable else "false",

@@ -111,6 +111,8 @@ class Column(models.Model):
     is_primary_key = models.BooleanField(default=False)
     comment = models.TextField(blank=True)
     native_id = models.CharField(max_length=255, blank=True, help_text="The engine's own id (PostgreSQL attnum)")
+    generated = models.CharField(max_length=20, blank=True, default="",
+                                 help_text="identity, stored or virtual when the engine fills the column itself; empty otherwise")
     description = models.TextField(blank=True)
 
     class Meta:

@@ -7,7 +7,7 @@ import pymysql
 import pytest
 
 from catalog.connectors import ConnectorError, connector_for
-from catalog.connectors.mysql import column_default
+from catalog.connectors.mysql import column_default, column_generation
 from tests.connectors.mysql_shop import build_mysql_shop
 
 
@@ -49,6 +49,8 @@ def test_extracts_tables_views_columns_comments_keys_and_sizes(mariadb, shop):
     assert cols["born"].data_type == "year(4)"
     assert cols["home"].data_type == "point"
     assert cols["email_domain"].default.startswith("GENERATED ALWAYS AS (") and cols["email_domain"].default.endswith("VIRTUAL")
+    assert cols["email_domain"].generated == "virtual" and cols["customer_id"].generated == "identity"
+    assert cols["email"].generated == "" and cols["touched_at"].generated == "", "ON UPDATE is not generation"
     assert not any(c.is_primary_key for name, c in cols.items() if name != "customer_id")
 
     lines = datasets["Order Lines"]
@@ -193,6 +195,19 @@ def test_a_view_whose_sql_is_hidden_gets_a_warning(mariadb, shop):
 ])
 def test_column_default_spelling(default, extra, generation, nullable, expected):
     assert column_default(default, extra, generation, nullable) == expected
+
+
+@pytest.mark.parametrize("extra, generation, expected", [
+    ("", "", ""),
+    ("on update current_timestamp()", "", ""),
+    ("auto_increment", "", "identity"),
+    ("VIRTUAL GENERATED", "`a` * 2", "virtual"),
+    ("STORED GENERATED", "`a` * 2", "stored"),
+    ("PERSISTENT GENERATED", "`a` * 2", "stored"),  # MariaDB's older word for STORED
+    ("DEFAULT_GENERATED", "", ""),  # MySQL 8: a default that is an expression, not a generated column
+])
+def test_column_generation(extra, generation, expected):
+    assert column_generation(extra, generation) == expected
 
 
 def _until_disconnected(mariadb, user: str, timeout: float = 10.0) -> None:

@@ -19,7 +19,8 @@ def shop_file(tmp_path):
     return _make(tmp_path / "shop.db", """
         CREATE TABLE customers (customer_id INTEGER PRIMARY KEY, email TEXT NOT NULL, country CHAR(2) DEFAULT 'GB',
                                 total NUMERIC(10,2), upper_email TEXT GENERATED ALWAYS AS (upper(email)) VIRTUAL);
-        CREATE TABLE "Order Lines" ("Order ID" INTEGER NOT NULL, "Line" INTEGER NOT NULL, note, PRIMARY KEY ("Order ID", "Line"));
+        CREATE TABLE "Order Lines" ("Order ID" INTEGER NOT NULL, "Line" INTEGER NOT NULL, note,
+                                    "Line Key" TEXT GENERATED ALWAYS AS ("Order ID" || '-' || "Line") STORED, PRIMARY KEY ("Order ID", "Line"));
         CREATE VIEW emails AS WITH c AS (SELECT email FROM customers) SELECT email FROM c;
         INSERT INTO customers (email) VALUES ('a@x'), ('b@x'), ('c@x');
         ANALYZE;
@@ -39,6 +40,8 @@ def test_extracts_tables_views_columns_and_keys_in_one_query(shop_file, monkeypa
     lines = datasets["Order Lines"]
     assert {c.name for c in lines.columns if c.is_primary_key} == {"Order ID", "Line"}
     assert {c.name: c.data_type for c in lines.columns}["note"] == ""
+    assert {c.name: c.generated for c in lines.columns} == {"Order ID": "", "Line": "", "note": "", "Line Key": "stored"}
+    assert cols["upper_email"].generated == "virtual" and cols["email"].generated == ""
     emails = datasets["emails"]
     assert emails.kind == "view" and "WITH c AS" in emails.definition and [c.name for c in emails.columns] == ["email"]
 

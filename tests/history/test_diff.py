@@ -1,9 +1,12 @@
 from catalog.history import diff
 
 
-def col(name, type_="integer", position=1, nullable=True, default=None, pk=False, comment="", native_id=""):
-    return {"name": name, "type": type_, "position": position, "nullable": nullable, "default": default,
-            "primary_key": pk, "comment": comment, "native_id": native_id}
+def col(name, type_="integer", position=1, nullable=True, default=None, pk=False, comment="", native_id="", generated=""):
+    column = {"name": name, "type": type_, "position": position, "nullable": nullable, "default": default,
+              "primary_key": pk, "comment": comment, "native_id": native_id}
+    if generated:
+        column["generated"] = generated
+    return column
 
 
 def doc(*columns, kind="table", comment="", definition=""):
@@ -83,3 +86,30 @@ def test_dataset_rename_kind_and_definition():
     assert set(kinds(diff.diff_schemas(old, new, old_name="a.b", new_name="a.c"))) == {
         (diff.DATASET_RENAMED, diff.BREAKING, ""), (diff.KIND_CHANGED, diff.BREAKING, ""),
         (diff.DEFINITION_CHANGED, diff.NON_BREAKING, "")}
+
+
+def test_a_column_becoming_generated_breaks_writers_and_one_ceasing_to_be_does_not():
+    plain = doc(col("id", native_id="1"), col("total", native_id="2", position=2))
+    filled = doc(col("id", native_id="1", default="GENERATED ALWAYS AS IDENTITY", generated="identity"),
+                 col("total", native_id="2", position=2, generated="virtual"))
+    assert set(kinds(diff.diff_schemas(plain, filled))) == {
+        (diff.DEFAULT_CHANGED, diff.NON_BREAKING, "id"),
+        (diff.GENERATED_CHANGED, diff.BREAKING, "id"),
+        (diff.GENERATED_CHANGED, diff.BREAKING, "total"),  # SQLite shows no default for a generated column
+    }
+    assert set(kinds(diff.diff_schemas(filled, plain))) == {
+        (diff.DEFAULT_CHANGED, diff.NON_BREAKING, "id"),
+        (diff.GENERATED_CHANGED, diff.NON_BREAKING, "id"),
+        (diff.GENERATED_CHANGED, diff.NON_BREAKING, "total"),
+    }
+    stored = doc(col("id", native_id="1"), col("total", native_id="2", position=2, generated="stored"))
+    virtual = doc(col("id", native_id="1"), col("total", native_id="2", position=2, generated="virtual"))
+    [change] = diff.diff_schemas(virtual, stored)
+    assert change.describe() == "total: generation changed: virtual → stored"
+
+
+def test_a_generated_column_recorded_before_generation_was_is_not_a_change():
+    """Versions stored before "generated" was recorded hold an identity column's default, not the key."""
+    before = doc(col("id", native_id="1", default="GENERATED ALWAYS AS IDENTITY"))
+    after = doc(col("id", native_id="1", default="GENERATED ALWAYS AS IDENTITY", generated="identity"))
+    assert diff.diff_schemas(before, after) == []

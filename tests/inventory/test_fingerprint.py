@@ -23,7 +23,7 @@ def test_each_schema_property_changes_the_fingerprint():
     base = dict(name="id", data_type="integer", position=1, nullable=True, default=None, is_primary_key=False, comment="")
     reference = fingerprint(schema_document(_meta([ColumnMeta(**base)])))
     for field, value in [("data_type", "bigint"), ("nullable", False), ("default", "0"), ("is_primary_key", True),
-                         ("comment", "x"), ("name", "ident")]:
+                         ("comment", "x"), ("name", "ident"), ("generated", "identity"), ("generated", "stored")]:
         changed = ColumnMeta(**{**base, field: value})
         assert fingerprint(schema_document(_meta([changed]))) != reference, field
     assert fingerprint(schema_document(_meta([ColumnMeta(**base)], comment="table note"))) != reference
@@ -46,7 +46,7 @@ def test_the_fast_canonical_json_is_byte_for_byte_the_documents():
             ColumnMeta(text(), rnd.choice([text(), "integer"]), rnd.choice([p, p, rnd.randint(1, 3)]),
                        nullable=rnd.choice([True, False, None]), default=rnd.choice([None, text()]),
                        is_primary_key=rnd.choice([True, False]), comment=rnd.choice([text(), "", None]),
-                       native_id=rnd.choice([str(p), "", None]))
+                       native_id=rnd.choice([str(p), "", None]), generated=rnd.choice(["", "", "identity", "stored", text()]))
             for p in rnd.sample(range(1, 30), rnd.randint(0, 6))
         ]
         if i % 3 == 0:
@@ -67,3 +67,14 @@ def test_documents_prepared_early_are_the_ones_apply_would_write():
     assert skipped.schema_document is None, "a dataset whose columns were not read has no document to prepare"
     fresh = DatasetMeta(schema="s", name="t", comment="c", columns=list(read.columns))
     assert document_of(fresh) == read.schema_document
+
+
+def test_a_column_that_is_not_generated_has_the_document_it_had_before_the_catalog_recorded_generation():
+    """Fingerprints stored before "generated" was recorded stay equal for every ordinary column."""
+    plain = _meta([ColumnMeta("id", "integer", 1, nullable=False, native_id="1")])
+    assert canonical_json(schema_document(plain)) == (
+        '{"columns":[{"comment":"","default":null,"name":"id","native_id":"1","nullable":false,"position":1,'
+        '"primary_key":false,"type":"integer"}],"comment":"","definition":"","kind":"table"}'
+    )
+    identity = _meta([ColumnMeta("id", "integer", 1, nullable=False, native_id="1", generated="identity")])
+    assert schema_document(identity)["columns"][0]["generated"] == "identity"

@@ -22,9 +22,10 @@ from catalog.core.gcpause import gc_paused
 from catalog.inventory.fingerprint import document_of
 from catalog.inventory.models import Column, Dataset, OwnerIdentity, SchemaVersion
 
-COLUMN_FIELDS = ("dataset_id", "name", "position", "data_type", "type_family", "nullable", "default", "is_primary_key", "comment", "native_id", "description")
+COLUMN_FIELDS = ("dataset_id", "name", "position", "data_type", "type_family", "nullable", "default", "is_primary_key", "comment", "native_id", "generated",
+                 "description")
 VERSION_FIELDS = ("dataset_id", "crawl_id", "number", "fingerprint", "schema", "created_at")
-COLUMN_SCHEMA_FIELDS = ("name", "position", "data_type", "type_family", "nullable", "default", "is_primary_key", "comment", "native_id")
+COLUMN_SCHEMA_FIELDS = ("name", "position", "data_type", "type_family", "nullable", "default", "is_primary_key", "comment", "native_id", "generated")
 DATASET_SCHEMA_FIELDS = ["schema_name", "name", "kind", "native_id", "comment", "definition", "fingerprint", "column_count", "last_changed_at", "removed_at"]
 # Facts are compared for every stored dataset seen, changed or not: the schema signature moves with them.
 DATASET_FACT_FIELDS = ["row_estimate", "size_bytes", "owner_id", "last_modified_at", "properties", "warnings", "schema_signature"]
@@ -70,7 +71,7 @@ class _Families(dict):
 def _column_rows(dataset_id: int, columns, families: _Families):
     return [
         (dataset_id, c.name, c.position, c.data_type, c.type_family or families[c.data_type], bool(c.nullable), c.default,
-         bool(c.is_primary_key), c.comment or "", c.native_id or "", "")
+         bool(c.is_primary_key), c.comment or "", c.native_id or "", c.generated or "", "")
         for c in columns
     ]
 
@@ -243,7 +244,7 @@ def _update_changed(crawl, changed, now) -> None:
             updated = Column(id=match.pk, dataset_id=dataset_id, name=c.name, position=c.position, data_type=c.data_type,
                              type_family=c.type_family or families[c.data_type],
                              nullable=bool(c.nullable), default=c.default, is_primary_key=bool(c.is_primary_key),
-                             comment=c.comment or "", native_id=c.native_id or "")
+                             comment=c.comment or "", native_id=c.native_id or "", generated=c.generated or "")
             # Only columns that really moved are written: a changed table is mostly unchanged columns.
             if any(getattr(updated, f) != getattr(match, f) for f in COLUMN_SCHEMA_FIELDS):
                 to_update.append(updated)
