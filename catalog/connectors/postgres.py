@@ -50,6 +50,7 @@ from catalog.connectors.base import (
     schema_in_scope,
 )
 from catalog.connectors.registry import register
+from catalog.connectors.types import type_family
 from catalog.core.gcpause import gc_paused
 
 KINDS = {"r": TABLE, "v": VIEW, "m": MATERIALIZED_VIEW, "p": PARTITIONED_TABLE, "f": FOREIGN_TABLE}
@@ -60,6 +61,16 @@ WHERE nspname NOT IN ('pg_catalog', 'information_schema')
   AND nspname NOT LIKE 'pg\\_toast%%' AND nspname NOT LIKE 'pg\\_temp\\_%%'
 ORDER BY nspname
 """
+
+# pg_get_viewdef prints a name unqualified when the session's search path finds it, and lineage cannot know
+# which path that was. The relations are read under an empty search path (pg_catalog only, which is always
+# searched), so every other name comes out schema-qualified and quoted where needed; the columns are read
+# under the session's own path again, so their types are spelled as they always were.
+QUALIFIED_NAMES_SQL = """
+SELECT o.path, pg_catalog.set_config('search_path', '', true)
+FROM (SELECT pg_catalog.current_setting('search_path') AS path OFFSET 0) o
+"""
+SEARCH_PATH_SQL = "SELECT pg_catalog.set_config('search_path', %s, true)"
 
 # Partitions are folded into their partitioned parent: one dataset, summed size and rows.
 # A table's signature is what changes when its files may have grown or shrunk: the files of the
@@ -147,7 +158,8 @@ _COLUMN_HASH = ("pg_catalog.hashtextextended(pg_catalog.concat_ws(E'\\x1f', v.at
 # attnum order afterwards. `only` narrows the read to some relations (their oids, the second parameter).
 # OFFSET 0 keeps the subquery whole, so a value both returned and hashed is computed once.
 COLUMNS_SQL = f"""
-SELECT v.relid, v.attnum, v.attname, v.data_type, v.nullable, v.dflt, v.comment, v.pk, v.attnum::text, {_COLUMN_HASH}
+SELECT v.relid, v.attnum, v.attname, v.data_type, v.nullable, v.dflt, v.comment, v.pk, v.attnum::text, {_COLUMN_HASH},
+       v.attidentity::text || v.attgenerated::text
 FROM ({_COLUMN_ROWS} OFFSET 0) v
 """
 
@@ -157,6 +169,44 @@ COLUMN_DIGESTS_SQL = f"""
 SELECT v.relid, count(*), sum({_COLUMN_HASH}) FROM ({_COLUMN_ROWS}) v GROUP BY v.relid
 """
 _ONLY = "AND a.attrelid = ANY(%s::pg_catalog.oid[])"
+
+# Domains, enums and standalone composite types, spelled as a column's type is, with what a domain stands
+# for in the end (domains over domains followed down to a type that is not one). A column of such a type
+# shows the type's own name, but takes its family from what the type is: a domain named "year" over integer
+# is an integer, an enum is text. Arrays of them are arrays by their spelling ("year[]").
+USER_TYPES_SQL = """
+WITH RECURSIVE base AS (
+    SELECT t.oid AS type_oid, t.typbasetype AS base_oid, t.typtypmod AS base_typmod
+    FROM pg_catalog.pg_type t WHERE t.typtype = 'd'
+  UNION ALL
+    SELECT b.type_oid, t.typbasetype, t.typtypmod
+    FROM base b JOIN pg_catalog.pg_type t ON t.oid = b.base_oid WHERE t.typtype = 'd'
+)
+SELECT pg_catalog.format_type(t.oid, -1), t.typtype, pg_catalog.format_type(bt.oid, b.base_typmod), bt.typtype
+FROM pg_catalog.pg_type t
+JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
+LEFT JOIN pg_catalog.pg_class r ON r.oid = t.typrelid
+LEFT JOIN base b ON b.type_oid = t.oid
+LEFT JOIN pg_catalog.pg_type bt ON bt.oid = b.base_oid
+WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
+  AND (t.typtype = 'e' OR (t.typtype = 'c' AND r.relkind = 'c') OR (t.typtype = 'd' AND bt.typtype <> 'd'))
+"""
+_FAMILY_OF_KIND = {"e": "text", "c": "struct"}  # pg_type.typtype: enum, composite
+
+
+def user_type_families(rows) -> dict[str, str]:
+    """USER_TYPES_SQL's rows as {type as a column spells it: family}."""
+    families = {}
+    for shown, kind, base, base_kind in rows:
+        if kind == "d":
+            families[shown] = _FAMILY_OF_KIND.get(base_kind) or type_family(base)
+        else:
+            families[shown] = _FAMILY_OF_KIND[kind]
+    return families
+
+
+# pg_attribute.attidentity / attgenerated -> ColumnMeta.generated
+_GENERATED = {"a": "identity", "d": "identity", "s": "stored", "v": "virtual"}
 COLUMNS_STATE_KEY = "postgres_columns_read_at"  # in the crawl state: when every column was last read
 COLUMNS_REFRESH_EVERY_S = 24 * 3600
 
@@ -308,6 +358,7 @@ class PostgresConnector(Connector):
         by_oid: dict[int, DatasetMeta] = {}
         signatures: dict[int, str] = {}
         with conn.cursor() as cur:
+            search_path = cur.execute(QUALIFIED_NAMES_SQL).fetchone()[0]
             for oid, schema, name, relkind, owner, comment, rows, definition, signature in cur.execute(RELATIONS_SQL, (schemas,)):
                 if signature is not None:
                     signatures[oid] = signature
@@ -321,6 +372,7 @@ class PostgresConnector(Connector):
                     native_id=str(oid),
                     definition=(definition or "").strip(),
                 )
+            cur.execute(SEARCH_PATH_SQL, (search_path,))
         return by_oid, signatures
 
     def _unchanged(self, conn, schemas, by_oid: dict[int, DatasetMeta], columns_read_at: float) -> set[int]:
@@ -354,6 +406,8 @@ class PostgresConnector(Connector):
         else:
             sql, params = COLUMNS_SQL.format(only=_ONLY), (schemas, list(to_read))
         sums = dict.fromkeys(to_read, 0)
+        with conn.cursor() as cur:
+            families = user_type_families(cur.execute(USER_TYPES_SQL))
         # The largest answer streams in chunks (libpq 17), or through a server-side cursor, never held twice.
         if psycopg.pq.version() >= 170000:
             cur = conn.cursor()
@@ -363,11 +417,12 @@ class PostgresConnector(Connector):
             cur.itersize = 5000
             rows = cur.execute(sql, params)
         with cur:
-            get = to_read.get
-            for relid, attnum, name, data_type, nullable, default, comment, primary, native_id, digest in rows:
+            get, family, generated = to_read.get, families.get, _GENERATED.get
+            for relid, attnum, name, data_type, nullable, default, comment, primary, native_id, digest, how in rows:
                 columns = get(relid)
                 if columns is not None:
-                    columns.append(ColumnMeta(name, data_type, attnum, nullable, default, primary, comment, native_id))
+                    columns.append(ColumnMeta(name, data_type, attnum, nullable, default, primary, comment, native_id,
+                                              family(data_type, ""), generated(how, "")))
                     sums[relid] += digest
         for oid, columns in to_read.items():
             columns.sort(key=_position)

@@ -61,6 +61,12 @@ QUERIES = {
         SELECT schemaname, viewname, definition FROM pg_views WHERE schemaname = ANY(%(schemas)s)""",
 }
 
+# pg_views prints a view's SQL as pg_get_viewdef does: a table the session's search path finds comes out
+# unqualified, and lineage cannot know which path that was. The views are read last, under a search path of
+# pg_catalog only (always searched anyway; Redshift refuses to create objects under an empty path, so this
+# one is spelled out), so every other name comes out schema-qualified.
+QUALIFIED_NAMES_SQL = "SELECT set_config('search_path', 'pg_catalog', true)"
+
 MB = 1024 * 1024
 
 
@@ -106,6 +112,7 @@ def build_extraction(rows: dict[str, list[tuple]], schemas: list[str], warnings:
         meta.columns.append(ColumnMeta(
             name=column, data_type=native_type(data_type, length, precision, scale), position=int(position),
             nullable=nullable == "YES", default=default, is_primary_key=(schema, name, column) in primary, comment=remarks or "",
+            generated="identity" if (default or "").startswith('"identity"(') else "",  # IDENTITY(seed, step) columns
         ))
     late: dict[tuple[str, str], list[ColumnMeta]] = {}
     for schema, name, column, col_type, number in rows["late_binding_columns"]:
@@ -168,7 +175,12 @@ class RedshiftConnector(Connector):
                 available = available_schemas(conn.execute(QUERIES["schemas"]).fetchall())
                 schemas = [s for s in available if schema_in_scope(s, include, exclude)]
                 params = {"schemas": schemas}
-                rows = {name: conn.execute(sql, params).fetchall() for name, sql in QUERIES.items() if name != "schemas"}
+                rows = {}
+                for name, sql in QUERIES.items():
+                    if name == "views":
+                        conn.execute(QUALIFIED_NAMES_SQL)
+                    if name != "schemas":
+                        rows[name] = conn.execute(sql, params).fetchall()
         except psycopg.Error as exc:
             raise ConnectorError(self.clean_message(describe_error(exc, self.url))) from None
         return build_extraction(rows, schemas, self.scope_warnings(available, include))

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from catalog.inventory.models import Dataset
 from catalog.lineage.models import LineageEdge
-from catalog.lineage.sql import LineageParseError, dialect_for, view_upstreams
+from catalog.lineage.sql import LineageParseError, case_sensitive, default_schema, dialect_for, fallback_schemas, view_upstreams
 
 # Prefix of the warning a view gets when its SQL cannot be read; replaced on every refresh.
 PARSE_WARNING = "Lineage: the view's SQL could not be parsed"
@@ -23,7 +23,7 @@ class LineageResult:
 
 
 # Bump when the way edges are derived changes, so every source derives them again on its next crawl.
-LINEAGE_VERSION = 1
+LINEAGE_VERSION = 2  # 2: unqualified names bound as each engine binds them; exact case where the engine keeps it
 
 
 def lineage_key(source) -> str:
@@ -82,8 +82,14 @@ def lineage_refresh(source) -> LineageResult:
     # (most datasets are tables: their warnings need not be read and decoded on every crawl).
     exact = {(schema, name): pk for pk, schema, name in present.values_list("id", "schema_name", "name")}
     folded: dict[tuple[str, str], int] = {}
-    for (schema, name), pk in exact.items():
-        folded.setdefault((schema.lower(), name.lower()), pk)
+    if not case_sensitive(source.engine):
+        for (schema, name), pk in exact.items():
+            folded.setdefault((schema.lower(), name.lower()), pk)
+    fallbacks = fallback_schemas(source.engine)
+    spelled = {pk: f"{schema}.{name}" for (schema, name), pk in exact.items()}
+
+    def find(schema: str, name: str) -> int | None:
+        return exact.get((schema, name)) or folded.get((schema.lower(), name.lower()))
     views = present.exclude(definition="").values_list("id", "schema_name", "name", "definition", "warnings")
 
     wanted: dict[tuple[int, str], int | None] = {}
@@ -92,7 +98,7 @@ def lineage_refresh(source) -> LineageResult:
         result.views += 1
         kept = [w for w in (warnings or []) if not w.startswith(PARSE_WARNING)]
         try:
-            refs = _upstreams(definition, dialect, schema, default_catalog)
+            refs = _upstreams(definition, dialect, default_schema(source.engine, schema), default_catalog)
         except LineageParseError as exc:
             result.unparsed += 1
             kept.append(f"{PARSE_WARNING}: {exc}")
@@ -103,8 +109,14 @@ def lineage_refresh(source) -> LineageResult:
             if ref.catalog:
                 upstream_id, shown = None, ref.qualified_name
             else:
-                upstream_id = exact.get((ref.schema, ref.name)) or folded.get((ref.schema.lower(), ref.name.lower()))
-                shown = ref.qualified_name
+                upstream_id = find(ref.schema, ref.name)
+                if upstream_id is None and ref.implicit_schema:
+                    for schema_name in fallbacks:  # where the engine looks next for a name the SQL left unqualified
+                        upstream_id = find(schema_name, ref.name)
+                        if upstream_id is not None:
+                            break
+                # A dataset found is named as the catalog spells it (a case-insensitive engine's SQL may not).
+                shown = spelled[upstream_id] if upstream_id is not None else ref.qualified_name
             if upstream_id == pk:
                 continue  # a view never reads itself; a same-named table elsewhere is not resolvable here
             wanted[(pk, shown)] = upstream_id

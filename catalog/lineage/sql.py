@@ -1,14 +1,29 @@
 """The datasets a view reads, from its SQL. Django-free.
 
 sqlglot parses the view in its engine's dialect; qualify() then gives every
-table its schema (the view's own, where the SQL leaves it out) and the scope
-walk keeps real tables only: CTE names, derived tables and table functions are
-not datasets.
+table its schema (the default the engine binds the view's unqualified names in,
+see `default_schema`) and the scope walk keeps real tables only: CTE names,
+derived tables and table functions are not datasets.
+
+How an engine binds a name its view's SQL leaves unqualified, as the connector
+reads that SQL:
+- PostgreSQL and Redshift print a view's SQL relative to the session's search
+  path. Their connectors read it under a search path holding only pg_catalog,
+  so every name outside pg_catalog comes out schema-qualified (and quoted where
+  its case or spelling needs it): what is left unqualified is in pg_catalog,
+  whatever schema the view is in.
+- MySQL and MariaDB print every table qualified with its database.
+- SQLite, DuckDB and Snowflake keep the SQL as written, and bind unqualified
+  names in the view's own schema (and, for Snowflake, database); DuckDB then
+  looks in its default schema, main (`fallback_schemas`).
+- PostgreSQL and Snowflake keep the case of quoted names: a name matches a
+  dataset exactly, never case-folded (`case_sensitive`). The other engines
+  compare names without case.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import sqlglot
@@ -31,6 +46,9 @@ DIALECTS = {
 }
 
 
+_IMPLICIT = "canon_implicit_schema"
+
+
 class LineageParseError(ValueError):
     """The SQL cannot be read. The message is one line, fit to show on the dataset's page."""
 
@@ -40,6 +58,8 @@ class TableRef:
     catalog: str
     schema: str
     name: str
+    # True when the SQL named the table without a schema and `schema` is the default it was given.
+    implicit_schema: bool = field(default=False, compare=False)
 
     @property
     def qualified_name(self) -> str:
@@ -48,6 +68,28 @@ class TableRef:
 
 def dialect_for(scheme: str) -> str | None:
     return DIALECTS.get((scheme or "").lower())
+
+
+_QUALIFIED_BY_CONNECTOR = frozenset({"postgresql", "postgres", "redshift"})
+_CASE_SENSITIVE = frozenset({"postgresql", "postgres", "snowflake"})
+_FALLBACK_SCHEMAS = {"duckdb": ("main",)}
+
+
+def default_schema(scheme: str, view_schema: str) -> str:
+    """The schema an engine binds a view's unqualified table names in, for the SQL as its connector reads it."""
+    if (scheme or "").lower() in _QUALIFIED_BY_CONNECTOR:
+        return "pg_catalog"
+    return view_schema
+
+
+def fallback_schemas(scheme: str) -> tuple[str, ...]:
+    """Schemas an engine also looks in for an unqualified name the default schema does not hold, in order."""
+    return _FALLBACK_SCHEMAS.get((scheme or "").lower(), ())
+
+
+def case_sensitive(scheme: str) -> bool:
+    """Whether a name the SQL reads matches a dataset only in its exact case (quoted names keep theirs)."""
+    return (scheme or "").lower() in _CASE_SENSITIVE
 
 
 def _query_of(statement: exp.Expression) -> exp.Expression:
@@ -75,6 +117,9 @@ def view_upstreams(sql: str, dialect: str | None, default_schema: str, default_c
         if len(statements) != 1:
             raise LineageParseError(f"the view's SQL holds {len(statements)} statements, not one query")
         query = _query_of(statements[0])
+        for table in query.find_all(exp.Table):
+            if not table.args.get("db"):
+                table.meta[_IMPLICIT] = True  # kept by qualify(), which fills in the default schema
         query = qualify(
             query,
             dialect=dialect,
@@ -85,7 +130,7 @@ def view_upstreams(sql: str, dialect: str | None, default_schema: str, default_c
             expand_stars=False,
             quote_identifiers=False,
         )
-        found: set[TableRef] = set()
+        found: dict[tuple[str, str, str], bool] = {}  # (catalog, schema, name) -> named only without a schema
         for scope in traverse_scope(query):
             for source in scope.sources.values():
                 # A Scope here is a CTE or a derived table; only Table nodes are datasets.
@@ -94,7 +139,8 @@ def view_upstreams(sql: str, dialect: str | None, default_schema: str, default_c
                 catalog = source.catalog or ""
                 if default_catalog and catalog.lower() == default_catalog.lower():
                     catalog = ""
-                found.add(TableRef(catalog=catalog, schema=source.db or default_schema, name=source.name))
+                key = (catalog, source.db or default_schema, source.name)
+                found[key] = found.get(key, True) and bool(source.meta.get(_IMPLICIT))
     except LineageParseError:
         raise
     except SqlglotError as exc:
@@ -102,7 +148,7 @@ def view_upstreams(sql: str, dialect: str | None, default_schema: str, default_c
     except (RecursionError, ValueError, KeyError, AttributeError, TypeError) as exc:
         # sqlglot's optimizer can trip over shapes its parser accepted.
         raise LineageParseError(f"the view's SQL could not be analysed ({exc.__class__.__name__})") from None
-    return tuple(sorted(found))
+    return tuple(sorted(TableRef(*key, implicit_schema=implicit) for key, implicit in found.items()))
 
 
 def _one_line(exc: Exception) -> str:

@@ -4,7 +4,8 @@ import pytest
 
 from catalog.connectors import ConnectorError, connector_for
 from catalog.connectors.postgres import PostgresConnector
-from tests.shop import build_shop
+from catalog.connectors.types import type_family
+from tests.shop import build_real_warehouse, build_shop
 
 
 @pytest.fixture
@@ -77,8 +78,9 @@ def test_uses_a_few_bulk_queries_whatever_the_number_of_tables(pg, warehouse):
     # "statement: BEGIN ..." / "execute <unnamed>: SELECT ..." -> the first keyword
     words = [(s.split(":", 1)[1].split() or ["QUERY"])[0].upper() for s in statements]
     catalog_queries = [w for w in words if w not in ("BEGIN", "COMMIT", "FETCH", "CLOSE")]
-    # schemas, relations, columns (streamed); on the second connection: the relations that have a size, their sizes
-    assert len(catalog_queries) == 5, words
+    # schemas, empty search path, relations, search path back, user-defined types, columns (streamed); on the
+    # second connection: the relations that have a size, their sizes
+    assert len(catalog_queries) == 8, words
     assert words.count("FETCH") <= 2
 
 
@@ -298,3 +300,61 @@ def test_the_crawl_service_prepares_every_dataset_once_its_columns_are_read(shop
     extraction = connector.extract()
     assert prepared == [{f"{d.schema}.{d.name}": [c.name for c in d.columns] for d in extraction.datasets}]
     assert prepared[0]["sales.customers"][:2] == ["customer_id", "email"], "columns are complete and in order by then"
+
+
+@pytest.fixture
+def real(warehouse):
+    build_real_warehouse(warehouse)
+    return warehouse
+
+
+def test_a_real_warehouse_every_kind_across_schemas(real):
+    datasets = _by_name(connector_for(real.url).extract())
+    assert {name: d.kind for name, d in datasets.items()} == {
+        "public.payment": "table", "reporting.payment": "table", "billing.Invoice": "table",
+        "billing.ledger": "partitioned_table", "billing.rates": "foreign_table",
+        "Reporting.Monthly Revenue": "view", "Reporting.payments_by_invoice": "view",
+        "Reporting.ledger_totals": "materialized_view", "billing.open_invoices": "view", "billing.paid": "view",
+        "public.revenue_summary": "view",
+    }
+
+
+def test_view_sql_names_every_table_with_its_schema_whatever_the_search_path(real):
+    """pg_get_viewdef leaves out the schema of what the session's search path finds; the crawl's path is empty."""
+    datasets = _by_name(connector_for(real.url).extract())
+    assert "FROM public.payment" in datasets["Reporting.Monthly Revenue"].definition
+    assert 'public.payment p' in datasets["Reporting.payments_by_invoice"].definition
+    assert 'JOIN billing."Invoice" i' in datasets["Reporting.payments_by_invoice"].definition
+    assert "FROM billing.ledger" in datasets["Reporting.ledger_totals"].definition, "materialized views too"
+    assert 'FROM (billing."Invoice" i' in datasets["billing.open_invoices"].definition
+    assert "FROM public.payment" in datasets["billing.paid"].definition
+    assert 'FROM "Reporting"."Monthly Revenue" r' in datasets["public.revenue_summary"].definition
+    # The columns are read under the session's own search path again: types keep the spelling they always had.
+    assert {c.name: c.data_type for c in datasets["public.payment"].columns}["paid_in"] == "year"
+
+
+def test_domains_enums_and_composites_take_their_family_from_what_they_are(real):
+    payment = {c.name: c for c in _by_name(connector_for(real.url).extract())["public.payment"].columns}
+    # The family the catalog files: the connector's, or (empty) the one the crawl service derives from the name.
+    shown = {name: (c.data_type, c.type_family or type_family(c.data_type)) for name, c in payment.items()}
+    assert shown["paid_in"] == ("year", "integer"), "a domain named year over integer is an integer, not a date"
+    assert shown["customer_id"] == ('"bıgınt"', "integer")
+    assert shown["paid_recently"] == ("recent_year", "integer"), "a domain over a domain: down to the base type"
+    assert shown["code"] == ("billing.short_code", "text")
+    assert shown["rating"] == ("mpaa_rating", "text"), "an enum is text"
+    assert shown["total"] == ("billing.amount", "struct")
+    assert shown["ratings"] == ("mpaa_rating[]", "array")
+    assert shown["years"] == ("year[]", "array")
+    assert shown["totals"] == ("billing.amount[]", "array")
+    assert shown["amount"] == ("numeric(5,2)", "decimal")
+    assert payment["amount"].type_family == "" and payment["years"].type_family == "", "built-in types and arrays go by their name"
+
+
+def test_identity_and_generated_columns_say_so(real):
+    datasets = _by_name(connector_for(real.url).extract())
+    payment = {c.name: c for c in datasets["public.payment"].columns}
+    assert payment["payment_id"].generated == "identity"
+    assert payment["amount_cents"].generated == "stored"
+    assert payment["amount"].generated == ""
+    invoice = {c.name: c for c in datasets["billing.Invoice"].columns}
+    assert invoice["Invoice ID"].generated == "identity" and invoice["Invoice ID"].default == "GENERATED BY DEFAULT AS IDENTITY"

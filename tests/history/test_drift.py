@@ -234,3 +234,39 @@ def test_the_alert_names_the_views_that_read_a_changed_table(source, shop, watch
     orders_part = body.split("sales.orders")[1]
     assert "breaks: view analytics.big_orders, view analytics.revenue_by_day" in orders_part
 
+
+
+def test_a_column_becoming_an_identity_is_recorded_and_shown(source, shop, watcher, client):
+    shop.execute("ALTER TABLE sales.orders ALTER COLUMN order_id ADD GENERATED ALWAYS AS IDENTITY")
+    crawl = source_crawl(source)
+    assert crawl.status == Crawl.SUCCEEDED, crawl.error
+    assert changes_of(crawl) == {
+        ("sales.orders", diff.DEFAULT_CHANGED, "order_id", diff.NON_BREAKING),
+        ("sales.orders", diff.GENERATED_CHANGED, "order_id", diff.BREAKING),  # inserts naming it now fail
+    }
+    orders = Dataset.objects.get(schema_name="sales", name="orders")
+    assert {c.name: c.generated for c in orders.columns.all()}["order_id"] == "identity"
+    page = client.get(f"/datasets/{orders.pk}/").content.decode()
+    assert '<span class="badge generated" title="filled by the engine from a counter">identity</span>' in page
+    api = client.get(f"/api/datasets/{orders.pk}/").json()
+    assert {c["name"]: c["generated"] for c in api["columns"]} == {
+        "order_id": "identity", "customer_id": "", "amount": "", "status": "", "ordered_at": "",
+    }
+
+
+def test_identity_columns_crawled_before_generation_was_recorded_make_no_change(source, shop, watcher):
+    """A catalog upgraded from before "generated" was recorded: the next crawl that reads the columns
+    writes a new version (the document has the key now) and reports nothing, since the default said it."""
+    customers = Dataset.objects.get(schema_name="sales", name="customers")
+    version = customers.versions.get()
+    document = version.schema
+    for column in document["columns"]:
+        column.pop("generated", None)
+    version.schema = document
+    version.save()
+    Dataset.objects.filter(pk=customers.pk).update(fingerprint="from-before", schema_signature="")
+    crawl = source_crawl(source)
+    assert crawl.status == Crawl.SUCCEEDED, crawl.error
+    assert customers.versions.count() == 2
+    assert changes_of(crawl) == set()
+    assert not OutboxMessage.objects.exists()

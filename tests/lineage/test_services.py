@@ -4,6 +4,8 @@ PostgreSQL, MariaDB and DuckDB are real; the parse-failure case feeds the crawl 
 hand-made extraction, because every real engine refuses to store SQL it cannot parse.
 """
 
+import sqlite3
+
 import duckdb
 import pytest
 
@@ -13,12 +15,13 @@ from catalog.connectors.snowflake import SnowflakeConnector
 from catalog.core.sourceurl import parse_source_url
 from catalog.inventory.models import Dataset
 from catalog.lineage.models import LineageEdge
-from catalog.lineage.selectors import lineage_downstream, lineage_upstream
+from catalog.history.models import SchemaChange
+from catalog.lineage.selectors import lineage_downstream, lineage_impacts, lineage_upstream
 from catalog.sources.models import Crawl
 from catalog.sources.services import source_crawl, source_create
 from tests.connectors.mysql_shop import build_mysql_shop
 from tests.connectors.snowflake_support import emulate
-from tests.shop import build_shop
+from tests.shop import build_real_warehouse, build_shop
 
 pytestmark = pytest.mark.django_db
 
@@ -95,6 +98,40 @@ def test_dataset_page_and_api_show_upstream_and_downstream(client, pg_source):
     assert "<h2>Lineage</h2>" not in plain, "no section for a dataset without lineage"
 
 
+def test_views_in_any_schema_read_tables_in_any_schema_quoted_or_not(warehouse):
+    """The views of a warehouse laid out as public sample databases are: a view in "Reporting" reads public.payment
+    (never reporting.payment, a table of a lower-case schema of the same letters), and a change to public.payment
+    names the views it breaks."""
+    build_real_warehouse(warehouse)
+    source = source_create(name="real", url=warehouse.url)
+    crawl = source_crawl(source)
+    assert crawl.status == Crawl.SUCCEEDED, crawl.error
+    assert _edges(source) == [
+        ("Reporting.Monthly Revenue", "public.payment", True),
+        ("Reporting.ledger_totals", "billing.ledger", True),
+        ("Reporting.payments_by_invoice", "billing.Invoice", True),
+        ("Reporting.payments_by_invoice", "public.payment", True),
+        ("billing.open_invoices", "billing.Invoice", True),
+        ("billing.open_invoices", "billing.rates", True),
+        ("billing.paid", "public.payment", True),
+        ("public.revenue_summary", "Reporting.Monthly Revenue", True),
+    ]
+    payment = _ds(source, "public", "payment")
+    assert [(n.depth, n.name) for n in lineage_downstream(payment)] == [
+        (1, "Reporting.Monthly Revenue"), (1, "Reporting.payments_by_invoice"), (1, "billing.paid"), (2, "public.revenue_summary"),
+    ]
+    assert lineage_downstream(_ds(source, "reporting", "payment")) == []
+    assert all(not d.warnings for d in Dataset.objects.filter(source=source)), "every view parsed"
+
+    warehouse.execute("ALTER TABLE public.payment ADD COLUMN note text")
+    assert source_crawl(source).status == Crawl.SUCCEEDED
+    change = SchemaChange.objects.get(dataset=payment)
+    assert change.describe() == "column added note (text)"
+    assert [name for _, name in lineage_impacts([payment.pk])[payment.pk]] == [
+        "Reporting.Monthly Revenue", "Reporting.payments_by_invoice", "billing.paid", "public.revenue_summary",
+    ]
+
+
 def test_mariadb_views_with_a_cte_and_quoted_names(mariadb, mariadb_database):
     build_mysql_shop(mariadb, mariadb_database)
     source = source_create(name="mshop", url=mariadb.url(mariadb_database))
@@ -108,6 +145,59 @@ def test_mariadb_views_with_a_cte_and_quoted_names(mariadb, mariadb_database):
         (f"{db}.broken", f"{db}.doomed", False),  # its SQL is still readable; the table it reads is gone
     ]
     assert any("references invalid table" in w for w in crawl.warnings), "the broken view is reported, the crawl goes on"
+
+
+def test_mariadb_views_reading_another_database(mariadb, mariadb_database):
+    """MariaDB prints every table of a view's SQL with its database: a view reads the other database's table,
+    not the same-named one beside it."""
+    db, crm = mariadb_database, f"{mariadb_database}_crm"
+    mariadb.execute(f"CREATE DATABASE `{crm}`")
+    try:
+        mariadb.execute(f"""
+            CREATE TABLE `{crm}`.`Customers` (id INT PRIMARY KEY, email VARCHAR(100));
+            CREATE TABLE `{db}`.`Customers` (id INT PRIMARY KEY);
+            CREATE VIEW `{db}`.`emails` AS SELECT email FROM `{crm}`.`Customers`;
+            CREATE VIEW `{crm}`.`ids` AS SELECT c.id FROM `{db}`.`Customers` c
+        """)
+        source = source_create(name="mcross", url=mariadb.url(db), include=[db, crm])
+        crawl = source_crawl(source)
+    finally:
+        mariadb.execute(f"DROP DATABASE IF EXISTS `{crm}`")
+    assert crawl.status == Crawl.SUCCEEDED, crawl.error
+    assert _edges(source) == [(f"{db}.emails", f"{crm}.Customers", True), (f"{crm}.ids", f"{db}.Customers", True)]
+
+
+def test_duckdb_unqualified_names_are_looked_up_in_the_views_schema_then_main(tmp_path):
+    path = tmp_path / "schemas.duckdb"
+    conn = duckdb.connect(str(path))
+    conn.execute("""
+        CREATE SCHEMA "Analytics";
+        CREATE TABLE main.customers (id INT);
+        CREATE TABLE main.orders (id INT);
+        CREATE TABLE "Analytics".orders (id INT, total INT);
+        CREATE VIEW "Analytics".joined AS SELECT o.total FROM orders o JOIN customers c ON c.id = o.id;
+    """)
+    # What DuckDB itself binds: Analytics.orders (the view's schema holds one), main.customers (it does not).
+    assert [d[0] for d in conn.execute('SELECT * FROM "Analytics".joined').description] == ["total"]
+    conn.close()
+    source = source_create(name="duckschemas", url=f"duckdb://{path}")
+    assert source_crawl(source).status == Crawl.SUCCEEDED
+    assert _edges(source) == [("Analytics.joined", "Analytics.orders", True), ("Analytics.joined", "main.customers", True)]
+
+
+def test_sqlite_views_read_their_own_file_in_any_case(tmp_path):
+    path = tmp_path / "shop.sqlite"
+    conn = sqlite3.connect(path)
+    conn.executescript("""
+        CREATE TABLE "Customers" (id INTEGER PRIMARY KEY, email TEXT);
+        CREATE TABLE orders (id INTEGER, customer_id INTEGER);
+        CREATE VIEW emails AS SELECT c.email FROM customers c JOIN main.ORDERS o ON o.customer_id = c.id;
+    """)
+    conn.close()
+    source = source_create(name="lite", url=f"sqlite:///{path}")
+    assert source_crawl(source).status == Crawl.SUCCEEDED
+    assert _edges(source) == [("main.emails", "main.Customers", True), ("main.emails", "main.orders", True)], \
+        "named as the catalog spells them"
 
 
 def test_duckdb_views(tmp_path):
@@ -125,13 +215,13 @@ def test_duckdb_views(tmp_path):
     source = source_create(name="duck", url=f"duckdb://{path}")
     assert source_crawl(source).status == Crawl.SUCCEEDED
     emails = _ds(source, "Analytics", "emails")
-    assert [(n.depth, n.name) for n in lineage_upstream(emails)] == [(1, "sales.customers"), (1, "sales.Order Lines")]
+    assert [(n.depth, n.name) for n in lineage_upstream(emails)] == [(1, "sales.Order Lines"), (1, "sales.customers")]
     customers = _ds(source, "sales", "customers")
     assert [(n.depth, n.name) for n in lineage_downstream(customers)] == [(1, "Analytics.emails"), (2, "Analytics.just_emails")]
 
 
 class _HandMadeConnector(Connector):
-    """Answers with a view whose SQL sqlglot cannot parse, next to a good one."""
+    """Answers with a view whose SQL sqlglot cannot parse, next to a good one (qualified, as PostgreSQL's connector reads it)."""
 
     schemes = ()
 
@@ -139,7 +229,7 @@ class _HandMadeConnector(Connector):
         col = [ColumnMeta(name="id", data_type="integer", position=1)]
         return Extraction(schemas=["public"], datasets=[
             DatasetMeta(schema="public", name="base", columns=list(col)),
-            DatasetMeta(schema="public", name="good", kind="view", columns=list(col), definition="SELECT id FROM base"),
+            DatasetMeta(schema="public", name="good", kind="view", columns=list(col), definition="SELECT id FROM public.base"),
             DatasetMeta(schema="public", name="bad", kind="view", columns=list(col), definition="SELECT id FROM WHERE ((("),
         ])
 

@@ -2,7 +2,15 @@
 
 import pytest
 
-from catalog.lineage.sql import LineageParseError, TableRef, dialect_for, view_upstreams
+from catalog.lineage.sql import (
+    LineageParseError,
+    TableRef,
+    case_sensitive,
+    default_schema,
+    dialect_for,
+    fallback_schemas,
+    view_upstreams,
+)
 
 
 def names(sql, dialect, schema, catalog=""):
@@ -68,3 +76,37 @@ def test_sql_that_does_not_parse_is_one_clear_line(sql, message):
 def test_dialects_by_url_scheme():
     assert dialect_for("postgresql") == "postgres" and dialect_for("mariadb") == "mysql" and dialect_for("s3") is None
     assert TableRef("", "s", "t").qualified_name == "s.t" and TableRef("c", "s", "t").qualified_name == "c.s.t"
+
+
+def test_postgres_view_sql_read_under_an_empty_search_path_keeps_schemas_and_quoted_case():
+    """The connector reads view SQL with every name qualified; what is left unqualified is pg_catalog's."""
+    sql = (' SELECT p.amount, r.revenue FROM ((public.payment p JOIN "Reporting"."Monthly Revenue" r ON (true))'
+           ' JOIN "Other".Tab t ON (true)) WHERE (EXISTS ( SELECT 1 FROM pg_class));')
+    schema = default_schema("postgresql", "Reporting")
+    assert schema == "pg_catalog", "not the view's own schema: the connector qualified every other name"
+    refs = view_upstreams(sql, "postgres", schema)
+    assert [(r.qualified_name, r.implicit_schema) for r in refs] == [
+        ("Other.tab", False), ("Reporting.Monthly Revenue", False), ("pg_catalog.pg_class", True), ("public.payment", False),
+    ]
+
+
+def test_each_engine_binds_unqualified_names_as_it_does_itself():
+    assert default_schema("redshift", "sales") == "pg_catalog"
+    for scheme in ("mysql", "mariadb", "duckdb", "sqlite", "snowflake", "bigquery"):
+        assert default_schema(scheme, "s") == "s", scheme
+    assert fallback_schemas("duckdb") == ("main",) and fallback_schemas("sqlite") == () and fallback_schemas("postgresql") == ()
+    assert case_sensitive("postgresql") and case_sensitive("snowflake")
+    assert not any(case_sensitive(s) for s in ("mysql", "duckdb", "sqlite", "redshift", "bigquery"))
+
+
+def test_snowflake_names_bind_in_the_views_schema_and_database_and_quoted_ones_keep_their_case():
+    sql = 'create view DB1.S1.V1 as select * from t2 join "lower_case" using (id) join S2.T3 using (id) join DB1.S1.T4 using (id)'
+    refs = view_upstreams(sql, "snowflake", default_schema("snowflake", "S1"), "DB1")
+    assert [(r.qualified_name, r.implicit_schema) for r in refs] == [
+        ("S1.T2", True), ("S1.T4", False), ("S1.lower_case", True), ("S2.T3", False),
+    ]
+
+
+def test_a_table_named_both_with_and_without_its_schema_counts_as_named_with_it():
+    refs = view_upstreams("SELECT * FROM t JOIN s.t AS u ON true", "duckdb", "s")
+    assert [(r.qualified_name, r.implicit_schema) for r in refs] == [("s.t", False)]
