@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from catalog.connectors import ConnectorError, connector_for
-from catalog.connectors.redshift import QUERIES, available_schemas, build_extraction, native_type
+from catalog.connectors.redshift import QUALIFIED_NAMES_SQL, QUERIES, available_schemas, build_extraction, native_type
 from catalog.lineage.sql import view_upstreams
 
 RECORDED = json.loads((Path(__file__).parent / "recorded" / "redshift_dev.json").read_text())
@@ -36,6 +36,7 @@ def test_catalog_views_parse_into_datasets():
     assert orders.properties == {"diststyle": "KEY(customer_id)", "sortkey1": "ordered_at"}
     cols = {c.name: c for c in orders.columns}
     assert cols["order_id"].is_primary_key and not cols["order_id"].nullable
+    assert cols["order_id"].generated == "identity" and cols["customer_id"].generated == "", "IDENTITY columns say so"
     assert cols["amount"].data_type == "numeric(12,2)" and cols["amount"].comment == "Gross amount"
     assert cols["status"].data_type == "character varying(20)" and cols["status"].default == "'placed'::character varying"
     assert cols["payload"].data_type == "super"
@@ -61,6 +62,42 @@ def test_queries_are_bulk_over_the_system_views():
     for view in ("svv_all_schemas", "svv_tables", "svv_columns", "svv_table_info", "pg_views", "pg_get_late_binding_view_cols"):
         assert view in text
     assert all("%(schemas)s" in sql for name, sql in QUERIES.items() if name != "schemas"), "one query per view for all schemas"
+
+
+class _RecordingConnection:
+    """Stands in for a cluster (none can be reached here): answers each catalog query with its recorded rows."""
+
+    def __init__(self):
+        self.sent = []
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def transaction(self):
+        return self
+
+    def execute(self, sql, params=None):
+        self.sent.append(sql)
+        name = next((n for n, q in QUERIES.items() if q == sql), None)
+        self.rows = RECORDED[name] if name else []
+        return self
+
+    def fetchall(self):
+        return [tuple(r) for r in self.rows]
+
+
+def test_view_sql_is_read_under_a_search_path_that_qualifies_every_name(monkeypatch):
+    """pg_views prints names the search path finds without their schema: it is read under pg_catalog alone."""
+    conn = _RecordingConnection()
+    connector = connector_for("redshift://canon:pw@cluster.example:5439/dev")
+    monkeypatch.setattr(connector, "connect", lambda: conn)
+    extraction = connector.extract()
+    assert conn.sent.index(QUALIFIED_NAMES_SQL) == conn.sent.index(QUERIES["views"]) - 1
+    assert "set_config('search_path', 'pg_catalog', true)" in QUALIFIED_NAMES_SQL, "for this transaction only"
+    assert {d.name for d in extraction.datasets if d.definition} == {"big_orders", "late_orders"}
 
 
 def test_unreachable_cluster_is_one_clear_line():
