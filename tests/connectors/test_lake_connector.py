@@ -222,6 +222,13 @@ def test_the_csv_delimiter_option_for_a_sample_that_cannot_tell(lake):
     everywhere = by_name(lake.connector(csv_delimiter="semicolon").extract())
     assert columns(everywhere[f"{root}/us.odd"]) == [("a,b", "string"), ("c", "int64")]
 
+    lake.put("crm/names/a.csv", b"name,amount\n'Smith, J',10\n'Doe, A',20\n")
+    assert columns(by_name(lake.connector().extract())[f"{root}/crm.names"]) == [("name", "string"), ("amount", "int64")]
+    forced = by_name(lake.connector(csv_quote='"', csv_delimiter=",").extract())[f"{root}/crm.names"]
+    assert any("2 ragged row(s)" in w and "set by the source option" in w for w in forced.warnings), forced.warnings
+    # With the quote set, detection no longer finds the two fields that single quotes make.
+    assert columns(by_name(lake.connector(csv_quote='"').extract())[f"{root}/crm.names"]) == [("name,amount", "string")]
+
 
 @pytest.mark.parametrize("options, message", [
     ({"csv_delimiter": ":"}, "':' is not a delimiter Canon reads"),

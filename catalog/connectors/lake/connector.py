@@ -121,7 +121,7 @@ class LakeOptions:
                 if delimiter:
                     return CsvDialect(delimiter=delimiter, quote=self.csv_quote or '"', how="option")
                 break  # "auto" for these keys
-        return CsvDialect(delimiter=",", quote=self.csv_quote or '"', how="detected")
+        return CsvDialect(delimiter=",", quote=self.csv_quote, how="detected")
 
 
 _DELIMITER_SPELLINGS = {",": ",", ";": ";", "\t": "\t", "tab": "\t", "\\t": "\t", "|": "|", "comma": ",", "semicolon": ";", "pipe": "|"}

@@ -206,7 +206,7 @@ _DETECT_RECORDS = 200
 @dataclass
 class CsvDialect:
     delimiter: str
-    quote: str = '"'
+    quote: str = '"'  # when detecting: "" detects it, a quote is the one to use
     how: str = "detected"  # "detected", "option", or "format" (a .tsv file is tab-separated)
     ambiguous: str = ""  # what else the sample could have been, when detection could not tell
     decimal_comma: bool = False  # numbers are written 1,5
@@ -233,7 +233,7 @@ def _field_counts(text: str, delimiter: str, quote: str) -> list[int]:
     return counts
 
 
-def detect_csv_dialect(sample: bytes, encoding: str) -> CsvDialect:
+def detect_csv_dialect(sample: bytes, encoding: str, quotes: tuple[str, ...] = CSV_QUOTES) -> CsvDialect:
     """The delimiter and quote that split the sample's records into the header's number of fields.
     Counting, not csv.Sniffer (which guesses from character frequencies, so decimal commas `1,5;2,7`
     and quoted delimiters fool it). A reading of several fields that most rows agree with beats a
@@ -244,7 +244,7 @@ def detect_csv_dialect(sample: bytes, encoding: str) -> CsvDialect:
         head = head[: cut + 1] if cut > 0 else head
     text = head.decode("utf-8" if encoding == "utf8" else "latin-1", errors="replace")
     scored = []  # (rank, delimiter, quote, header fields)
-    for preference, (delimiter, quote) in enumerate((d, q) for q in CSV_QUOTES for d in CSV_DELIMITERS):
+    for preference, (delimiter, quote) in enumerate((d, q) for q in quotes for d in CSV_DELIMITERS):
         counts = _field_counts(text, delimiter, quote)
         if not counts:
             continue
@@ -253,7 +253,7 @@ def detect_csv_dialect(sample: bytes, encoding: str) -> CsvDialect:
         several = counts[0] > 1
         scored.append(((several and consistency >= 0.5, consistency, several, -preference), delimiter, quote, counts[0]))
     if not scored:
-        return CsvDialect(delimiter=",")
+        return CsvDialect(delimiter=",", quote=quotes[0])
     scored.sort(key=lambda s: s[0], reverse=True)
     best = scored[0]
     rivals = {}
@@ -292,11 +292,8 @@ def schema_from_csv(sample: bytes, delimiter: str | CsvDialect) -> FileSchema:
     if _looks_binary(sample):
         return FileSchema(problem=f"not {label} text: the file holds binary data")
     encoding = _encoding(sample)
-    if dialect.how == "detected":
-        detected = detect_csv_dialect(sample, encoding)
-        if dialect.quote != '"':  # an option set the quote only
-            detected.quote = dialect.quote
-        dialect = detected
+    if dialect.how == "detected":  # the quote too, unless an option set it
+        dialect = detect_csv_dialect(sample, encoding, (dialect.quote,) if dialect.quote else CSV_QUOTES)
     ragged = []
 
     def skip(row):
@@ -381,7 +378,7 @@ def read_schema(fmt: str, compression: str, read: Reader, size: int, *, sample_b
     if fmt == TSV:
         return schema_from_csv(sample, "\t")
     if fmt == CSV:
-        return schema_from_csv(sample, csv_dialect or CsvDialect(delimiter=","))
+        return schema_from_csv(sample, csv_dialect or CsvDialect(delimiter=",", quote=""))
     if fmt == JSONL:
         return schema_from_jsonl(sample)
     return FileSchema(problem=f"unknown format {fmt}")
