@@ -98,7 +98,7 @@ def diff_schemas(old: dict | None, new: dict | None, *, old_name: str = "", new_
         changes.append(Change(KIND_CHANGED, BREAKING, old=old.get("kind"), new=new.get("kind")))
     if (old.get("comment") or "") != (new.get("comment") or ""):
         changes.append(Change(TABLE_COMMENT_CHANGED, NON_BREAKING, old=old.get("comment"), new=new.get("comment")))
-    if (old.get("definition") or "") != (new.get("definition") or ""):
+    if (old.get("definition") or "") != (new.get("definition") or "") and not _only_newly_qualified(old, new):
         changes.append(Change(DEFINITION_CHANGED, NON_BREAKING, detail={"old": old.get("definition"), "new": new.get("definition")}))
 
     old_cols = list(old.get("columns", []))
@@ -174,6 +174,13 @@ def _column_changes(before: dict, after: dict) -> list[Change]:
         changes.append(Change(GENERATED_CHANGED, BREAKING if new_generated else NON_BREAKING, column=name,
                               old=old_generated or "not generated", new=new_generated or "not generated"))
     return changes
+
+
+def _only_newly_qualified(old: dict, new: dict) -> bool:
+    """A PostgreSQL view's SQL as the catalog read it before view SQL was read under an empty search path
+    (tables in public printed without their schema) against the same SQL read now: the same view, not a change."""
+    before, after = old.get("definition") or "", new.get("definition") or ""
+    return "public." not in before and "public." in after and after.replace("public.", "") == before
 
 
 def _generation_first_recorded(before: dict, after: dict) -> bool:

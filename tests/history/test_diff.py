@@ -113,3 +113,13 @@ def test_a_generated_column_recorded_before_generation_was_is_not_a_change():
     before = doc(col("id", native_id="1", default="GENERATED ALWAYS AS IDENTITY"))
     after = doc(col("id", native_id="1", default="GENERATED ALWAYS AS IDENTITY", generated="identity"))
     assert diff.diff_schemas(before, after) == []
+
+
+def test_a_view_read_again_with_its_tables_qualified_is_not_a_change():
+    """PostgreSQL view SQL read before the empty search path left public's tables unqualified."""
+    before = doc(col("id"), kind="view", definition=" SELECT p.id\n   FROM (payment p\n     JOIN billing.invoice i ON (true));")
+    after = doc(col("id"), kind="view", definition=" SELECT p.id\n   FROM (public.payment p\n     JOIN billing.invoice i ON (true));")
+    assert diff.diff_schemas(before, after) == []
+    elsewhere = doc(col("id"), kind="view", definition=" SELECT p.id\n   FROM (public.payment p\n     JOIN billing.receipt i ON (true));")
+    assert kinds(diff.diff_schemas(before, elsewhere)) == [(diff.DEFINITION_CHANGED, diff.NON_BREAKING, "")]
+    assert kinds(diff.diff_schemas(after, before)) == [(diff.DEFINITION_CHANGED, diff.NON_BREAKING, "")]

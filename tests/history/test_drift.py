@@ -11,7 +11,7 @@ from catalog.history.models import SchemaChange
 from catalog.inventory.models import Dataset
 from catalog.sources.models import Crawl
 from catalog.sources.services import source_crawl, source_create
-from tests.shop import build_shop
+from tests.shop import build_real_warehouse, build_shop
 
 pytestmark = pytest.mark.django_db
 
@@ -270,3 +270,23 @@ def test_identity_columns_crawled_before_generation_was_recorded_make_no_change(
     assert customers.versions.count() == 2
     assert changes_of(crawl) == set()
     assert not OutboxMessage.objects.exists()
+
+
+def test_views_crawled_before_their_sql_was_read_qualified_make_no_change(warehouse):
+    """A catalog upgraded from when view SQL was read under the role's search path (tables in public unqualified):
+    the next crawl stores the qualified SQL and reports nothing."""
+    build_real_warehouse(warehouse)
+    source = source_create(name="real", url=warehouse.url)
+    assert source_crawl(source).status == Crawl.SUCCEEDED
+    view = Dataset.objects.get(schema_name="Reporting", name="Monthly Revenue")
+    version = view.versions.get()
+    document = version.schema
+    assert "public.payment" in document["definition"]
+    document["definition"] = document["definition"].replace("public.", "")
+    version.schema = document
+    version.save()
+    Dataset.objects.filter(pk=view.pk).update(definition=document["definition"], fingerprint="from-before", schema_signature="")
+    crawl = source_crawl(source)
+    assert crawl.status == Crawl.SUCCEEDED, crawl.error
+    assert view.versions.count() == 2
+    assert changes_of(crawl) == set()
