@@ -1,14 +1,16 @@
 """A hard time limit on pure-Python work in the calling thread. Django-free.
 
 `time_limit(seconds)` stops the code inside it when the time is up, wherever it
-is: a timer thread asks CPython to raise `TimeLimitExceeded` in the calling
+is: a watcher thread asks CPython to raise `TimeLimitExceeded` in the calling
 thread (`PyThreadState_SetAsyncExc`), which the interpreter does at its next
 bytecode check, a few microseconds away in pure-Python code such as sqlglot and
-sqlparse. Unlike SIGALRM it works in any thread (gunicorn's threaded workers,
-the embedded server, a Celery worker), and it needs no cooperation from the
-code it stops. It cannot interrupt one long call into C; use it around Python
-code only, and not around database queries (a query stopped half way leaves
-its connection unusable: they have their own statement timeout).
+sqlparse; and again every 50 ms until the block ends, since CPython swallows one
+that lands in a finalizer the garbage collector happens to be running. Unlike
+SIGALRM it works in any thread (gunicorn's threaded workers, the embedded server,
+a Celery worker), and it needs no cooperation from the code it stops. It cannot
+interrupt one long call into C; use it around Python code only, and not around
+database queries (a query stopped half way leaves its connection unusable: they
+have their own statement timeout).
 
 `TimeLimitExceeded` is a BaseException, so a library's own `except Exception`
 cannot swallow it. Leaving the block withdraws a stop that fired too late to
@@ -38,18 +40,25 @@ def time_limit(seconds: float):
         raise TimeLimitExceeded()
     target = threading.get_ident()
     lock = threading.Lock()
-    # "armed" only while the block runs: a stop is never raised inside threading's own code (Timer.start).
+    finished = threading.Event()
+    # "armed" only while the block runs: a stop is never raised inside threading's own code (Thread.start).
     state = {"armed": False, "expired": False}
 
-    def expire():
-        with lock:
-            state["expired"] = True
-            if state["armed"]:
-                _set_async_exc(target, ctypes.py_object(TimeLimitExceeded))
+    def watch():
+        if finished.wait(seconds):
+            return
+        # Raised again every 50 ms until the block has ended: CPython swallows an exception that lands in a
+        # finalizer or a weakref callback (run by the garbage collector in the middle of anything).
+        while True:
+            with lock:
+                state["expired"] = True
+                if state["armed"]:
+                    _set_async_exc(target, ctypes.py_object(TimeLimitExceeded))
+            if finished.wait(0.05):
+                return
 
-    timer = threading.Timer(seconds, expire)
-    timer.daemon = True
-    timer.start()
+    watcher = threading.Thread(target=watch, name="time-limit", daemon=True)
+    watcher.start()
     try:
         with lock:
             if state["expired"]:
@@ -63,11 +72,11 @@ def time_limit(seconds: float):
                     if state["armed"]:
                         state["armed"] = False
                         if state["expired"]:
-                            _set_async_exc(target, ctypes.py_object())  # withdraw it if it was not raised yet
+                            _set_async_exc(target, ctypes.py_object())  # withdraw one not raised yet
+                    finished.set()
                 break
             except TimeLimitExceeded:  # the stop arrived while disarming: disarm again, then it is gone
                 continue
-        timer.cancel()
 
 
 class Budget:

@@ -75,6 +75,9 @@ SQL_TIME_BUDGET = 2.0
 # Laying SQL out for reading is a courtesy: past this it is shown as written.
 FORMAT_TIME_LIMIT = 1.0
 _OPENERS = {TokenType.L_PAREN, TokenType.L_BRACKET, TokenType.CASE}
+# Nesting is measured on this much of the text first: a request nested too deeply is refused after reading
+# a twentieth of the longest SQL allowed (tokenizing is pure Python too).
+_DEPTH_PREFIX_CHARS = 1_000
 _CLOSERS = {TokenType.R_PAREN, TokenType.R_BRACKET, TokenType.END}
 
 # Schemas an unqualified table name falls back to when several schemas hold that name.
@@ -156,14 +159,7 @@ def _raw_depth(text: str) -> int:
     return deepest
 
 
-def sql_nesting_depth(text: str, dialect: str) -> int:
-    """How deep parentheses, brackets and CASE … END nest, from one pass of the dialect's tokenizer (linear, no
-    recursion; the parser is what recursion and backtracking make dear). A text the tokenizer cannot read (an
-    unclosed string) is measured by its raw parentheses."""
-    try:
-        tokens = Dialect.get_or_raise(dialect).tokenize(text)
-    except (SqlglotError, RecursionError, ValueError):
-        return _raw_depth(text)
+def _token_depth(tokens) -> int:
     depth = deepest = 0
     for token in tokens:
         if token.token_type in _OPENERS:
@@ -174,6 +170,28 @@ def sql_nesting_depth(text: str, dialect: str) -> int:
     return deepest
 
 
+def sql_nesting_depth(text: str, dialect: str, *, stop_above: int | None = None) -> int:
+    """How deep parentheses, brackets and CASE … END nest, from one pass of the dialect's tokenizer (linear, no
+    recursion; the parser is what recursion and backtracking make dear). A text the tokenizer cannot read (an
+    unclosed string) is measured by its raw parentheses.
+
+    With `stop_above`, the first _DEPTH_PREFIX_CHARS are read first: if they already nest deeper than that,
+    their depth is returned (a lower bound, enough to refuse) without tokenizing the rest. Its last token may
+    be cut by the prefix's end, so it is not counted."""
+    tokenizer = Dialect.get_or_raise(dialect)
+    if stop_above is not None and len(text) > _DEPTH_PREFIX_CHARS:
+        try:
+            prefix_depth = _token_depth(tokenizer.tokenize(text[:_DEPTH_PREFIX_CHARS])[:-1])
+        except (SqlglotError, RecursionError, ValueError):
+            prefix_depth = 0  # cut inside a string or comment: read the whole text
+        if prefix_depth > stop_above:
+            return prefix_depth
+    try:
+        return _token_depth(tokenizer.tokenize(text))
+    except (SqlglotError, RecursionError, ValueError):
+        return _raw_depth(text)
+
+
 def check_sql_bounds(text: str, dialect: str, *, max_chars: int = MAX_SQL_CHARS, max_depth: int = MAX_SQL_DEPTH) -> None:
     """Refuse SQL too long or nested too deeply to parse in reasonable time, before any parser sees it."""
     if len(text) > max_chars:
@@ -181,11 +199,10 @@ def check_sql_bounds(text: str, dialect: str, *, max_chars: int = MAX_SQL_CHARS,
             f"The SQL is {len(text):,} characters long; a metric's SQL may be at most {max_chars:,}. "
             "Keep the query that computes the metric, and move shared logic into a view or a dbt model."
         )
-    depth = sql_nesting_depth(text, dialect)
-    if depth > max_depth:
+    if sql_nesting_depth(text, dialect, stop_above=max_depth) > max_depth:
         raise MetricSqlError(
-            f"The SQL nests parentheses, CASE or subqueries {depth} levels deep; a metric's SQL may nest at most "
-            f"{max_depth}. Name the inner steps in a WITH clause instead."
+            f"The SQL nests parentheses, CASE or subqueries more than {max_depth} levels deep; a metric's SQL may nest "
+            f"at most {max_depth}. Name the inner steps in a WITH clause instead."
         )
 
 

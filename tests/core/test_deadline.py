@@ -43,6 +43,20 @@ def test_stops_work_in_another_thread():
     assert 0.15 < outcome["stopped_after"] < 1.0
 
 
+def test_a_swallowed_stop_is_raised_again():
+    """As when the stop lands in a finalizer the garbage collector runs: CPython reports and drops it there."""
+    swallowed = 0
+    started = time.monotonic()
+    with pytest.raises(TimeLimitExceeded):
+        with time_limit(0.1):
+            try:
+                _spin_swallowing_errors()
+            except TimeLimitExceeded:
+                swallowed += 1
+            _spin_swallowing_errors()
+    assert swallowed == 1 and time.monotonic() - started < 0.6
+
+
 def test_a_stop_never_lands_after_the_block():
     """Blocks that end right at their limit: a stop that fired too late is withdrawn, never raised afterwards."""
     stopped = 0

@@ -177,6 +177,11 @@ def test_nesting_depth_counts_parentheses_case_and_subqueries_from_tokens():
     assert sql_nesting_depth("SELECT CASE WHEN a THEN (SELECT max(b) FROM u) END FROM t", "postgres") == 3
     assert sql_nesting_depth("SELECT '((((((((' AS text, \"(((\" FROM t -- (((((", "postgres") == 0, "quoted and commented ones are text"
     assert sql_nesting_depth("SELECT 'not closed ((((", "postgres") == 4, "untokenizable text: its raw parentheses"
+    nested = "SELECT " + "(" * 3000 + "1" + ")" * 3000
+    assert sql_nesting_depth(nested, "postgres") == 3000
+    assert 900 < sql_nesting_depth(nested, "postgres", stop_above=20) < 1000, "refused from the start of the text alone"
+    padded = "SELECT '" + "x" * 990 + "', " + "(" * 30 + "1" + ")" * 30
+    assert sql_nesting_depth(padded, "postgres", stop_above=20) == 30, "a start cut inside a string: the whole text is read"
 
 
 @pytest.mark.parametrize("sql", [

@@ -43,8 +43,9 @@ LIKENESS_FIELDS = {"name", "title", "description", "sql", "dialect", "source", "
 class MetricError(ValueError):
     """Bad input. `errors` maps a field (or "__all__") to messages fit to show."""
 
-    def __init__(self, errors: dict[str, list[str]] | str):
+    def __init__(self, errors: dict[str, list[str]] | str, *, check: SqlCheck | None = None):
         self.errors = {"__all__": [errors]} if isinstance(errors, str) else errors
+        self.check = check  # the SQL check made on the way, if one was: the form's live panel shows it without a second one
         super().__init__("; ".join(f"{k}: {' '.join(v)}" if k != "__all__" else " ".join(v) for k, v in self.errors.items()))
 
 
@@ -202,6 +203,7 @@ def metric_prepare(data: dict, *, instance: MetricDefinition | None = None, reus
     values["synonyms"] = synonyms
 
     check = SqlCheck(sql=values["sql"], dialect=values["dialect"])
+    checked = None
     unchanged = reuse_analysis and instance is not None and (values["sql"], values["dialect"], values["source"]) == (
         instance.sql, instance.dialect, instance.source)
     if not values["sql"].strip():
@@ -212,23 +214,26 @@ def metric_prepare(data: dict, *, instance: MetricDefinition | None = None, reus
                                   signature=instance.signature, signature_parts=dict(instance.signature_parts or {}))
     elif values["dialect"] in DIALECT_LABELS:
         check = metric_check_sql(values["sql"], values["dialect"], source=values["source"])
+        checked = check
         if check.error:
             errors.setdefault("sql", []).append(str(check.error))
     if errors:
-        raise MetricError(errors)
+        raise MetricError(errors, check=checked)
     return Prepared(values=values, check=check)
 
 
 def metric_check(data: dict, *, instance: MetricDefinition | None = None) -> dict:
     """Everything the form shows while typing, without saving: field errors, SQL problems, links, duplicates."""
+    checked = None
     try:
         prepared = metric_prepare(data, instance=instance, reuse_analysis=False)
         errors: dict[str, list[str]] = {}
     except MetricError as exc:
         errors = exc.errors
         prepared = None
+        checked = exc.check
     sql_error = None
-    check = prepared.check if prepared else None
+    check = prepared.check if prepared else checked
     if check is None and (data.get("sql") or "").strip():
         dialect = data.get("dialect") or (instance.dialect if instance else "postgres")
         source = None
