@@ -212,11 +212,12 @@ class CsvDialect:
     decimal_comma: bool = False  # numbers are written 1,5
 
     def describe(self) -> str:
-        """'semicolon (;), detected' for a person, in a warning."""
+        """"semicolon (';'), detected" for a person, in a warning."""
         text = f"{DELIMITER_NAMES.get(self.delimiter, repr(self.delimiter))} ({self.delimiter!r})"
         if self.quote != '"':
             text += f" with {self.quote} quotes"
-        return f"{text}, {'set by the source option csv_delimiter' if self.how == 'option' else self.how}"
+        how = {"option": "set by the source option csv_delimiter", "format": "as in every .tsv file"}.get(self.how, self.how)
+        return f"{text}, {how}"
 
 
 def _field_counts(text: str, delimiter: str, quote: str) -> list[int]:
@@ -316,7 +317,8 @@ def schema_from_csv(sample: bytes, delimiter: str | CsvDialect) -> FileSchema:
     if ragged:
         first = ragged[0]
         notes.insert(0, f"{len(ragged)} ragged row(s) in the sample skipped: the header has {first.expected_columns} "
-                        f"fields, a row has {first.actual_columns} (read with delimiter {dialect.describe()}{how_to_set})")
+                        f"fields, a row has {first.actual_columns}"
+                        + ("" if dialect.how == "format" else f" (read with delimiter {dialect.describe()}{how_to_set})"))
     elif dialect.ambiguous:
         notes.insert(0, f"delimiter {dialect.describe()}: the sample also splits evenly on {dialect.ambiguous}{how_to_set}")
     return FileSchema(columns=columns, notes=notes)
