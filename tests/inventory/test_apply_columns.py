@@ -88,3 +88,20 @@ def test_a_version_keeps_the_exact_text_its_fingerprint_is_of():
         text = cursor.fetchone()[0]
     assert hashlib.sha256(text.encode()).hexdigest() == version.fingerprint == version.dataset.fingerprint
     assert version.schema["comment"] == "é \"x\"" and [c["name"] for c in version.schema["columns"]][:2] == ["id", AWKWARD[1].name]
+
+
+def test_a_family_the_connector_learns_is_stored_though_the_schema_is_unchanged(django_assert_max_num_queries):
+    """A PostgreSQL domain named "year" over integer was filed by its name as a date; once the connector gives its
+    family, the next crawl that reads the columns files it again, without a new schema version."""
+    source = source_create(name="domains", url="postgresql://reader:unused@127.0.0.1:1/domains")
+    before = [ColumnMeta("id", "integer", 1, native_id="1"), ColumnMeta("paid_in", "year", 2, native_id="2")]
+    _apply(source, [DatasetMeta(schema="public", name="payment", columns=before), DatasetMeta(schema="public", name="plain", columns=[])])
+    dataset = Dataset.objects.get(source=source, name="payment")
+    assert {c.name: c.type_family for c in dataset.columns.all()} == {"id": "integer", "paid_in": "date"}
+    now = [ColumnMeta("id", "integer", 1, native_id="1"), ColumnMeta("paid_in", "year", 2, native_id="2", type_family="integer")]
+    result = _apply(source, [DatasetMeta(schema="public", name="payment", columns=now), DatasetMeta(schema="public", name="plain", columns=[])])
+    assert (result.added, result.changed) == (0, 0)
+    assert {c.name: c.type_family for c in dataset.columns.all()} == {"id": "integer", "paid_in": "integer"}
+    assert dataset.versions.count() == 1
+    with django_assert_max_num_queries(12):  # filed already: one read of its columns, nothing written
+        _apply(source, [DatasetMeta(schema="public", name="payment", columns=now), DatasetMeta(schema="public", name="plain", columns=[])])

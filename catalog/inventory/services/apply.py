@@ -127,6 +127,8 @@ def _apply(source, crawl, extraction: Extraction, *, include, exclude, now: date
     changed: list[tuple[int, DatasetMeta, str, str]] = []
     facts: list[tuple] = []  # (id, *DATASET_FACT_FIELDS)
     renamed_ids: set[int] = set()
+    families = _Families()
+    refiled: list[tuple[int, DatasetMeta]] = []  # unchanged schema, but a column's family is the connector's own
 
     for meta in extraction.datasets:
         result.seen += 1
@@ -158,6 +160,8 @@ def _apply(source, crawl, extraction: Extraction, *, include, exclude, now: date
             result.changed += 1
             result.changed_ids.append(dataset_id)
             changed.append((dataset_id, meta, document, fp))
+        elif fp is not None and any(c.type_family and c.type_family != families[c.data_type] for c in meta.columns):
+            refiled.append((dataset_id, meta))
         warnings, stored_warnings = meta.warnings, _from_json(old_warnings)
         if meta.definition and stored_warnings:
             warnings = meta.warnings + [w for w in stored_warnings if w.startswith(DERIVED_WARNING_PREFIXES)]
@@ -169,6 +173,7 @@ def _apply(source, crawl, extraction: Extraction, *, include, exclude, now: date
 
     _insert_new(source, crawl, new, owners, now, result)
     _update_changed(crawl, changed, now)
+    _refile_families(refiled)
     update_rows(Dataset, DATASET_FACT_FIELDS, facts)
 
     # Removal: present, in a schema this crawl covered, not seen and not renamed.
@@ -207,6 +212,25 @@ def _insert_new(source, crawl, new: list[DatasetMeta], owners, now, result: Appl
     insert_rows(SchemaVersion, VERSION_FIELDS, ((i, crawl.pk, 1, fp, JSONText(doc), now) for i, (doc, fp) in zip(ids, schemas)))
     result.added += len(new)
     result.added_ids.extend(ids)
+
+
+def _refile_families(refiled: list[tuple[int, DatasetMeta]]) -> None:
+    """The connector's family for columns of an unchanged schema, where the stored one differs.
+
+    The family is not part of the schema: a connector that learns to file a type better (a PostgreSQL
+    domain named "year" over integer was filed as a date by its name) leaves the fingerprint as it was,
+    and the stored columns would keep the old family until the schema changed. Only datasets with a
+    column whose connector family differs from what its type's name gives are looked at.
+    """
+    if not refiled:
+        return
+    wanted = {(dataset_id, c.name): c.type_family for dataset_id, meta in refiled for c in meta.columns if c.type_family}
+    stored = Column.objects.filter(dataset_id__in=[dataset_id for dataset_id, _ in refiled]).values_list(
+        "id", "dataset_id", "name", "type_family")
+    update_rows(Column, ["type_family"], [
+        (pk, wanted[(dataset_id, name)]) for pk, dataset_id, name, family in stored
+        if (dataset_id, name) in wanted and wanted[(dataset_id, name)] != family
+    ])
 
 
 def _update_changed(crawl, changed, now) -> None:
