@@ -212,6 +212,22 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 
 # Crawls
 CANON_CRAWL_TIME_LIMIT = env.int("CANON_CRAWL_TIME_LIMIT", default=3600)
+# A running crawl stamps its row this often; one not stamped for CANON_CRAWL_STALE_HEARTBEATS intervals
+# lost its worker: it is marked failed and the next crawl of its source runs (catalog/sources/lease.py).
+CANON_CRAWL_HEARTBEAT_SECONDS = env.float("CANON_CRAWL_HEARTBEAT_SECONDS", default=30.0)
+CANON_CRAWL_STALE_HEARTBEATS = env.int("CANON_CRAWL_STALE_HEARTBEATS", default=4)
+# Dead crawls are looked for this often even if nobody crawls, so a source page stops saying "running".
+CELERY_BEAT_SCHEDULE["canon-crawl-reap-dead"] = {"task": "canon.crawl_reap_dead", "schedule": 2 * CANON_CRAWL_HEARTBEAT_SECONDS}
+# Crawl tasks are acknowledged late (CELERY_TASK_ACKS_LATE): a worker killed mid-crawl leaves its message
+# unacknowledged, and Redis hands it out again after this long, which must outlast the hard time limit
+# (soft limit + 120 s) or a crawl still running would be handed to a second worker. A redelivered crawl
+# that already started does nothing (the heartbeat, not the message, recovers a dead crawl); the
+# filesystem broker of the embedded default removes a message when it is read, so there is no redelivery.
+# A pool process that died (out of memory) does not requeue its task (reject_on_worker_lost stays off):
+# a crawl that kills its worker would otherwise be handed out forever.
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CANON_CRAWL_TIME_LIMIT + 300}
+CELERY_TASK_REJECT_ON_WORKER_LOST = False
 CANON_MASS_REMOVAL_SHARE = env.float("CANON_MASS_REMOVAL_SHARE", default=0.5)
 CANON_FAILING_AFTER = env.int("CANON_FAILING_AFTER", default=3)
 CANON_DIGEST_HOUR = env.int("CANON_DIGEST_HOUR", default=7)

@@ -23,8 +23,10 @@ class Source(models.Model):
     last_success_at = models.DateTimeField(null=True, blank=True)
     owners = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="owned_sources",
                                     help_text="Told when the source keeps failing, and when it recovers")
-    # A crawl holds this lease while it runs: one crawl per source at a time, on any number of workers.
-    crawl_lease_until = models.DateTimeField(null=True, blank=True, editable=False)
+    # The crawl holding this source's lease: one crawl per source at a time, on any number of workers.
+    # Free when empty, or when that crawl is over or its heartbeat stopped (catalog/sources/lease.py).
+    crawl_lease_holder = models.ForeignKey("Crawl", null=True, blank=True, editable=False, on_delete=models.SET_NULL,
+                                           related_name="+")
     failure_streak = models.PositiveIntegerField(default=0, editable=False)
     failing_alert_sent = models.BooleanField(default=False, editable=False)
     schedule = models.OneToOneField("django_celery_beat.PeriodicTask", null=True, blank=True, on_delete=models.SET_NULL,
@@ -85,10 +87,18 @@ class Crawl(models.Model):
     phase = models.CharField(max_length=200, blank=True, help_text="What a running crawl is doing now")
     allow_mass_removal = models.BooleanField(default=False, help_text="A person confirmed a held removal")
     held_removals = models.JSONField(default=list, blank=True, help_text="Datasets a held crawl would have removed")
+    # Stamped every CANON_CRAWL_HEARTBEAT_SECONDS by the crawling process: a running crawl whose
+    # stamp is too old has lost its worker and is marked failed.
+    heartbeat_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-started_at", "-id"]
-        indexes = [models.Index(fields=["source", "-started_at"])]
+        indexes = [
+            models.Index(fields=["source", "-started_at"]),
+            # The periodic search for dead crawls reads only the few active ones.
+            models.Index(fields=["heartbeat_at"], name="sources_crawl_active_heartbeat",
+                         condition=models.Q(status__in=["queued", "running"])),
+        ]
 
     def __str__(self):
         return f"{self.source.name} crawl #{self.pk} ({self.status})"

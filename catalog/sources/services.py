@@ -11,9 +11,9 @@ from celery.exceptions import SoftTimeLimitExceeded
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
+from catalog.alerts.services import crawl_health_record
 from catalog.connectors import ConnectorError, connector_for
 from catalog.connectors.base import replace_nul
 from catalog.core import crypto
@@ -24,6 +24,7 @@ from catalog.inventory.services import inventory_apply_extraction
 from catalog.inventory.services.apply import SkippedColumnsNotKnown
 from catalog.lineage.services import lineage_key, lineage_refresh
 from catalog.sources.fileroots import FolderNotAllowed, check_file_url
+from catalog.sources.lease import CrawlHeartbeat, crawls_dead, lease_acquire, lease_held, lease_release, stale_after
 from catalog.sources.models import Crawl, Source, SourceState
 
 logger = logging.getLogger(__name__)
@@ -151,22 +152,60 @@ class CrawlHeld(Exception):
         )
 
 
-def _acquire_lease(source: Source, crawl: Crawl) -> bool:
-    """One crawl per source at a time, across workers: a lease on the source row, taken with one conditional UPDATE."""
+class CrawlLeaseLost(Exception):
+    """Another crawl took this one's lease while its heartbeat had stopped: it must apply nothing."""
+
+
+def _worker_stopped_message() -> str:
+    return (f"the worker stopped: this crawl sent no heartbeat for {stale_after().total_seconds():g} s (its process was "
+            "killed or ran out of memory, or its machine went away); nothing was applied")
+
+
+def _mark_worker_stopped(crawls, message: str) -> int:
+    """Record each of these running crawls as failed, once: the update is conditional (still running, and
+    still matching `crawls`), so two workers finding the same dead crawl record it, and alert on it, once.
+
+    The source row is locked first: a crawl applying its extraction holds it, so it is waited for,
+    never marked dead halfway through its transaction."""
+    marked = 0
+    for crawl in list(crawls.filter(status=Crawl.RUNNING)):
+        with transaction.atomic():
+            Source.objects.select_for_update().filter(pk=crawl.source_id).first()
+            last_sign = crawl.heartbeat_at or crawl.started_at
+            if not crawls.filter(pk=crawl.pk, status=Crawl.RUNNING).update(
+                status=Crawl.FAILED, phase="", error=message[:2000], finished_at=timezone.now(),
+                duration_s=round(max((last_sign - crawl.started_at).total_seconds(), 0.0), 3), warnings=[],
+                datasets_seen=0, datasets_added=0, datasets_changed=0, datasets_removed=0, columns_seen=0,
+            ):
+                continue
+            marked += 1
+            lease_release(crawl.source, crawl)
+            crawl.refresh_from_db()
+            logger.warning("crawl #%s of %s: %s", crawl.pk, crawl.source.name, message)
+            if crawl_health_record(crawl.source, crawl):
+                transaction.on_commit(_flush_outbox_soon)
+    return marked
+
+
+def crawl_reap_dead(source: Source | None = None) -> int:
+    """Record the crawls that lost their worker as failed, so they block nothing and no page shows them
+    running: running crawls whose heartbeat stopped, and queued crawls no worker took within the crawl
+    time limit (a message lost with its broker). Returns how many running crawls were marked."""
     now = timezone.now()
-    taken = Source.objects.filter(pk=source.pk).filter(
-        Q(crawl_lease_until__isnull=True) | Q(crawl_lease_until__lt=now)
-    ).update(crawl_lease_until=now + timedelta(seconds=settings.CANON_CRAWL_TIME_LIMIT + 60))
-    return bool(taken)
-
-
-def _release_lease(source: Source) -> None:
-    Source.objects.filter(pk=source.pk).update(crawl_lease_until=None)
+    dead = crawls_dead(now)
+    queued = Crawl.objects.filter(status=Crawl.QUEUED,
+                                  started_at__lt=now - timedelta(seconds=settings.CANON_CRAWL_TIME_LIMIT + 300))
+    if source is not None:
+        dead, queued = dead.filter(source=source), queued.filter(source=source)
+    queued.update(status=Crawl.FAILED, phase="", finished_at=now,
+                  error="lost: no worker took this crawl within the crawl time limit")
+    return _mark_worker_stopped(dead, _worker_stopped_message())
 
 
 def _set_phase(crawl: Crawl, phase: str) -> None:
     crawl.phase = phase
-    Crawl.objects.filter(pk=crawl.pk).update(phase=phase, status=crawl.status)
+    # Only while it is active: a crawl marked dead meanwhile (it was taken over) stays failed.
+    Crawl.objects.filter(pk=crawl.pk, status__in=Crawl.ACTIVE).update(phase=phase, status=crawl.status)
 
 
 def _flush_outbox_soon() -> None:
@@ -181,13 +220,8 @@ def _flush_outbox_soon() -> None:
 
 def crawl_enqueue(source: Source, *, trigger: str = "web", allow_mass_removal: bool = False) -> Crawl:
     """Queue a crawl for a worker; a queued or running crawl of the same source is returned instead of a second one."""
-    # A crawl queued or running for longer than a crawl may last was lost (a worker killed, a
-    # message dropped): record it as such, so it cannot block "crawl now" forever.
-    lost_before = timezone.now() - timedelta(seconds=settings.CANON_CRAWL_TIME_LIMIT + 300)
-    source.crawls.filter(status__in=Crawl.ACTIVE, started_at__lt=lost_before).update(
-        status=Crawl.FAILED, phase="", finished_at=timezone.now(),
-        error="lost: no worker finished this crawl within the crawl time limit",
-    )
+    # A crawl whose worker died is recorded as failed first: "crawl now" never answers with a dead crawl.
+    crawl_reap_dead(source)
     active = source.crawls.filter(status__in=Crawl.ACTIVE).order_by("-started_at").first()
     if active is not None and not allow_mass_removal:
         return active
@@ -227,16 +261,20 @@ def source_crawl(source: Source, *, trigger: str = "manual", connector=None, cra
         crawl = Crawl.objects.create(source=source, trigger=trigger, started_at=timezone.now(), allow_mass_removal=allow_mass_removal)
     else:
         crawl.started_at = timezone.now()
-    if not _acquire_lease(source, crawl):
+    if not lease_acquire(source, crawl):
         running = source.crawls.filter(status=Crawl.RUNNING).exclude(pk=crawl.pk).first()
         crawl.status = Crawl.SKIPPED
         crawl.error = f"another crawl of this source is running{f' (crawl #{running.pk})' if running else ''}"
         _finish(crawl, started)
         return crawl
+    # The lease may have been taken over from a crawl whose worker died: record that one as failed.
+    _mark_worker_stopped(crawls_dead().filter(source=source), _worker_stopped_message())
+    heartbeat = CrawlHeartbeat(crawl.pk)
     secrets: list[str] = []
     try:
         crawl.status = Crawl.RUNNING
         crawl.save(update_fields=["status", "started_at"])
+        heartbeat.start()
         Source.objects.filter(pk=source.pk).update(last_crawl=crawl)
         _set_phase(crawl, "connecting")
         url = source.url
@@ -249,13 +287,18 @@ def source_crawl(source: Source, *, trigger: str = "manual", connector=None, cra
         connector.prepare = prepare_documents
         extraction = _extract(connector, source)
         try:
-            _apply(source, crawl, extraction, secrets, started, connector.previous_state)
+            with heartbeat.paused():
+                _apply(source, crawl, extraction, secrets, started, connector.previous_state)
         except SkippedColumnsNotKnown:
             # The catalog moved under the connector's assumptions (an edit, another crawl): read everything.
             connector.known = {}
             _set_phase(crawl, "reading metadata")
             extraction = _extract(connector, source)
-            _apply(source, crawl, extraction, secrets, started, connector.previous_state)
+            with heartbeat.paused():
+                _apply(source, crawl, extraction, secrets, started, connector.previous_state)
+    except CrawlLeaseLost:
+        # Usually already recorded as failed by the crawl that took over; if not, recorded here.
+        _fail(crawl, started, f"{_worker_stopped_message()}; another crawl of this source took over")
     except CrawlHeld as held:
         crawl.status, crawl.phase = Crawl.HELD, ""
         crawl.error = str(held)
@@ -270,7 +313,8 @@ def source_crawl(source: Source, *, trigger: str = "manual", connector=None, cra
         logger.error("crawl of %s failed: %s", source.name, scrub(f"{exc.__class__.__name__}: {exc}", secrets))
         _fail(crawl, started, scrub(f"unexpected error ({exc.__class__.__name__}): {exc}", secrets))
     finally:
-        _release_lease(source)
+        heartbeat.stop()
+        lease_release(source, crawl)
     source.refresh_from_db(fields=["last_crawl", "last_success_at"])
     return crawl
 
@@ -291,8 +335,11 @@ def _apply(source: Source, crawl: Crawl, extraction, secrets: list[str], started
 
     _set_phase(crawl, f"applying {len(extraction.datasets):,} datasets")
     with transaction.atomic():
-        # One crawl applies at a time per source, even if a lease expired under a slow crawl.
+        # One crawl applies at a time per source; a crawl whose lease was taken over (its heartbeat had
+        # stopped, and it was recorded as dead) applies nothing.
         Source.objects.select_for_update().filter(pk=source.pk).first()
+        if not lease_held(source, crawl):
+            raise CrawlLeaseLost()
         snapshot = history_snapshot(source)
         result = inventory_apply_extraction(
             source, crawl, extraction, include=source.include_schemas, exclude=source.exclude_schemas, now=crawl.started_at
@@ -319,7 +366,7 @@ def _apply(source: Source, crawl: Crawl, extraction, secrets: list[str], started
         ]
         _finish(crawl, started)
         # The lease ends in the commit that marks the crawl done, so a crawl queued right after is not skipped.
-        Source.objects.filter(pk=source.pk).update(last_crawl=crawl, last_success_at=crawl.finished_at, crawl_lease_until=None)
+        Source.objects.filter(pk=source.pk).update(last_crawl=crawl, last_success_at=crawl.finished_at, crawl_lease_holder=None)
         remembered = {}
         if extraction.state is not None and extraction.state != previous_state:  # often unchanged, and large
             remembered["data"] = extraction.state
@@ -338,6 +385,10 @@ def _finish(crawl: Crawl, started: float) -> None:
 
 
 def _fail(crawl: Crawl, started: float, message: str) -> None:
+    if not Crawl.objects.filter(pk=crawl.pk, status__in=Crawl.ACTIVE).exists():
+        # Already recorded as dead by the crawl that took its lease over: recorded, and alerted on, once.
+        crawl.refresh_from_db()
+        return
     crawl.status = Crawl.FAILED
     crawl.error = message[:2000]
     # Nothing was applied: a failed crawl reports no changes.

@@ -2,7 +2,7 @@ from celery import shared_task
 from django.conf import settings
 
 from catalog.sources.models import Crawl, Source
-from catalog.sources.services import source_crawl
+from catalog.sources.services import crawl_reap_dead, source_crawl
 
 # A crawl that could not reach its warehouse is retried this many times, with growing waits.
 CONNECT_RETRIES = 3
@@ -16,8 +16,16 @@ def crawl_source_task(self, source_id: int, crawl_id: int | None = None, trigger
         return
     crawl = Crawl.objects.filter(pk=crawl_id, status=Crawl.QUEUED).first() if crawl_id else None
     if crawl_id and crawl is None:
-        return  # already run: a redelivered message must not crawl twice
+        # Already run, running, or recorded as dead: a redelivered message (its worker was killed) must not
+        # crawl twice. The next scheduled crawl or "crawl now" runs a fresh one.
+        return
     result = source_crawl(source, trigger=trigger if crawl is None else crawl.trigger, crawl=crawl,
                           allow_mass_removal=bool(crawl and crawl.allow_mass_removal))
     if result.status == Crawl.FAILED and result.error.startswith("could not connect") and self.request.retries < CONNECT_RETRIES:
         raise self.retry(kwargs={"trigger": "retry"}, countdown=30 * 2 ** self.request.retries)
+
+
+@shared_task(name="canon.crawl_reap_dead", ignore_result=True)
+def crawl_reap_dead_task():
+    """Periodic (beat): crawls whose worker died are recorded as failed even if nobody crawls their source."""
+    return crawl_reap_dead()

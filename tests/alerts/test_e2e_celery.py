@@ -325,7 +325,7 @@ def test_crawl_now_runs_in_the_worker_and_never_twice_at_once(shop, pg, start_wo
     assert done.datasets_added == 7
     assert sorted(source.crawls.values_list("status", flat=True)) == [Crawl.SKIPPED, Crawl.SUCCEEDED]
     source.refresh_from_db()
-    assert source.crawl_lease_until is None and source.last_success_at == done.finished_at
+    assert source.crawl_lease_holder_id is None and source.last_success_at == done.finished_at
     # With nothing running, "crawl now" queues a new crawl, which the worker runs.
     second = crawl_enqueue(source, trigger="web")
     assert second.pk != first.pk

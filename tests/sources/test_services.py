@@ -212,7 +212,7 @@ def test_a_lost_crawl_does_not_block_crawl_now_forever(source, settings):
     from catalog.sources.services import crawl_enqueue
 
     settings.CANON_CRAWL_TIME_LIMIT = 60
-    lost = Crawl.objects.create(source=source, status=Crawl.RUNNING, started_at=timezone.now() - timedelta(hours=1))
+    lost = Crawl.objects.create(source=source, status=Crawl.QUEUED, started_at=timezone.now() - timedelta(hours=1))
     fresh = crawl_enqueue(source)
     assert fresh.pk != lost.pk and fresh.status == Crawl.QUEUED
     lost.refresh_from_db()
