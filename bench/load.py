@@ -5,7 +5,8 @@
 One run starts a throwaway PostgreSQL (tests.harness.PostgresServer), migrates a catalog
 database, fills it (datasets with COPY, a source with columns, metric definitions), builds the
 search index, and serves it with gunicorn as the README's production section runs it
-(`gunicorn catalog.wsgi -w 4`: sync workers, one request at a time each). Then, at once:
+(`gunicorn catalog.wsgi -w 4`: sync workers, one request at a time each; persistent database
+connections, `?conn_max_age=60`, as bench/search.py serves). Then, at once:
 
 - `--clients` clients (default 8) load search pages and dataset pages, each request timed;
 - `--hostile` clients (default 4), logged in, post the SQL of issue 14 to the form's live check
@@ -227,6 +228,9 @@ def main(argv=None) -> int:
         from django.db import connections
 
         connections.close_all()
+        # The web server keeps its database connections, as a production deployment does (and bench/search.py
+        # measures): DATABASE_URL ?conn_max_age=60.
+        env = {**env, "DATABASE_URL": env["DATABASE_URL"] + "?conn_max_age=60"}
         result = run_load(env, dataset_ids, session_key, clients=args.clients, hostile=args.hostile, requests=args.requests,
                           seconds=args.seconds, workers=args.workers)
         log(f"{result['requests']} page loads in {result['wall']:.1f}s by {args.clients} clients ({args.workers} gunicorn sync workers), "
