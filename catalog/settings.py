@@ -102,9 +102,11 @@ if not SECRET_KEY:
 # Reading the catalog (pages and API) needs a login; login, static files and unsubscribe links
 # (their signed token is the credential) never do. The API answers 401 with WWW-Authenticate.
 CANON_REQUIRE_LOGIN = env.bool("CANON_REQUIRE_LOGIN", default=CANON_PRODUCTION)
-# file:// sources may only read inside these folders (symlinks and '..' resolved). Production
-# default: none, so no folder source at all; the embedded default: the demo's lake.
-CANON_FILE_ROOTS = env.list("CANON_FILE_ROOTS", default=[] if CANON_PRODUCTION else [str(VAR_DIR / "demo" / "lake")])
+# Sources that open files on this server (file:// folders, sqlite:/// and duckdb:/// files) may only open
+# them inside these folders, or these very files (symlinks and '..' resolved). Production default: none,
+# so no such source at all; the embedded default: what the demo reads (its lake and its SQLite shop).
+CANON_FILE_ROOTS = env.list("CANON_FILE_ROOTS", default=[] if CANON_PRODUCTION else [
+    str(VAR_DIR / "demo" / "lake"), str(VAR_DIR / "demo" / "shop.sqlite")])
 
 # HTTPS. Production defaults are those of a site served over HTTPS only. Behind a proxy that ends
 # TLS, set SECURE_PROXY_SSL_HEADER=HTTP_X_FORWARDED_PROTO,https (and make the proxy set that header).

@@ -26,8 +26,9 @@ def pytest_load_initial_conftests(early_config, parser, args):
 
     os.environ["CANON_ENCRYPTION_KEY"] = Fernet.generate_key().decode()
     # The catalog on PostgreSQL with DEBUG off is a production start: it needs its secret key, and its
-    # defaults (login required, no folder sources, HTTPS only) are set here for a catalog that tests
-    # read anonymously over plain HTTP on loopback, with folder sources in their temporary folders.
+    # defaults (login required, no sources of server files, HTTPS only) are set here for a catalog that tests
+    # read anonymously over plain HTTP on loopback, with the sources that open files on this machine (file://
+    # folders, SQLite and DuckDB files) in their temporary folders: the suite's only CANON_FILE_ROOTS.
     # tests/test_settings.py checks the real defaults; tests/core/test_middleware.py, tests/test_api.py and
     # tests/sources/test_fileroots.py switch login and roots per test.
     os.environ["SECRET_KEY"] = secrets.token_urlsafe(50)

@@ -90,7 +90,7 @@ def test_the_embedded_default_makes_its_own_secret_key_once_and_stays_open(tmp_p
     assert json.loads(manage({"CANON_VAR_DIR": str(var)}, "shell", "--no-imports", "-c", SHOW).stdout)["SECRET_KEY"] == shown["SECRET_KEY"]
     assert json.loads(manage({"CANON_VAR_DIR": str(tmp_path / "other")}, "shell", "--no-imports", "-c", SHOW).stdout)["SECRET_KEY"] != shown["SECRET_KEY"]
     assert shown["CANON_PRODUCTION"] is False and shown["CANON_REQUIRE_LOGIN"] is False
-    assert shown["CANON_FILE_ROOTS"] == [str(var / "demo" / "lake")]
+    assert shown["CANON_FILE_ROOTS"] == [str(var / "demo" / "lake"), str(var / "demo" / "shop.sqlite")]  # what the demo reads
     assert not shown["SECURE_SSL_REDIRECT"] and not shown["SESSION_COOKIE_SECURE"] and shown["SECURE_HSTS_SECONDS"] == 0
 
 

@@ -166,6 +166,13 @@ class Connector:
         if options:
             raise ConnectorError(f"{cls.engine_label or cls.__name__} sources take no options (got {', '.join(sorted(map(str, options)))}).")
 
+    def local_paths(self) -> list[str]:
+        """The files and folders on this machine that this source opens, as the connector will open them (a
+        SQLite file, a lake's folder). The catalog lets a source open them only inside CANON_FILE_ROOTS, checked
+        before any is touched. None for a server reached over the network. Raises ConnectorError for a URL
+        that names no path."""
+        return []
+
     def test(self) -> str:
         """Connect and return a one-line description of the server. Raises ConnectorError."""
         raise NotImplementedError

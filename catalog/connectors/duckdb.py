@@ -70,6 +70,9 @@ class DuckDBConnector(Connector):
     def path(self) -> str:
         return local_path(self.url)
 
+    def local_paths(self) -> list[str]:
+        return [self.path]
+
     def connect(self):
         duckdb = _engine()
         path = self.path

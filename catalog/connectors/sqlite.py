@@ -64,6 +64,9 @@ class SQLiteConnector(Connector):
     def path(self) -> str:
         return local_path(self.url)
 
+    def local_paths(self) -> list[str]:
+        return [self.path]
+
     def connect(self) -> sqlite3.Connection:
         path = self.path
         if not path or not os.path.isfile(path):

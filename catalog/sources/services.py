@@ -23,7 +23,7 @@ from catalog.inventory.models import Dataset
 from catalog.inventory.services import inventory_apply_extraction
 from catalog.inventory.services.apply import SkippedColumnsNotKnown
 from catalog.lineage.services import lineage_key, lineage_refresh
-from catalog.sources.fileroots import FolderNotAllowed, check_file_url
+from catalog.sources.fileroots import PathNotAllowed, check_local_paths
 from catalog.sources.lease import CrawlHeartbeat, crawls_dead, lease_acquire, lease_held, lease_release, stale_after
 from catalog.sources.models import Crawl, Source, SourceState
 
@@ -58,8 +58,8 @@ def source_validate_url(url: str) -> str:
     try:
         parsed = parse_source_url(url)
         _connector(url)
-        check_file_url(parsed, settings.CANON_FILE_ROOTS)
-    except (InvalidSourceURL, FolderNotAllowed) as exc:
+        check_local_paths(parsed, settings.CANON_FILE_ROOTS)
+    except (InvalidSourceURL, PathNotAllowed) as exc:
         raise SourceError(str(exc)) from None
     return parsed.redacted()
 
@@ -131,10 +131,10 @@ def source_test_connection(url: str) -> tuple[bool, str]:
     secrets: list[str] = []
     try:
         secrets = parse_source_url(url).secrets()
-        check_file_url(parse_source_url(url), settings.CANON_FILE_ROOTS)
+        check_local_paths(parse_source_url(url), settings.CANON_FILE_ROOTS)
         connector = connector_for(url, connect_timeout=min(settings.CANON_CONNECT_TIMEOUT, 5), statement_timeout=10)
         return True, connector.test()
-    except (InvalidSourceURL, ConnectorError, FolderNotAllowed) as exc:
+    except (InvalidSourceURL, ConnectorError, PathNotAllowed) as exc:
         return False, scrub(str(exc), secrets)
     except Exception as exc:  # a connector bug must still answer, without a traceback or a secret
         logger.exception("test connection failed unexpectedly")
@@ -279,7 +279,7 @@ def source_crawl(source: Source, *, trigger: str = "manual", connector=None, cra
         _set_phase(crawl, "connecting")
         url = source.url
         secrets = parse_source_url(url).secrets()
-        check_file_url(parse_source_url(url), settings.CANON_FILE_ROOTS)  # also a source saved before the roots changed
+        check_local_paths(parse_source_url(url), settings.CANON_FILE_ROOTS)  # also a source saved before the roots changed
         connector = connector or _connector(url, source.options)
         connector.previous_state = source.connector_state  # from the database: a stale object would hand over old state
         _set_phase(crawl, "reading metadata")
@@ -305,7 +305,7 @@ def source_crawl(source: Source, *, trigger: str = "manual", connector=None, cra
         crawl.held_removals = held.removed[:1000]
         crawl.datasets_seen = crawl.datasets_added = crawl.datasets_changed = crawl.datasets_removed = crawl.columns_seen = 0
         _finish(crawl, started)
-    except (ConnectorError, InvalidSourceURL, crypto.DecryptionError, FolderNotAllowed) as exc:
+    except (ConnectorError, InvalidSourceURL, crypto.DecryptionError, PathNotAllowed) as exc:
         _fail(crawl, started, scrub(str(exc), secrets))
     except SoftTimeLimitExceeded:
         _fail(crawl, started, f"the crawl ran past its time limit of {settings.CANON_CRAWL_TIME_LIMIT} s and was stopped")

@@ -44,10 +44,13 @@ def _processes_mentioning(text: str) -> list[str]:
 
 
 def test_serve_runs_web_worker_and_beat_and_stops_them_together(tmp_path):
-    env = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "CELERY_BROKER_URL", "EMAIL_URL")}
+    # The embedded default's own CANON_FILE_ROOTS (not the suite's): the demo's files must be inside them.
+    env = {key: value for key, value in os.environ.items()
+           if key not in ("DATABASE_URL", "CELERY_BROKER_URL", "EMAIL_URL", "CANON_FILE_ROOTS")}
     env.update(CANON_VAR_DIR=str(tmp_path / "var"), LOG_LEVEL="WARNING")
     _manage(env, "migrate", "--noinput")
-    _manage(env, "demo")
+    demo = _manage(env, "demo")
+    assert "demo-shop: 9 datasets seen" in demo and "demo-lake: " in demo and "failed" not in demo, demo
     port = free_port()
     log_path = tmp_path / "serve.log"
     with open(log_path, "wb") as log:

@@ -1,13 +1,16 @@
-"""Folder sources stay inside CANON_FILE_ROOTS: links and '..' are resolved before comparing."""
+"""Sources that open files on this server (file:// folders, SQLite and DuckDB files) stay inside CANON_FILE_ROOTS:
+links and '..' are resolved before comparing."""
 
 import os
+import sqlite3
 
+import duckdb
 import pytest
 
 from catalog.core.crypto import encrypt
 from catalog.core.sourceurl import parse_source_url
 from catalog.inventory.models import Dataset
-from catalog.sources.fileroots import FolderNotAllowed, check_file_url
+from catalog.sources.fileroots import PathNotAllowed, check_local_paths
 from catalog.sources.models import Crawl, Source
 from catalog.sources.services import SourceError, source_crawl, source_create, source_test_connection, source_update
 
@@ -22,8 +25,8 @@ def root(tmp_path):
 
 def allowed(url: str, roots) -> bool:
     try:
-        check_file_url(parse_source_url(url), roots)
-    except FolderNotAllowed:
+        check_local_paths(parse_source_url(url), roots)
+    except PathNotAllowed:
         return False
     return True
 
@@ -36,8 +39,8 @@ def test_a_root_and_the_folders_inside_it_are_allowed(root):
 
 
 def test_folders_outside_every_root_are_refused_with_the_folder_and_the_roots(root, tmp_path):
-    with pytest.raises(FolderNotAllowed) as refused:
-        check_file_url(parse_source_url("file:///etc"), [str(root)])
+    with pytest.raises(PathNotAllowed) as refused:
+        check_local_paths(parse_source_url("file:///etc"), [str(root)])
     assert str(refused.value) == f"Folder /etc is outside the folders Canon may read (CANON_FILE_ROOTS: {root})."
     assert not allowed(f"file://{tmp_path}", [str(root)]), "the folder above a root is outside it"
     assert not allowed(f"file://{root}-more", [str(root)]), "a name that merely starts like the root is outside it"
@@ -63,8 +66,8 @@ def test_a_root_given_through_a_link_allows_the_real_folder(root, tmp_path):
 
 
 def test_no_roots_means_no_folder_sources(root):
-    with pytest.raises(FolderNotAllowed, match="CANON_FILE_ROOTS lists no folder"):
-        check_file_url(parse_source_url(f"file://{root}"), [])
+    with pytest.raises(PathNotAllowed, match="CANON_FILE_ROOTS lists no folder"):
+        check_local_paths(parse_source_url(f"file://{root}"), [])
     assert not allowed(f"file://{root}", [""]), "an empty entry is no root (CANON_FILE_ROOTS= with nothing after it)"
 
 
@@ -135,3 +138,136 @@ def test_a_folder_source_of_etc_lists_none_of_its_files(settings):
     crawl = source_crawl(source)
     assert crawl.status == Crawl.FAILED and crawl.warnings == []
     assert "passwd" not in crawl.error and "hosts" not in crawl.error
+
+
+# SQLite and DuckDB sources open a database file on this server: the same roots, the file as the connector opens it.
+
+def sqlite_file(path):
+    conn = sqlite3.connect(path)
+    conn.executescript("CREATE TABLE orders (order_id INTEGER PRIMARY KEY, total NUMERIC);")
+    conn.close()
+    return path
+
+
+def duckdb_file(path):
+    conn = duckdb.connect(str(path))
+    conn.execute("CREATE TABLE orders (order_id INTEGER PRIMARY KEY, total DECIMAL(10, 2))")
+    conn.close()
+    return path
+
+
+@pytest.fixture
+def files(tmp_path):
+    """Allowed: tmp_path/allowed. A database file inside it and one beside it, of each engine."""
+    (tmp_path / "allowed").mkdir()
+    (tmp_path / "private").mkdir()
+    return {
+        "sqlite": (sqlite_file(tmp_path / "allowed" / "shop.db"), sqlite_file(tmp_path / "private" / "hr.db")),
+        "duckdb": (duckdb_file(tmp_path / "allowed" / "shop.duckdb"), duckdb_file(tmp_path / "private" / "hr.duckdb")),
+    }
+
+
+@pytest.mark.parametrize("scheme", ["sqlite", "duckdb"])
+def test_a_database_file_must_lie_inside_a_root(scheme, files, tmp_path):
+    inside, outside = files[scheme]
+    roots = [str(tmp_path / "allowed")]
+    assert allowed(f"{scheme}:///{inside}", roots)
+    assert allowed(f"{scheme}:///{tmp_path}/allowed/not-made-yet.db", roots), "the connector says it is missing"
+    with pytest.raises(PathNotAllowed) as refused:
+        check_local_paths(parse_source_url(f"{scheme}:///{outside}"), roots)
+    assert str(refused.value) == f"File {outside} is outside the folders Canon may read (CANON_FILE_ROOTS: {roots[0]})."
+    assert not allowed(f"{scheme}:////etc/passwd", roots)
+    assert not allowed(f"{scheme}:///{tmp_path}/allowed/../private/{outside.name}", roots)
+    os.symlink(outside, tmp_path / "allowed" / "shortcut.db")
+    assert not allowed(f"{scheme}:///{tmp_path}/allowed/shortcut.db", roots), "a link is judged by where it leads"
+    os.symlink(inside, tmp_path / "private" / "back.db")
+    assert allowed(f"{scheme}:///{tmp_path}/private/back.db", roots)
+
+
+def test_a_database_file_is_the_one_the_connector_opens(files, tmp_path, monkeypatch):
+    """sqlite:///shop.db is /shop.db if that exists, else shop.db in the working directory (local_path):
+    the check resolves the same path the connector will open."""
+    monkeypatch.chdir(tmp_path / "allowed")
+    assert allowed("sqlite:///shop.db", [str(tmp_path / "allowed")])
+    monkeypatch.chdir(tmp_path / "private")
+    assert not allowed("duckdb:///hr.duckdb", [str(tmp_path / "allowed")])
+
+
+def test_a_root_may_be_one_file(files, tmp_path):
+    inside, _ = files["sqlite"]
+    sqlite_file(tmp_path / "allowed" / "other.db")
+    assert allowed(f"sqlite:///{inside}", [str(inside)])
+    assert not allowed(f"sqlite:///{tmp_path}/allowed/other.db", [str(inside)])
+    assert not allowed(f"file://{tmp_path}/allowed", [str(inside)])
+
+
+@pytest.mark.parametrize("scheme, label", [("sqlite", "SQLite"), ("duckdb", "DuckDB")])
+def test_no_roots_means_no_database_files(scheme, label, files):
+    with pytest.raises(PathNotAllowed) as refused:
+        check_local_paths(parse_source_url(f"{scheme}:///{files[scheme][0]}"), [])
+    assert str(refused.value) == f"{label} files ({scheme}://) are not allowed here: CANON_FILE_ROOTS lists no folder."
+
+
+@pytest.fixture
+def database_roots(files, tmp_path, settings):
+    settings.CANON_FILE_ROOTS = [str(tmp_path / "allowed")]
+    return files
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("scheme", ["sqlite", "duckdb"])
+def test_adding_editing_or_testing_a_database_file_outside_the_roots_is_refused(scheme, database_roots):
+    inside, outside = database_roots[scheme]
+    refused = f"File {outside} is outside the folders Canon may read (CANON_FILE_ROOTS: "
+    with pytest.raises(SourceError) as error:
+        source_create(name="hr", url=f"{scheme}:///{outside}")
+    assert str(error.value).startswith(refused)
+    with pytest.raises(SourceError, match=r"^File /etc/passwd is outside the folders"):
+        source_create(name="passwd", url=f"{scheme}:////etc/passwd")
+    assert not Source.objects.exists()
+    source = source_create(name="shop", url=f"{scheme}:///{inside}")
+    with pytest.raises(SourceError) as error:
+        source_update(source, url=f"{scheme}:///{outside}")
+    assert str(error.value).startswith(refused)
+    source.refresh_from_db()
+    assert source.url == f"{scheme}:///{inside}"
+    ok, message = source_test_connection(f"{scheme}:///{outside}")
+    assert not ok and message.startswith(refused), message
+    ok, message = source_test_connection(f"{scheme}:////etc/passwd")
+    assert not ok and message.startswith("File /etc/passwd is outside") and "database" not in message
+    ok, message = source_test_connection(f"{scheme}:///{inside}")
+    assert ok and str(inside) in message, message
+
+
+@pytest.mark.django_db
+def test_testing_a_duckdb_path_outside_the_roots_creates_nothing(database_roots, tmp_path):
+    ok, message = source_test_connection(f"duckdb:///{tmp_path}/private/new.duckdb")
+    assert not ok and "is outside the folders" in message
+    assert not (tmp_path / "private" / "new.duckdb").exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("scheme", ["sqlite", "duckdb"])
+def test_a_crawl_of_a_database_file_outside_the_roots_fails_and_changes_nothing(scheme, database_roots, settings, tmp_path):
+    """A source saved before the roots changed: its crawls fail with the reason, reading and removing nothing."""
+    inside, _ = database_roots[scheme]
+    source = source_create(name="shop", url=f"{scheme}:///{inside}")
+    assert source_crawl(source).datasets_added == 1
+    settings.CANON_FILE_ROOTS = [str(tmp_path / "elsewhere")]
+    crawl = source_crawl(Source.objects.get(pk=source.pk))
+    assert crawl.status == Crawl.FAILED
+    assert crawl.error == f"File {inside} is outside the folders Canon may read (CANON_FILE_ROOTS: {tmp_path / 'elsewhere'})."
+    assert crawl.warnings == [] and crawl.datasets_seen == 0
+    assert Dataset.objects.present().filter(source=source).count() == 1, "a refused crawl removes nothing"
+
+
+@pytest.mark.django_db
+def test_a_sqlite_source_of_a_server_file_reads_none_of_it(settings):
+    """The issue's case for database files: a staff-made source of /etc/passwd, saved before the roots were set."""
+    settings.CANON_FILE_ROOTS = ["/srv/canon-lakes"]
+    url = "sqlite:////etc/passwd"
+    source = Source.objects.create(name="passwd", engine="sqlite", url_display=url, url_encrypted=encrypt(url))
+    crawl = source_crawl(source)
+    assert crawl.status == Crawl.FAILED and crawl.warnings == []
+    assert crawl.error.startswith("File /etc/passwd is outside the folders Canon may read")
+    assert "database" not in crawl.error, "the file was not opened"

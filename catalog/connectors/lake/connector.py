@@ -200,6 +200,9 @@ class LakeConnector(Connector):
         except StoreError as exc:
             raise ConnectorError(self.clean_message(str(exc))) from None
 
+    def local_paths(self) -> list[str]:
+        return [str(self.open_store().root)] if self.url.scheme == "file" else []
+
     @property
     def stats(self) -> dict:
         """Requests and bytes of the last extract(): listing, content reads, files read."""
