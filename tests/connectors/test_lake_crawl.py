@@ -8,13 +8,15 @@ from django.test.utils import CaptureQueriesContext
 
 from catalog.alerts.models import OutboxMessage
 from catalog.alerts.services import subscription_create
+from catalog.connectors.lake.stores import LocalStore, StoreError
 from catalog.core import crypto
+from catalog.core.sourceurl import parse_source_url
 from catalog.history import diff
 from catalog.history.models import SchemaChange
 from catalog.inventory.models import Dataset, SchemaVersion
 from catalog.sources.models import Crawl, Source
 from catalog.sources.services import source_crawl, source_create
-from tests.connectors.lake_support import csv_bytes, lake, make_lake, parquet_bytes  # noqa: F401
+from tests.connectors.lake_support import FolderLake, csv_bytes, lake, make_lake, parquet_bytes  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -175,6 +177,77 @@ def test_a_file_name_that_is_not_utf8_is_a_warning_on_its_dataset_not_a_failed_c
     again = source_crawl(Source.objects.get(pk=source.pk))
     assert again.status == Crawl.SUCCEEDED, again.error
     assert (again.datasets_changed, again.datasets_added, again.datasets_removed) == (0, 0, 0)
+
+
+def test_a_link_leading_outside_the_folder_is_left_out_unread_and_named_on_its_dataset(request, tmp_path):
+    """A folder source reads inside its folder only: a symbolic link below it (to a file or a folder) that leads
+    outside is named on its dataset and not read; a link to a file inside the folder is read as that file."""
+    lake = make_lake("file", request, tmp_path)
+    fill(lake)
+    private = tmp_path / "private"
+    (private / "payroll").mkdir(parents=True)
+    (private / "salaries.parquet").write_bytes(parquet_bytes({"order_id": [1], "salary": [99000.0]}))
+    (private / "staff.csv").write_bytes(csv_bytes({"id": [1], "password_hash": ["x"]}))
+    (private / "payroll" / "part-0.parquet").write_bytes(parquet_bytes({"order_id": [2], "iban": ["GB00"]}))
+    root = lake.root
+    (root / "sales/orders/dt=2024-03-04").mkdir()
+    os.symlink(private / "salaries.parquet", root / "sales/orders/dt=2024-03-04/part-9.parquet")
+    os.symlink(private / "payroll", root / "sales/orders/dt=2024-03-05")  # a linked folder
+    os.symlink(private / "staff.csv", root / "crm/leads/staff.csv")
+    os.symlink(root / "crm/leads/leads.csv", root / "crm/leads/copy.csv")  # inside the folder: read as any file
+    os.symlink(f"{root}/crm/../../private/staff.csv", root / "crm/leads/climb.csv")  # '..' through the link
+    os.symlink("/etc", root / "etc")
+    os.symlink(private / "staff.csv", root / "crm/leads/.hidden.csv")  # hidden names are never data anyway
+    source = source_create(name="links", url=lake.url())
+
+    crawl = source_crawl(source)
+
+    assert crawl.status == Crawl.SUCCEEDED, crawl.error
+    orders, leads = orders_of(lake), Dataset.objects.get(name="leads")
+    assert [c.name for c in orders.columns.order_by("position")] == ["order_id", "amount", "dt"]
+    assert orders.properties["objects"] == 2
+    assert orders.warnings == ["2 symbolic link(s) left out, not read: each leads outside the source's folder "
+                               "(e.g. dt=2024-03-04/part-9.parquet, dt=2024-03-05)"]
+    assert [c.name for c in leads.columns.order_by("position")] == ["id", "email"]
+    assert leads.properties["objects"] == 2, "leads.csv and the link to it"
+    assert leads.warnings == ["2 symbolic link(s) left out, not read: each leads outside the source's folder "
+                              "(e.g. climb.csv, staff.csv)"]
+    assert "1 symbolic link(s) left out, not read: each leads outside the source's folder (e.g. etc)" in crawl.warnings
+    shown = " ".join([*crawl.warnings, *orders.warnings, *leads.warnings])
+    assert not any(word in shown for word in ("private", "salar", "payroll", "password", "passwd", "/etc"))
+    assert Dataset.objects.filter(source=source).count() == 2
+
+
+def test_a_file_replaced_by_a_link_leading_outside_after_listing_is_not_read(tmp_path):
+    lake = FolderLake(tmp_path / "lake")
+    lake.put("orders/part-0.csv", csv_bytes({"order_id": [1]}))
+    (tmp_path / "secret.csv").write_bytes(csv_bytes({"password_hash": ["x"]}))
+    store = LocalStore(parse_source_url(lake.url()))
+    assert [key for page in store.list("") for key, *_ in page] == ["orders/part-0.csv"]
+    (lake.root / "orders/part-0.csv").unlink()
+    os.symlink(tmp_path / "secret.csv", lake.root / "orders/part-0.csv")
+    with pytest.raises(StoreError, match="it is now a link leading outside the folder"):
+        store.read_range("orders/part-0.csv", 0, 100)
+
+
+def test_a_path_template_cannot_lead_outside_the_folder(request, tmp_path):
+    lake = make_lake("file", request, tmp_path)
+    fill(lake)
+    (tmp_path / "private").mkdir()
+    (tmp_path / "private" / "staff.csv").write_bytes(csv_bytes({"id": [1], "password_hash": ["x"]}))
+    os.symlink(tmp_path / "private", lake.root / "shortcut")
+    source = source_create(name="templates", url=lake.url(), options={"path_templates": ["shortcut/{dataset}.csv"]})
+
+    crawl = source_crawl(source)
+
+    assert crawl.status == Crawl.SUCCEEDED, crawl.error
+    assert not Dataset.objects.filter(source=source).exists()
+    assert crawl.warnings == ["1 symbolic link(s) left out, not read: each leads outside the source's folder (e.g. shortcut)"]
+
+    climbing = source_create(name="climbing", url=lake.url(), options={"path_templates": ["../private/{dataset}.csv"]})
+    crawl = source_crawl(climbing)
+    assert crawl.status == Crawl.FAILED and crawl.error == f"listing ../private/: '..' leads outside the folder {lake.root}"
+    assert not Dataset.objects.filter(source=climbing).exists()
 
 
 def test_odd_s3_keys_are_datasets_and_files_like_any_other(request, tmp_path):

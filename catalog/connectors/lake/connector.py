@@ -154,12 +154,13 @@ _KEY, _SIZE, _ETAG, _MODIFIED, _COMPRESSION, _PARTITIONS = range(6)
 class _Group:
     """One dataset's files as the listing finds them, by format."""
 
-    __slots__ = ("schema", "name", "location", "by_format", "unnamed")
+    __slots__ = ("schema", "name", "location", "by_format", "unnamed", "outside_links")
 
     def __init__(self, schema: str, name: str, location: str):
         self.schema, self.name, self.location = schema, name, location
         self.by_format: dict[str, list[tuple]] = {}
         self.unnamed: list[str] = []  # keys in its folder the store could not name (ObjectStore.unnamed_keys)
+        self.outside_links: list[str] = []  # links in its folder leading outside the store's (ObjectStore.outside_links)
 
 
 @dataclass
@@ -296,7 +297,8 @@ class LakeConnector(Connector):
             if options.owner_tag and options.object_tags:
                 self._read_owner_tags(store, pool, list(plans.values()), options.owner_tag)
 
-        stray_unnamed = _assign_unnamed(store.unnamed_keys, groups)
+        stray_unnamed = _assign_to_datasets(store.unnamed_keys, groups, "unnamed")
+        stray_links = _assign_to_datasets(store.outside_links, groups, "outside_links")
         available = sorted({g.schema for g in groups.values()})
         owners = _Owners(store, options.owner_tag)
         datasets, new_state = [], {}
@@ -310,6 +312,8 @@ class LakeConnector(Connector):
             warnings.append(f"{ignored.count} object(s) of no format Canon reads were left out (e.g. {examples}).")
         if stray_unnamed:
             warnings.append(_unnamed_warning(stray_unnamed, ""))
+        if stray_links:
+            warnings.append(_outside_links_warning(stray_links, ""))
         return Extraction(
             datasets=datasets,
             schemas=sorted({p.group.schema for p in plans.values()}),
@@ -452,6 +456,8 @@ class LakeConnector(Connector):
         warnings += transient_warnings
         if group.unnamed:
             warnings.append(_unnamed_warning(group.unnamed, group.location))
+        if group.outside_links:
+            warnings.append(_outside_links_warning(group.outside_links, group.location))
 
         empty = [f[_KEY] for f in files if f[_SIZE] == 0]
         if empty:
@@ -561,8 +567,9 @@ class _Owners:
         return self._default
 
 
-def _assign_unnamed(keys: set[str], groups: dict[tuple[str, str], _Group]) -> list[str]:
-    """Give each key the store could not name to the dataset whose folder holds it; returns the others."""
+def _assign_to_datasets(keys: set[str], groups: dict[tuple[str, str], _Group], slot: str) -> list[str]:
+    """Give each key the store left out (unnamed, or a link leading outside) to the list `slot` of the dataset
+    whose folder holds it; returns the others."""
     by_location = {group.location: group for group in groups.values()}
     stray = []
     for key in sorted(keys):
@@ -571,7 +578,7 @@ def _assign_unnamed(keys: set[str], groups: dict[tuple[str, str], _Group]) -> li
             folder = folder.rpartition("/")[0]
             group = by_location.get(folder + "/")
             if group is not None:
-                group.unnamed.append(key)
+                getattr(group, slot).append(key)
                 break
         else:
             stray.append(key)
@@ -581,6 +588,12 @@ def _assign_unnamed(keys: set[str], groups: dict[tuple[str, str], _Group]) -> li
 def _unnamed_warning(keys: list[str], location: str) -> str:
     shown = ", ".join(_relative(k, location) for k in keys[:MAX_EXAMPLES])
     return f"{len(keys)} file(s) or folder(s) left out: the name is not UTF-8, rename to read (e.g. {shown})"
+
+
+def _outside_links_warning(keys: list[str], location: str) -> str:
+    # Names the links only: where they lead, and what is there, stays unsaid.
+    shown = ", ".join(_relative(k, location) for k in keys[:MAX_EXAMPLES])
+    return f"{len(keys)} symbolic link(s) left out, not read: each leads outside the source's folder (e.g. {shown})"
 
 
 def _relative(key: str, location: str) -> str:

@@ -74,6 +74,9 @@ class ObjectStore:
         # escapes (caf\xe9.csv; a folder's ends with /). They are not listed: no string holding them can be
         # stored, hashed or shown, so the connector reports them as left out instead of failing the crawl.
         self.unnamed_keys: set[str] = set()
+        # Keys of symbolic links the listing found that lead outside the store's folder (LocalStore), left out
+        # unread: the connector names them (never what they point to) on their dataset.
+        self.outside_links: set[str] = set()
 
     def list(self, prefix: str) -> Iterator[list[ObjectInfo]]:
         """Pages of objects whose key starts with prefix, in key order. Raises StoreError."""
@@ -270,7 +273,13 @@ class LocalStore(ObjectStore):
 
     The ETag of a file is its modification time and size, which change when its content does.
     Owner tags are extended attributes (``user.owner``); the folder's owner is its Unix user.
-    Symbolic links to folders are not followed (they could loop).
+
+    The store reads inside its folder only: the folder a source may read is checked against the
+    allowed roots before a store is made, and a symbolic link below it is judged by where it leads,
+    resolved. A link to a file inside the folder is listed and read as that file; a link (to a file
+    or a folder) that leads outside is left out unread, its key in ``outside_links``. Symbolic links
+    to folders are never followed (they could loop, and inside the folder they would list files
+    twice).
     """
 
     scheme = "file"
@@ -284,6 +293,8 @@ class LocalStore(ObjectStore):
             raise StoreError("the file URL has no folder: write it as file:///absolute/path")
         self.root = Path(path).expanduser().absolute()
         self.root_name = self.root.name or "root"
+        # Where the folder really is (a link to it, '..' resolved): what its links may lead to.
+        self.real_root = os.path.realpath(self.root)
 
     def location(self, key: str) -> str:
         return f"file://{self.root}/{key}" if key else f"file://{self.root}/"
@@ -302,11 +313,17 @@ class LocalStore(ObjectStore):
         # Walk from the deepest folder the prefix names in full; keys are filtered by the rest.
         start = prefix.rpartition("/")[0]
         top = self.root / start if start else self.root
+        if start and not self.leads_inside(top):  # a path template's folder, through a link or with '..'
+            if ".." in start.split("/"):
+                raise StoreError(f"listing {start}/: '..' leads outside the folder {self.root}")
+            self.outside_links.add(start)
+            return
         if not top.is_dir():
             return
         page: list[ObjectInfo] = []
         unnamed: set[str] = set()
-        for item in self._walk(top, start, unnamed):
+        outside: set[str] = set()
+        for item in self._walk(top, start, unnamed, outside):
             if item[0].startswith(prefix):
                 page.append(item)
                 if len(page) >= PAGE_SIZE:
@@ -317,9 +334,15 @@ class LocalStore(ObjectStore):
         self.stats.list_requests += 1
         self.stats.objects_listed += len(page)
         self.unnamed_keys.update(key for key in unnamed if key.startswith(prefix))
+        self.outside_links.update(key for key in outside if key.startswith(prefix))
         yield page
 
-    def _walk(self, folder: Path, rel: str, unnamed: set[str]) -> Iterator[ObjectInfo]:
+    def leads_inside(self, path: str | Path) -> bool:
+        """Whether a path below the folder, every link on the way resolved, is still inside the folder."""
+        real = os.path.realpath(path)
+        return real == self.real_root or real.startswith(self.real_root.rstrip("/") + "/")
+
+    def _walk(self, folder: Path, rel: str, unnamed: set[str], outside: set[str]) -> Iterator[ObjectInfo]:
         try:
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
         except PermissionError:
@@ -335,12 +358,17 @@ class LocalStore(ObjectStore):
                         folder_mark = "/" if entry.is_dir(follow_symlinks=False) else ""
                         unnamed.add((f"{rel}/{readable}" if rel else readable) + folder_mark)
                     continue
+                if entry.is_symlink() and not self.leads_inside(entry.path):
+                    # Judged before anything of the target is looked at: not even whether it exists.
+                    if not is_hidden_segment(entry.name):
+                        outside.add(key)
+                    continue
                 if entry.is_dir(follow_symlinks=False):
                     # Hidden folders (_temporary, .staging) hold no data: no need to descend.
                     if not is_hidden_segment(entry.name):
-                        yield from self._walk(Path(entry.path), key, unnamed)
+                        yield from self._walk(Path(entry.path), key, unnamed, outside)
                     continue
-                if not entry.is_file():
+                if not entry.is_file():  # follows a link, which leads inside the folder
                     continue
                 st = entry.stat()
             except FileNotFoundError:
@@ -354,6 +382,8 @@ class LocalStore(ObjectStore):
         if length <= 0:
             return b""
         path = self.root / key
+        if not self.leads_inside(path):  # a file replaced by a link to elsewhere since it was listed
+            raise StoreError(f"reading {self.location(key)}: it is now a link leading outside the folder")
         try:
             with open(path, "rb") as handle:
                 if etag:
