@@ -85,7 +85,7 @@ def build_catalog(datasets: int) -> tuple[list[int], str]:
 
     from catalog.inventory.models import Column, Dataset
     from catalog.metrics.services import metric_register
-    from catalog.search.index import search_rebuild
+    from catalog.search.rebuild import search_rebuild
     from tests.factories import make_datasets, make_source
 
     make_datasets(make_source("lake"), datasets)

@@ -594,7 +594,7 @@ def main(argv=None) -> int:
 
         from django.db import connection
 
-        from catalog.search.index import search_rebuild
+        from catalog.search.rebuild import search_rebuild
         from catalog.search.models import SearchName
 
         marks = {"next": 0.1}

@@ -3,8 +3,9 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from catalog.search.engine import Filters, search
+from catalog.search.engine import search
 from catalog.search.models import SearchDocument
+from catalog.search.plan import Filters
 
 MAX_LIMIT = 100
 # Ranking looks at the best few hundred candidates; an offset past this is refused (a number the database
@@ -13,14 +14,16 @@ MAX_OFFSET = 10_000
 
 
 class SearchHitSerializer(serializers.Serializer):
+    """A catalog.search.engine.Hit as the API answers it."""
+
     kind = serializers.ChoiceField(choices=SearchDocument.KIND_CHOICES)
-    id = serializers.IntegerField(help_text="The object's id (dataset, column, definition, owner identity or tag)")
+    id = serializers.IntegerField(source="object_id", help_text="The object's id (dataset, column, definition, owner identity or tag)")
     title = serializers.CharField()
     subtitle = serializers.CharField()
     snippet = serializers.CharField(help_text="Plain text around the first match in the description or comment")
     score = serializers.FloatField()
     url = serializers.CharField(help_text="The object's page")
-    matched = serializers.CharField(help_text="name, start of the name, words of the name, similar name or text")
+    matched = serializers.CharField(source="tier", help_text="name, start of the name, words of the name, similar name or text")
     status = serializers.CharField(help_text="draft, certified or deprecated (definitions); active or removed")
     label = serializers.CharField(help_text="removed, deprecated or certified; empty otherwise")
     source = serializers.CharField()
@@ -64,6 +67,6 @@ class SearchAPIView(APIView):
             return Response({"kind": [f"Choose one of: {', '.join(dict(SearchDocument.KIND_CHOICES))}."]}, status=400)
         results = search(params.get("q", ""), filters=Filters.from_params(params), limit=limit, offset=offset)
         return Response({
-            "query": results.query.text, "count": results.total, "results": [h.as_dict() for h in results.hits],
+            "query": results.query.text, "count": results.total, "results": SearchHitSerializer(results.hits, many=True).data,
             "facets": {name: [[value, count] for value, count in values] for name, values in results.facets.items()},
         })

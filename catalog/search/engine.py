@@ -26,11 +26,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from django.db import connection
+from django.utils.module_loading import import_string
 
 from catalog.search.models import SearchDocument
+from catalog.search.plan import EXACT, FACETS, LIGHT_FIELDS, PREFIX, TEXT, TYPO, WORDS, Filters
 from catalog.search.text import ParsedQuery, highlight, parse_query, snippet
 
-EXACT, PREFIX, WORDS, TYPO, TEXT = 0, 1, 2, 3, 4
 TIER_BASE = {EXACT: 100.0, PREFIX: 80.0, WORDS: 68.0, TYPO: 40.0, TEXT: 36.0}
 # How much a better match within a tier adds. Similarity spans more: among names that look alike, the closest
 # should win over a merely popular one.
@@ -45,14 +46,10 @@ TYPO_WHEN_FEWER = 1  # look for similar names only when fewer names than this ma
 MIN_SIMILARITY = 0.3
 DOCS_PER_EXACT_NAME = 100
 DOCS_PER_NAME = 8
-# The last word matches names as a prefix from 2 letters. In text only while typing (suggestions), from 4 letters: a
-# prefix expands to every lexeme it starts, each a posting list to merge, and a submitted word is a whole word.
-TEXT_PREFIX_MIN = 4
 TEXT_SCAN = 1000  # text matches examined at most (a common word matches hundreds of thousands)
 TEXT_KEEP = 200
 KIND_ORDER = {SearchDocument.METRIC: 0, SearchDocument.DATASET: 1, SearchDocument.COLUMN: 2, SearchDocument.OWNER: 3,
               SearchDocument.TAG: 4}
-FACETS = ("kind", "source", "schema", "owner", "tag", "status")
 FACET_VALUES = 12
 
 # PostgreSQL's English stop words (snowball): the text index drops them, so a query must too.
@@ -64,48 +61,6 @@ our ours ourselves out over own s same she should so some such t than that the t
 these they this those through to too under until up very was we were what when where which while who whom why will
 with you your yours yourself yourselves
 """.split())
-
-LIGHT_FIELDS = ("id", "kind", "object_id", "name", "name_key", "path", "source_name", "schema_name", "owners", "tags", "status",
-                "broken", "weight", "dataset_id")
-
-
-@dataclass
-class Filters:
-    kind: str = ""
-    source: str = ""
-    schema: str = ""
-    owner: str = ""
-    tag: str = ""
-    status: str = ""
-
-    @classmethod
-    def from_params(cls, params) -> "Filters":
-        def value(name):
-            return (params.get(name) or "").replace("\x00", "").strip()[:255]
-
-        kind = value("kind")
-        return cls(kind=kind if kind in dict(SearchDocument.KIND_CHOICES) else "", source=value("source"), schema=value("schema"),
-                   owner=value("owner"), tag=value("tag"), status=value("status"))
-
-    def active(self) -> dict[str, str]:
-        return {name: getattr(self, name) for name in FACETS if getattr(self, name)}
-
-    def sql(self, alias: str = "d", *, named: bool = False):
-        """AND-ed conditions on the document table (empty when there are none), and their parameters: a list for %s
-        placeholders, or with named=True a dict for %(filter_kind)s ones."""
-        parts, values = [], []
-        for name, column in (("kind", "kind"), ("source", "source_name"), ("schema", "schema_name"), ("status", "status")):
-            if getattr(self, name):
-                parts.append((name, f"{alias}.{column} = "))
-                values.append(getattr(self, name))
-        for name, column in (("owner", "owners"), ("tag", "tags")):
-            if getattr(self, name):
-                parts.append((name, f"{alias}.{column} LIKE "))
-                values.append(f"%|{getattr(self, name).replace('|', '/')}|%")
-        if named:
-            return "".join(f" AND {sql}%(filter_{name})s" for name, sql in parts), {
-                f"filter_{name}": value for (name, _), value in zip(parts, values)}
-        return "".join(f" AND {sql}%s" for _, sql in parts), values
 
 
 @dataclass
@@ -136,7 +91,8 @@ class Candidate:
 
 @dataclass
 class Hit:
-    """One ranked result, ready to show: every *_html field is escaped, with matches marked."""
+    """One ranked result, ready to show: every *_html field is escaped, with matches marked. The results page shows it
+    as it is; the API reads it through catalog.search.api.SearchHitSerializer."""
 
     id: int
     kind: str
@@ -156,11 +112,6 @@ class Hit:
     schema: str
     alias: str = ""
 
-    def as_dict(self) -> dict:
-        return {"kind": self.kind, "id": self.object_id, "title": self.title, "subtitle": self.subtitle, "snippet": self.snippet,
-                "score": self.score, "url": self.url, "matched": self.tier, "status": self.status, "label": self.label,
-                "source": self.source, "schema": self.schema, "alias": self.alias}
-
 
 @dataclass
 class SearchResults:
@@ -178,14 +129,13 @@ class SearchResults:
         return self.offset + len(self.hits) < self.total
 
 
+# The SQL for each catalog database, by dotted path: only the one in use is imported (psycopg's for PostgreSQL).
+BACKENDS = {"postgresql": "catalog.search.backends.postgres.PostgresBackend",
+            "sqlite": "catalog.search.backends.sqlite.SqliteBackend"}
+
+
 def backend():
-    if connection.vendor == "postgresql":
-        from catalog.search.backends.postgres import PostgresBackend
-
-        return PostgresBackend()
-    from catalog.search.backends.sqlite import SqliteBackend
-
-    return SqliteBackend()
+    return import_string(BACKENDS["postgresql" if connection.vendor == "postgresql" else "sqlite"])()
 
 
 def text_words(parsed: ParsedQuery) -> list[str]:

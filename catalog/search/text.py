@@ -1,10 +1,6 @@
-"""Names and words as search sees them. Pure functions: no Django, no database.
-
-A name is split into lower-case word tokens at every change of naming style, so
-that ``order_items``, ``OrderItems``, ``order-items`` and ``ORDER ITEMS`` all
-give the words ``order items`` and the joined key ``orderitems``. The key is what
-exact and prefix matching compare; the words are what word matching compares.
-"""
+"""Queries and text as search reads them: parsing, typo similarity, highlighting and snippets. Pure functions:
+no Django, no database. Names are split into words by catalog.core.names (re-exported here), the same way
+documents spell them."""
 
 from __future__ import annotations
 
@@ -12,45 +8,10 @@ import html
 import re
 from dataclasses import dataclass, field
 
-_TOKEN = re.compile(r"[^\W_]+")  # runs of letters and digits; "_" and punctuation separate
+from catalog.core.names import WORD_TOKEN, name_key, name_words, split_words
 
-
-def _split_token(token: str) -> list[str]:
-    """camelCase, PascalCase, ACRONYMWord and letter/digit boundaries: "HTTPServer2Log" -> http, server, 2, log."""
-    parts, start = [], 0
-    for i in range(1, len(token)):
-        before, here = token[i - 1], token[i]
-        if (
-            before.isdigit() != here.isdigit()
-            or (before.islower() and here.isupper())
-            or (before.isupper() and here.isupper() and i + 1 < len(token) and token[i + 1].islower())
-        ):
-            parts.append(token[start:i])
-            start = i
-    parts.append(token[start:])
-    return [p.lower() for p in parts if p]
-
-
-def split_words(text: str) -> list[str]:
-    """Every word token of a name or a phrase, lower-cased, in order."""
-    words: list[str] = []
-    for token in _TOKEN.findall(text or ""):
-        words.extend(_split_token(token))
-    return words
-
-
-def name_key(name: str) -> str:
-    """The joined form that exact and prefix matching compare: "Order Items" -> "orderitems"."""
-    return "".join(split_words(name))
-
-
-def name_words(name: str) -> str:
-    """The words of a name as indexed text: its word tokens, then the joined key when it differs."""
-    words = split_words(name)
-    key = "".join(words)
-    if len(words) > 1 and key:
-        words.append(key)
-    return " ".join(words)
+__all__ = ["ParsedQuery", "highlight", "name_key", "name_words", "parse_query", "plain", "similarity", "snippet",
+           "split_words", "trigrams"]
 
 
 @dataclass
@@ -99,7 +60,7 @@ def parse_query(text: str, *, max_chars: int = 200) -> ParsedQuery:
 def trigrams(text: str) -> set[str]:
     """pg_trgm's trigrams: each word padded with two spaces before and one after."""
     found: set[str] = set()
-    for word in _TOKEN.findall((text or "").lower()):
+    for word in WORD_TOKEN.findall((text or "").lower()):
         padded = f"  {word} "
         found.update(padded[i:i + 3] for i in range(len(padded) - 2))
     return found

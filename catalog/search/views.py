@@ -6,8 +6,9 @@ from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from catalog.search.engine import FACETS, Filters, search
+from catalog.search.engine import search
 from catalog.search.models import SearchDocument
+from catalog.search.plan import FACETS, Filters
 
 PAGE_SIZE = 20
 MAX_PAGES = 25  # ranking keeps the best few hundred candidates

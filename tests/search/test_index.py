@@ -12,8 +12,9 @@ from catalog.inventory.services import column_describe, dataset_describe, owner_
 from catalog.metrics.models import MetricDefinition
 from catalog.metrics.services import metric_delete, metric_set_status, metric_update
 from catalog.search import index
-from catalog.search.index import search_counts, search_index_source, search_rebuild
+from catalog.search.index import search_index_source
 from catalog.search.models import SearchAlias, SearchDocument, SearchName
+from catalog.search.rebuild import search_counts, search_rebuild
 from catalog.sources.services import source_crawl, source_create
 from tests.search.support import add_dataset, add_metric, hits, titles
 from tests.shop import build_shop

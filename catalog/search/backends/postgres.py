@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import time
 
+import psycopg
 from django.conf import settings
 
-from catalog.search.engine import EXACT, LIGHT_FIELDS, PREFIX, TEXT, TEXT_PREFIX_MIN, TYPO, WORDS, Filters
+from catalog.search.plan import EXACT, LIGHT_FIELDS, PREFIX, TEXT, TEXT_PREFIX_MIN, TYPO, WORDS, Filters
 from catalog.search.text import ParsedQuery
 
 LIGHT = ", ".join(f"d.{f}" for f in LIGHT_FIELDS)
@@ -69,8 +70,6 @@ def _execute_prepared(cursor, sql: str, params: dict) -> list[tuple]:
     transaction), and is logged where Django logs queries, so query counts stay honest. Behind a connection pooler
     that cannot keep prepared statements (PgBouncer in transaction mode before 1.21), set CANON_SEARCH_PREPARE=false.
     """
-    import psycopg
-
     raw = cursor.cursor.connection
     prepare = settings.CANON_SEARCH_PREPARE
     if prepare and not getattr(raw, "_canon_generic_plans", False):

@@ -3,7 +3,7 @@ trigram table of names, re-scored with pg_trgm's similarity; text through FTS5 w
 
 from __future__ import annotations
 
-from catalog.search.engine import EXACT, LIGHT_FIELDS, PREFIX, TEXT_PREFIX_MIN, TYPO, WORDS, Filters
+from catalog.search.plan import EXACT, LIGHT_FIELDS, PREFIX, TEXT_PREFIX_MIN, TYPO, WORDS, Filters
 from catalog.search.text import ParsedQuery, similarity
 
 LIGHT = ", ".join(f"d.{f}" for f in LIGHT_FIELDS)

@@ -4,7 +4,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from catalog.search.index import search_rebuild
+from catalog.search.rebuild import search_rebuild
 
 
 class ProgressBar:
