@@ -1,7 +1,7 @@
 """Connectors read metadata from one kind of system. Django-free.
 
-Each connector is registered by URL scheme and yields plain dataclasses; the
-crawl service decides what to do with them.
+Each connector answers for its URL schemes (registry.CONNECTORS, imported only when asked) and
+yields plain dataclasses; the crawl service decides what to do with them.
 """
 
 from catalog.connectors.base import (  # noqa: F401
@@ -9,6 +9,7 @@ from catalog.connectors.base import (  # noqa: F401
     Connector,
     ConnectorError,
     DatasetMeta,
+    ExtractRequest,
     Extraction,
 )
-from catalog.connectors.registry import connector_for, known_schemes, register  # noqa: F401
+from catalog.connectors.registry import connector_for  # noqa: F401

@@ -4,7 +4,7 @@ import fnmatch
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Callable, Iterator
+from typing import Callable, Mapping, Sequence
 
 from catalog.core.sourceurl import SourceURL, scrub
 
@@ -57,9 +57,9 @@ class DatasetMeta:
     # equal digests mean an equal schema. Empty: the connector keeps none.
     schema_signature: str = ""
     # True when the connector did not read the columns because `schema_signature` is the one the catalog
-    # holds for this dataset (Connector.known): `columns` is then empty and the stored columns are current.
+    # holds for this dataset (ExtractRequest.known): `columns` is then empty and the stored columns are current.
     columns_skipped: bool = False
-    # (canonical JSON, fingerprint) of the schema, when the crawl service worked it out early (Connector.prepare).
+    # (canonical JSON, fingerprint) of the schema, when the crawl service worked it out early (ExtractRequest.prepare).
     schema_document: tuple[str, str] | None = None
 
 
@@ -72,6 +72,27 @@ class Extraction:
     warnings: list[str] = field(default_factory=list)
     # What the connector wants back next crawl (e.g. object keys and ETags already read); None keeps the old state.
     state: dict | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ExtractRequest:
+    """Everything one extract() call is asked, handed over whole: a connector keeps nothing of a past call.
+
+    The crawl service fills it from the catalog; every field has a default that means "know nothing",
+    so `extract()` alone reads the whole source from scratch.
+    """
+
+    include: Sequence[str] = ()  # schema glob patterns in scope; empty: every schema
+    exclude: Sequence[str] = ()  # schema glob patterns left out, even if included
+    # Extraction.state of the last successful crawl of this source (what the connector remembered).
+    previous_state: Mapping = field(default_factory=dict)
+    # What the catalog holds of each present dataset that has a schema signature: native id -> (schema, name,
+    # schema_signature). A connector may skip reading the columns of a dataset whose name and signature are
+    # unchanged (DatasetMeta.columns_skipped).
+    known: Mapping[str, tuple[str, str, str]] = field(default_factory=dict)
+    # Work the crawl service does on every dataset once its columns are read (fingerprinting), which a
+    # connector may run while it waits on the server for something else (sizes).
+    prepare: Callable[[list[DatasetMeta]], None] | None = None
 
 
 def schema_in_scope(schema: str, include: list[str], exclude: list[str]) -> bool:
@@ -139,7 +160,6 @@ def replace_nul(extraction: "Extraction") -> int:
 class Connector:
     """One source's connection settings. Subclasses implement test() and extract()."""
 
-    schemes: tuple[str, ...] = ()
     engine_label = ""
     # Whether extract() may return NUL characters; the crawl service replaces them (replace_nul). PostgreSQL
     # text cannot hold one, so its connectors skip that pass over every name.
@@ -150,15 +170,6 @@ class Connector:
         self.connect_timeout = connect_timeout
         self.statement_timeout = statement_timeout
         self.options = dict(options or {})  # per-source settings beyond the URL (e.g. path templates)
-        # Extraction.state of the last successful crawl, set by the crawl service before extract().
-        self.previous_state: dict = {}
-        # What the catalog holds of each present dataset that has a schema signature, set by the crawl service
-        # before extract(): native id -> (schema, name, schema_signature). A connector may skip reading the
-        # columns of a dataset whose name and signature are unchanged (DatasetMeta.columns_skipped).
-        self.known: dict[str, tuple[str, str, str]] = {}
-        # Work the crawl service does on every dataset once its columns are read (fingerprinting), which a
-        # connector may run while it waits on the server for something else (sizes). Set by the crawl service.
-        self.prepare: Callable[[list[DatasetMeta]], None] | None = None
 
     @classmethod
     def check_options(cls, options: dict) -> None:
@@ -177,7 +188,8 @@ class Connector:
         """Connect and return a one-line description of the server. Raises ConnectorError."""
         raise NotImplementedError
 
-    def extract(self, include: list[str] | None = None, exclude: list[str] | None = None) -> Extraction:
+    def extract(self, request: ExtractRequest = ExtractRequest()) -> Extraction:
+        """The complete answer for the schemas in the request's scope. Raises ConnectorError."""
         raise NotImplementedError
 
     def scope_warnings(self, available: list[str], include: list[str]) -> list[str]:
@@ -190,6 +202,3 @@ class Connector:
 
     def clean_message(self, message: str) -> str:
         return scrub(str(message), self.url.secrets()).strip()
-
-    def iter_datasets(self, extraction: Extraction) -> Iterator[DatasetMeta]:
-        return iter(extraction.datasets)

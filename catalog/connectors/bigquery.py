@@ -32,10 +32,10 @@ from catalog.connectors.base import (
     Connector,
     ConnectorError,
     DatasetMeta,
+    ExtractRequest,
     Extraction,
     schema_in_scope,
 )
-from catalog.connectors.registry import register
 
 KINDS = {"BASE TABLE": TABLE, "VIEW": VIEW, "MATERIALIZED VIEW": MATERIALIZED_VIEW, "EXTERNAL": EXTERNAL_TABLE,
          "SNAPSHOT": TABLE, "CLONE": TABLE}
@@ -179,9 +179,7 @@ def describe_error(exc: Exception, project: str) -> str:
     return message or exc.__class__.__name__
 
 
-@register
 class BigQueryConnector(Connector):
-    schemes = ("bigquery",)
     engine_label = "BigQuery"
 
     @property
@@ -235,8 +233,8 @@ class BigQueryConnector(Connector):
             raise ConnectorError(self.clean_message(describe_error(exc, self.project))) from None
         return f"BigQuery project {self.project}, location {self.location.upper()} ({len(rows)} datasets)"
 
-    def extract(self, include=None, exclude=None) -> Extraction:
-        include, exclude = list(include or []), list(exclude or [])
+    def extract(self, request: ExtractRequest = ExtractRequest()) -> Extraction:
+        include, exclude = list(request.include or ()), list(request.exclude or ())
         if not include and self.url.database:
             include = [self.url.database]
         return build_extraction(self._answers(), include, exclude, self.scope_warnings)

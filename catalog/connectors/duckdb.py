@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import os
 
-from catalog.connectors.base import TABLE, VIEW, ColumnMeta, Connector, ConnectorError, DatasetMeta, Extraction, schema_in_scope
-from catalog.connectors.registry import register
+from catalog.connectors.base import TABLE, VIEW, ColumnMeta, Connector, ConnectorError, DatasetMeta, ExtractRequest, Extraction, schema_in_scope
 from catalog.connectors.sqlite import local_path
 
 SCHEMAS_SQL = """
@@ -61,9 +60,7 @@ def _one_line(exc: Exception) -> str:
     return text
 
 
-@register
 class DuckDBConnector(Connector):
-    schemes = ("duckdb",)
     engine_label = "DuckDB"
 
     @property
@@ -96,9 +93,9 @@ class DuckDBConnector(Connector):
             conn.close()
         return f"DuckDB {version}, file {self.path}"
 
-    def extract(self, include=None, exclude=None) -> Extraction:
+    def extract(self, request: ExtractRequest = ExtractRequest()) -> Extraction:
         duckdb = _engine()
-        include, exclude = list(include or []), list(exclude or [])
+        include, exclude = list(request.include or ()), list(request.exclude or ())
         conn = self.connect()
         try:
             return self._extract(conn, include, exclude)

@@ -24,10 +24,10 @@ from catalog.connectors.base import (
     Connector,
     ConnectorError,
     DatasetMeta,
+    ExtractRequest,
     Extraction,
     schema_in_scope,
 )
-from catalog.connectors.registry import register
 
 SYSTEM_SCHEMAS = frozenset({"information_schema", "mysql", "performance_schema", "sys"})
 
@@ -124,9 +124,7 @@ def describe_error(exc: Exception, url) -> str:
     return f"{host}: {line}" if line else exc.__class__.__name__
 
 
-@register
 class MySQLConnector(Connector):
-    schemes = ("mysql", "mariadb")
     engine_label = "MySQL / MariaDB"
 
     def connect(self):
@@ -193,10 +191,10 @@ class MySQLConnector(Connector):
         number = version.split("-", 1)[0]
         return f"{product} {number}, " + (f"database {database}" if database else "all databases")
 
-    def extract(self, include=None, exclude=None) -> Extraction:
+    def extract(self, request: ExtractRequest = ExtractRequest()) -> Extraction:
         import pymysql
 
-        include, exclude = list(include or []), list(exclude or [])
+        include, exclude = list(request.include or ()), list(request.exclude or ())
         if not include and self.url.database:
             include = [self.url.database]
         conn = self.connect()

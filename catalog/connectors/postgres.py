@@ -9,7 +9,7 @@ Each dataset gets a schema signature: a digest of its kind, comment,
 definition and columns (a 64-bit hash of each column's values, summed). On a
 recrawl the server works out the column digests, and the columns of a
 relation are read again only when its name or signature differs from what
-the catalog holds (Connector.known); an unchanged warehouse sends no columns.
+the catalog holds (ExtractRequest.known); an unchanged warehouse sends no columns.
 
 Sizes on disk are not transactional (the server reads them from the files),
 and reading them opens every table, index and TOAST table, about 50 µs each:
@@ -34,6 +34,7 @@ import re
 import threading
 import time
 from collections import deque
+from collections.abc import Mapping
 from operator import attrgetter
 
 from catalog.connectors.base import (
@@ -46,10 +47,10 @@ from catalog.connectors.base import (
     Connector,
     ConnectorError,
     DatasetMeta,
+    ExtractRequest,
     Extraction,
     schema_in_scope,
 )
-from catalog.connectors.registry import register
 from catalog.connectors.types import type_family
 from catalog.core.gcpause import gc_paused
 
@@ -249,9 +250,7 @@ def describe_error(exc: Exception, url) -> str:
     return " ".join(message.split()) or exc.__class__.__name__
 
 
-@register
 class PostgresConnector(Connector):
-    schemes = ("postgresql", "postgres")
     engine_label = "PostgreSQL"
     may_return_nul = False  # PostgreSQL text cannot hold NUL
 
@@ -291,25 +290,25 @@ class PostgresConnector(Connector):
                 raise ConnectorError(self.clean_message(describe_error(exc, self.url))) from None
         return f"PostgreSQL {row[0]}, database {row[1]}"
 
-    def extract(self, include=None, exclude=None) -> Extraction:
+    def extract(self, request: ExtractRequest = ExtractRequest()) -> Extraction:
         import psycopg
 
-        include, exclude = list(include or []), list(exclude or [])
+        include, exclude = list(request.include or ()), list(request.exclude or ())
         attempts = 3
         for attempt in range(attempts):
             try:
                 with self.connect() as conn:
-                    return self._extract(conn, include, exclude)
+                    return self._extract(conn, include, exclude, request)
             except psycopg.Error as exc:
                 if getattr(exc, "sqlstate", None) in _VANISHED and attempt < attempts - 1:
                     continue  # something was dropped mid-read: take a fresh snapshot
                 raise ConnectorError(self.clean_message(describe_error(exc, self.url))) from None
         raise AssertionError("unreachable")
 
-    def _extract(self, conn, include, exclude) -> Extraction:
+    def _extract(self, conn, include, exclude, request: ExtractRequest) -> Extraction:
         started = time.time()
         try:  # when this source's columns were last all read
-            columns_read_at = float(self.previous_state.get(COLUMNS_STATE_KEY) or 0)
+            columns_read_at = float(request.previous_state.get(COLUMNS_STATE_KEY) or 0)
         except (TypeError, ValueError, AttributeError):
             columns_read_at = 0.0
         with conn.transaction():
@@ -318,7 +317,7 @@ class PostgresConnector(Connector):
             schemas = [s for s in available if schema_in_scope(s, include, exclude)]
             warnings = self.scope_warnings(available, include)
             with gc_paused():
-                sizes = _Sizes(self, self.previous_state)
+                sizes = _Sizes(self, request.previous_state)
 
                 def start_helper(*args):
                     thread = threading.Thread(target=sizes.read_on_own_connection, args=args, name="canon-postgres-sizes", daemon=True)
@@ -335,10 +334,10 @@ class PostgresConnector(Connector):
                     if helper is None:
                         sizes.plan(sized)
                         helper = start_helper()
-                    unchanged = self._unchanged(conn, schemas, by_oid, columns_read_at)
+                    unchanged = self._unchanged(conn, schemas, by_oid, columns_read_at, request.known)
                     self._columns(conn, schemas, by_oid, unchanged)
-                    if self.prepare is not None:  # while the helper reads sizes, the client is free
-                        self.prepare(list(by_oid.values()))
+                    if request.prepare is not None:  # while the helper reads sizes, the client is free
+                        request.prepare(list(by_oid.values()))
                     sizes.read(conn)
                 finally:
                     if helper is not None:
@@ -375,14 +374,14 @@ class PostgresConnector(Connector):
             cur.execute(SEARCH_PATH_SQL, (search_path,))
         return by_oid, signatures
 
-    def _unchanged(self, conn, schemas, by_oid: dict[int, DatasetMeta], columns_read_at: float) -> set[int]:
+    def _unchanged(self, conn, schemas, by_oid: dict[int, DatasetMeta], columns_read_at: float,
+                   known: Mapping[str, tuple[str, str, str]]) -> set[int]:
         """Relations the catalog holds under the same name and schema signature: their columns are not read.
 
         Their signatures come from the column digests the server works out, which costs about a third
         of reading the columns; asked only when the catalog knows some of them, and when every column
         was read less than a day ago (what a digest cannot see is then at most a day old).
         """
-        known = self.known
         if time.time() - columns_read_at > COLUMNS_REFRESH_EVERY_S or not known or not any(d.native_id in known for d in by_oid.values()):
             return set()
         with conn.cursor() as cur:
@@ -449,7 +448,7 @@ class _Sizes:
     STATE_KEY = "postgres_sizes"
     REFRESH_EVERY_S = 24 * 3600
 
-    def __init__(self, connector: PostgresConnector, previous_state: dict | None):
+    def __init__(self, connector: PostgresConnector, previous_state: Mapping | None):
         self.connector = connector
         self.signatures: dict[int, str] = {}
         self.previous, self.read_at = self._load(previous_state)

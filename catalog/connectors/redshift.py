@@ -22,10 +22,10 @@ from catalog.connectors.base import (
     Connector,
     ConnectorError,
     DatasetMeta,
+    ExtractRequest,
     Extraction,
     schema_in_scope,
 )
-from catalog.connectors.registry import register
 
 SYSTEM_SCHEMAS = frozenset({"pg_catalog", "information_schema", "pg_internal", "pg_automv", "pg_auto_copy", "pg_mv"})
 
@@ -132,9 +132,7 @@ def build_extraction(rows: dict[str, list[tuple]], schemas: list[str], warnings:
     return Extraction(datasets=datasets, schemas=schemas, warnings=warnings)
 
 
-@register
 class RedshiftConnector(Connector):
-    schemes = ("redshift",)
     engine_label = "Amazon Redshift"
     may_return_nul = False  # PostgreSQL text cannot hold NUL
 
@@ -164,12 +162,12 @@ class RedshiftConnector(Connector):
             version, database = conn.execute("SELECT version(), current_database()").fetchone()
         return f"{version.split(',')[0]}, database {database}"
 
-    def extract(self, include=None, exclude=None) -> Extraction:
+    def extract(self, request: ExtractRequest = ExtractRequest()) -> Extraction:
         import psycopg
 
         from catalog.connectors.postgres import describe_error
 
-        include, exclude = list(include or []), list(exclude or [])
+        include, exclude = list(request.include or ()), list(request.exclude or ())
         try:
             with self.connect() as conn, conn.transaction():
                 available = available_schemas(conn.execute(QUERIES["schemas"]).fetchall())

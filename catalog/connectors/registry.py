@@ -1,44 +1,46 @@
+"""Which connector reads which URL scheme: a scheme names the dotted path of its connector class.
+
+A connector module is imported the first time a source of its scheme is asked for (as Django imports
+a database ENGINE), so starting a process imports no driver, and a connector module imports nothing of
+this one: there is no cycle to break. A new kind of system is a module and one line here.
+"""
+
 from __future__ import annotations
+
+from importlib import import_module
 
 from catalog.connectors.base import Connector, ConnectorError
 from catalog.core.sourceurl import InvalidSourceURL, SourceURL, parse_source_url
 
-_REGISTRY: dict[str, type[Connector]] = {}
+CONNECTORS: dict[str, str] = {
+    "postgresql": "catalog.connectors.postgres.PostgresConnector",
+    "postgres": "catalog.connectors.postgres.PostgresConnector",
+    "redshift": "catalog.connectors.redshift.RedshiftConnector",
+    "mysql": "catalog.connectors.mysql.MySQLConnector",
+    "mariadb": "catalog.connectors.mysql.MySQLConnector",
+    "sqlite": "catalog.connectors.sqlite.SQLiteConnector",
+    "duckdb": "catalog.connectors.duckdb.DuckDBConnector",
+    "snowflake": "catalog.connectors.snowflake.SnowflakeConnector",
+    "bigquery": "catalog.connectors.bigquery.BigQueryConnector",
+    "s3": "catalog.connectors.lake.connector.LakeConnector",
+    "file": "catalog.connectors.lake.connector.LakeConnector",
+}
 
 
-def register(cls: type[Connector]) -> type[Connector]:
-    """Class decorator: make a connector answer for its URL schemes."""
-    for scheme in cls.schemes:
-        _REGISTRY[scheme] = cls
-    return cls
-
-
-def _load_builtin() -> None:
-    # Imported for their @register side effect.
-    from catalog.connectors import lake, postgres, sqlite  # noqa: F401
-
-    for optional in ("duckdb", "mysql", "snowflake", "bigquery", "redshift"):
-        try:
-            __import__(f"catalog.connectors.{optional}")
-        except ImportError:
-            pass
-
-
-def known_schemes() -> list[str]:
-    _load_builtin()
-    return sorted(_REGISTRY)
+def connector_class(scheme: str) -> type[Connector]:
+    """The connector class for a scheme, imported now if it was not yet. Raises InvalidSourceURL for a scheme
+    nothing reads."""
+    path = CONNECTORS.get(scheme)
+    if path is None:
+        raise InvalidSourceURL(f"Unknown URL scheme '{scheme}'. Canon reads: {', '.join(sorted(CONNECTORS))}.")
+    module_name, class_name = path.rsplit(".", 1)
+    return getattr(import_module(module_name), class_name)
 
 
 def connector_for(url: str | SourceURL, **options) -> Connector:
     """The connector for a URL. Raises InvalidSourceURL for a URL nothing can read."""
-    _load_builtin()
     parsed = url if isinstance(url, SourceURL) else parse_source_url(url)
-    cls = _REGISTRY.get(parsed.scheme)
-    if cls is None:
-        raise InvalidSourceURL(
-            f"Unknown URL scheme '{parsed.scheme}'. Canon reads: {', '.join(sorted(_REGISTRY))}."
-        )
-    return cls(parsed, **options)
+    return connector_class(parsed.scheme)(parsed, **options)
 
 
-__all__ = ["register", "connector_for", "known_schemes", "ConnectorError"]
+__all__ = ["CONNECTORS", "connector_class", "connector_for", "ConnectorError"]

@@ -25,10 +25,10 @@ from catalog.connectors.base import (
     Connector,
     ConnectorError,
     DatasetMeta,
+    ExtractRequest,
     Extraction,
     schema_in_scope,
 )
-from catalog.connectors.registry import register
 
 KINDS = {"BASE TABLE": TABLE, "VIEW": VIEW, "MATERIALIZED VIEW": MATERIALIZED_VIEW, "EXTERNAL TABLE": EXTERNAL_TABLE,
          "TEMPORARY TABLE": TABLE, "EVENT TABLE": TABLE, "DYNAMIC TABLE": TABLE}
@@ -148,9 +148,7 @@ def load_private_key(text: str, passphrase: str | None) -> bytes:
     return key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
 
 
-@register
 class SnowflakeConnector(Connector):
-    schemes = ("snowflake",)
     engine_label = "Snowflake"
 
     @property
@@ -205,10 +203,10 @@ class SnowflakeConnector(Connector):
             conn.close()
         return f"Snowflake account {self.account}, database {self.database} ({len(schemas)} schemas)"
 
-    def extract(self, include=None, exclude=None) -> Extraction:
+    def extract(self, request: ExtractRequest = ExtractRequest()) -> Extraction:
         import snowflake.connector
 
-        include, exclude = list(include or []), list(exclude or [])
+        include, exclude = list(request.include or ()), list(request.exclude or ())
         conn = self.connect()
         try:
             return self._extract(conn, include, exclude)

@@ -11,8 +11,7 @@ import os
 import sqlite3
 from urllib.parse import quote
 
-from catalog.connectors.base import TABLE, VIEW, ColumnMeta, Connector, ConnectorError, DatasetMeta, Extraction, schema_in_scope
-from catalog.connectors.registry import register
+from catalog.connectors.base import TABLE, VIEW, ColumnMeta, Connector, ConnectorError, DatasetMeta, ExtractRequest, Extraction, schema_in_scope
 from catalog.core.sourceurl import SourceURL
 
 _SYSTEM = "m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
@@ -55,9 +54,7 @@ def _column(cid, name, data_type, notnull, default, pk, hidden) -> ColumnMeta:
                       default=default, is_primary_key=bool(pk), generated=_GENERATED.get(hidden, ""))
 
 
-@register
 class SQLiteConnector(Connector):
-    schemes = ("sqlite",)
     engine_label = "SQLite"
 
     @property
@@ -86,8 +83,8 @@ class SQLiteConnector(Connector):
             conn.close()
         return f"SQLite {version}, file {self.path}"
 
-    def extract(self, include=None, exclude=None) -> Extraction:
-        include, exclude = list(include or []), list(exclude or [])
+    def extract(self, request: ExtractRequest = ExtractRequest()) -> Extraction:
+        include, exclude = list(request.include or ()), list(request.exclude or ())
         conn = self.connect()
         try:
             available = ["main"]

@@ -124,7 +124,7 @@ def schema_fingerprint(meta: DatasetMeta) -> str:
 
 
 def prepare_documents(datasets: list[DatasetMeta]) -> None:
-    """Work out each read dataset's schema document and fingerprint ahead of the apply step (Connector.prepare)."""
+    """Work out each read dataset's schema document and fingerprint ahead of the apply step (ExtractRequest.prepare)."""
     for meta in datasets:
         if not meta.columns_skipped:
             meta.schema_document = document_of(meta)

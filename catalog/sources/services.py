@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 import time
@@ -15,7 +16,7 @@ from django.utils import timezone
 
 from catalog.alerts.services import crawl_health_record
 from catalog.connectors import ConnectorError, connector_for
-from catalog.connectors.base import replace_nul
+from catalog.connectors.base import ExtractRequest, replace_nul
 from catalog.core import crypto
 from catalog.core.sourceurl import InvalidSourceURL, parse_source_url, scrub
 from catalog.inventory.fingerprint import prepare_documents
@@ -241,8 +242,8 @@ def crawl_enqueue(source: Source, *, trigger: str = "web", allow_mass_removal: b
     return crawl
 
 
-def _extract(connector, source: Source):
-    extraction = connector.extract(source.include_schemas, source.exclude_schemas)
+def _extract(connector, request: ExtractRequest):
+    extraction = connector.extract(request)
     if connector.may_return_nul:
         replace_nul(extraction)
     return extraction
@@ -281,21 +282,21 @@ def source_crawl(source: Source, *, trigger: str = "manual", connector=None, cra
         secrets = parse_source_url(url).secrets()
         check_local_paths(parse_source_url(url), settings.CANON_FILE_ROOTS)  # also a source saved before the roots changed
         connector = connector or _connector(url, source.options)
-        connector.previous_state = source.connector_state  # from the database: a stale object would hand over old state
         _set_phase(crawl, "reading metadata")
-        connector.known = _known_schemas(source)
-        connector.prepare = prepare_documents
-        extraction = _extract(connector, source)
+        # The state from the database: a stale object would hand over old state.
+        request = ExtractRequest(include=source.include_schemas, exclude=source.exclude_schemas, previous_state=source.connector_state,
+                                 known=_known_schemas(source), prepare=prepare_documents)
+        extraction = _extract(connector, request)
         try:
             with heartbeat.paused():
-                _apply(source, crawl, extraction, secrets, started, connector.previous_state)
+                _apply(source, crawl, extraction, secrets, started, request.previous_state)
         except SkippedColumnsNotKnown:
             # The catalog moved under the connector's assumptions (an edit, another crawl): read everything.
-            connector.known = {}
+            request = dataclasses.replace(request, known={})
             _set_phase(crawl, "reading metadata")
-            extraction = _extract(connector, source)
+            extraction = _extract(connector, request)
             with heartbeat.paused():
-                _apply(source, crawl, extraction, secrets, started, connector.previous_state)
+                _apply(source, crawl, extraction, secrets, started, request.previous_state)
     except CrawlLeaseLost:
         # Usually already recorded as failed by the crawl that took over; if not, recorded here.
         _fail(crawl, started, f"{_worker_stopped_message()}; another crawl of this source took over")
@@ -320,7 +321,7 @@ def source_crawl(source: Source, *, trigger: str = "manual", connector=None, cra
 
 
 def _known_schemas(source: Source) -> dict[str, tuple[str, str, str]]:
-    """Connector.known: native id -> (schema, name, schema signature) of each present dataset that has one."""
+    """ExtractRequest.known: native id -> (schema, name, schema signature) of each present dataset that has one."""
     rows = Dataset.objects.filter(source=source, removed_at__isnull=True).exclude(schema_signature="").exclude(native_id="")
     return {native_id: (schema, name, signature)
             for native_id, schema, name, signature in rows.values_list("native_id", "schema_name", "name", "schema_signature")}

@@ -55,10 +55,8 @@ class Lake:
     def url(self, prefix: str = "") -> str:
         raise NotImplementedError
 
-    def connector(self, prefix: str = "", *, state: dict | None = None, **options):
-        connector = connector_for(self.url(prefix), options=options, connect_timeout=5, statement_timeout=30)
-        connector.previous_state = state or {}
-        return connector
+    def connector(self, prefix: str = "", **options):
+        return connector_for(self.url(prefix), options=options, connect_timeout=5, statement_timeout=30)
 
     def settle(self) -> None:
         """Make the next put's modification time later than every earlier one's (S3 has 1 s resolution)."""

@@ -25,7 +25,7 @@ from importlib.metadata import version
 import fakesnow
 import snowflake.connector
 
-from catalog.connectors.base import ConnectorError
+from catalog.connectors.base import ConnectorError, ExtractRequest
 from catalog.connectors.snowflake import SnowflakeConnector
 from catalog.core.sourceurl import parse_source_url
 
@@ -48,7 +48,7 @@ def run_call(call: dict) -> dict:
     try:
         if call["op"] == "test":
             return {"message": connector.test()}
-        return {"extraction": plain(connector.extract(include=call.get("include"), exclude=call.get("exclude")))}
+        return {"extraction": plain(connector.extract(ExtractRequest(include=call.get("include") or (), exclude=call.get("exclude") or ())))}
     except ConnectorError as exc:
         return {"error": str(exc)}
 

@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 import pytest
 
-from catalog.connectors import ConnectorError, connector_for
+from catalog.connectors import ConnectorError, ExtractRequest, connector_for
 from catalog.connectors.bigquery import QUERIES, parse_credentials, parse_labels
 from catalog.lineage.sql import view_upstreams
 
@@ -73,7 +73,7 @@ def test_region_queries_in_bulk_parse_into_datasets():
 def test_the_urls_dataset_is_the_default_scope_and_patterns_warn():
     extraction = _recorded_connector("bigquery://acme-analytics/sales?location=EU", []).extract()
     assert extraction.schemas == ["sales"] and {d.schema for d in extraction.datasets} == {"sales"}
-    other = _recorded_connector("bigquery://acme-analytics?location=EU", []).extract(include=["finance"])
+    other = _recorded_connector("bigquery://acme-analytics?location=EU", []).extract(ExtractRequest(include=["finance"]))
     assert other.datasets == [] and "Schema pattern 'finance' matched no schema (available: marketing, sales, scratch)" in other.warnings[0]
 
 

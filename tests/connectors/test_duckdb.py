@@ -3,7 +3,7 @@
 import duckdb
 import pytest
 
-from catalog.connectors import ConnectorError, connector_for
+from catalog.connectors import ConnectorError, ExtractRequest, connector_for
 
 SHOP = """
 CREATE SCHEMA sales;
@@ -78,9 +78,9 @@ def test_opens_read_only(shop_file):
 
 def test_schema_patterns(shop_file):
     connector = connector_for(f"duckdb://{shop_file}")
-    extraction = connector.extract(include=["sales", "Analytics"], exclude=["Analytics"])
+    extraction = connector.extract(ExtractRequest(include=["sales", "Analytics"], exclude=["Analytics"]))
     assert extraction.schemas == ["sales"] and {d.schema for d in extraction.datasets} == {"sales"}
-    nothing = connector.extract(include=["nope"])
+    nothing = connector.extract(ExtractRequest(include=["nope"]))
     assert nothing.datasets == [] and "Schema pattern 'nope' matched no schema (available: Analytics, main, sales)" in nothing.warnings[0]
 
 

@@ -8,7 +8,7 @@ import json
 import pyarrow as pa
 import pytest
 
-from catalog.connectors import ConnectorError, connector_for
+from catalog.connectors import ConnectorError, ExtractRequest, connector_for
 from catalog.connectors.lake.connector import LakeConnector
 from tests.connectors.lake_support import (  # noqa: F401  (lake is a fixture)
     ReadRecorder,
@@ -144,7 +144,7 @@ def test_files_that_disagree_are_merged_and_the_warning_names_them(lake):
     # A file rewritten with the new schema is no longer named among those that differ.
     lake.settle()
     lake.put("sales/orders/dt=2024-01-01/part-0.parquet", orders(discount=0.1))
-    ds = by_name(lake.connector(state=extraction.state).extract())[f"{root}/sales.orders"]
+    ds = by_name(lake.connector().extract(ExtractRequest(previous_state=extraction.state)))[f"{root}/sales.orders"]
     [warning] = ds.warnings
     assert "1 file(s) lack discount (e.g. dt=2024-01-02/part-0.parquet)" in warning and "2024-01-01" not in warning
 
@@ -215,7 +215,7 @@ def test_the_csv_delimiter_option_for_a_sample_that_cannot_tell(lake):
     assert 'set the source option csv_delimiter' in warning
 
     # The option changes how files already seen are read: their remembered schemas are read again.
-    datasets = by_name(lake.connector(state=first.state, csv_delimiter={"eu/*": ";"}).extract())
+    datasets = by_name(lake.connector(csv_delimiter={"eu/*": ";"}).extract(ExtractRequest(previous_state=first.state)))
     assert columns(datasets[f"{root}/eu.odd"]) == [("a,b", "string"), ("c", "int64")]
     assert datasets[f"{root}/eu.odd"].warnings == []
     assert columns(datasets[f"{root}/us.odd"]) == [("a", "int64"), ("b;c", "string")], "no pattern matches: detected"
@@ -297,9 +297,9 @@ def test_an_unchanged_recrawl_reads_listings_only(lake):
     extraction = first.extract()
     assert first.stats["files_read"] == 5
 
-    again = lake.connector(state=json.loads(json.dumps(extraction.state)))
+    again = lake.connector()
     recorder = ReadRecorder(again)
-    second = again.extract()
+    second = again.extract(ExtractRequest(previous_state=json.loads(json.dumps(extraction.state))))
     assert recorder.reads == [] and again.stats["bytes_read"] == 0 and again.stats["files_read"] == 0
     assert again.stats["list_requests"] >= 1
     for before, after in zip(extraction.datasets, second.datasets):
@@ -322,9 +322,9 @@ def test_first_crawl_samples_the_newest_files_and_then_reads_every_new_file(lake
     lake.settle()
     lake.put("events/clicks/part-7.parquet", parquet_bytes({"user": [7], "page": ["/"], "referrer": ["y"], "device": ["ios"]}))
     lake.put("events/clicks/part-2.parquet", parquet_bytes({"user": [2], "page": ["/changed"]}))  # rewritten: a new ETag
-    second = lake.connector(sample_files=3, state=extraction.state)
+    second = lake.connector(sample_files=3)
     recorder = ReadRecorder(second)
-    extraction = second.extract()
+    extraction = second.extract(ExtractRequest(previous_state=extraction.state))
     ds = extraction.datasets[0]
     assert recorder.keys() == {"events/clicks/part-7.parquet", "events/clicks/part-2.parquet"}, "only new or changed files"
     assert [c.name for c in ds.columns] == ["user", "page", "referrer", "device"]
@@ -332,8 +332,8 @@ def test_first_crawl_samples_the_newest_files_and_then_reads_every_new_file(lake
     # When the only files with a column are gone, so is the column; nothing is read to know it.
     lake.delete("events/clicks/part-6.parquet")
     lake.delete("events/clicks/part-7.parquet")
-    third = lake.connector(sample_files=3, state=extraction.state)
-    ds = third.extract().datasets[0]
+    third = lake.connector(sample_files=3)
+    ds = third.extract(ExtractRequest(previous_state=extraction.state)).datasets[0]
     assert [c.name for c in ds.columns] == ["user", "page"]
     assert third.stats["files_read"] == 0 and ds.properties["objects"] == 6
 
@@ -373,10 +373,10 @@ def test_schema_patterns_pick_folders(lake):
     lake.put("sales/orders/a.csv", csv_bytes({"id": [1]}))
     lake.put("scratch/tmp/a.csv", csv_bytes({"id": [1]}))
     root = lake.root_name
-    extraction = lake.connector().extract(include=[f"{root}/*"], exclude=[f"{root}/scratch"])
+    extraction = lake.connector().extract(ExtractRequest(include=[f"{root}/*"], exclude=[f"{root}/scratch"]))
     assert set(by_name(extraction)) == {f"{root}/sales.orders"}
     assert extraction.schemas == [f"{root}/sales"]
-    extraction = lake.connector().extract(include=[f"{root}/nothing*"])
+    extraction = lake.connector().extract(ExtractRequest(include=[f"{root}/nothing*"]))
     assert extraction.datasets == [] and "matched no schema" in extraction.warnings[0]
 
 

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from catalog.connectors import ConnectorError, connector_for
+from catalog.connectors import ConnectorError, ExtractRequest, connector_for
 from catalog.core.sourceurl import parse_source_url, redact_url
 from tests.connectors.lake_support import S3Lake, by_name, csv_bytes, parquet_bytes
 from tests.harness import free_port
@@ -111,8 +111,7 @@ def test_access_denied_on_a_prefix_is_a_warning_on_its_datasets(guarded, iam):
     # Denied files are not marked seen: once access is granted, the next crawl reads them.
     iam.allow_everything()
     again = connector_for(iam.url())
-    again.previous_state = extraction.state
-    salaries = by_name(again.extract())[f"{root}/secret.salaries"]
+    salaries = by_name(again.extract(ExtractRequest(previous_state=extraction.state)))[f"{root}/secret.salaries"]
     assert [c.name for c in salaries.columns] == ["person", "salary"]
     assert not any("access denied" in w for w in salaries.warnings)
     assert again.stats["files_read"] == 1

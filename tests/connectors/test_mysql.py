@@ -6,7 +6,7 @@ import time
 import pymysql
 import pytest
 
-from catalog.connectors import ConnectorError, connector_for
+from catalog.connectors import ConnectorError, ExtractRequest, connector_for
 from catalog.connectors.mysql import column_default, column_generation
 from tests.connectors.mysql_shop import build_mysql_shop
 
@@ -86,13 +86,13 @@ def test_include_exclude_patterns_and_a_pattern_that_matches_nothing(mariadb, sh
     mariadb.execute(f"CREATE DATABASE `{other}`;\nCREATE TABLE `{other}`.t (id INT)")
     try:
         connector = connector_for(mariadb.url(""))
-        extraction = connector.extract(include=[f"{shop}*"], exclude=[other])
+        extraction = connector.extract(ExtractRequest(include=[f"{shop}*"], exclude=[other]))
         assert extraction.schemas == [shop]
         assert extraction.warnings == []
-        both = connector.extract(include=[f"{shop}*"])
+        both = connector.extract(ExtractRequest(include=[f"{shop}*"]))
         assert both.schemas == [shop, other], "an empty database in scope is listed too"
         assert {d.schema for d in both.datasets} == {shop, other}
-        nothing = connector.extract(include=["nope*"])
+        nothing = connector.extract(ExtractRequest(include=["nope*"]))
         assert nothing.datasets == [] and nothing.schemas == []
         assert "Schema pattern 'nope*' matched no schema" in nothing.warnings[0]
         assert shop in nothing.warnings[0] and "mysql" not in nothing.warnings[0]
@@ -163,7 +163,7 @@ def test_a_database_the_user_cannot_read(mariadb, shop):
         assert str(info.value).startswith(f'user "reader" has no privileges on database "{shop}" at 127.0.0.1:')
         assert "reader-secret" not in str(info.value)
 
-        extraction = connector_for(mariadb.url("", user="reader", password="reader-secret")).extract(include=[shop, readable])
+        extraction = connector_for(mariadb.url("", user="reader", password="reader-secret")).extract(ExtractRequest(include=[shop, readable]))
         assert extraction.schemas == [readable]
         assert [d.name for d in extraction.datasets] == ["visible"]
         assert f"Schema pattern '{shop}' matched no schema (available: {readable})" in extraction.warnings[0]

@@ -1,8 +1,9 @@
 import copy
+import dataclasses
 
 import pytest
 
-from catalog.connectors import ConnectorError, connector_for
+from catalog.connectors import ConnectorError, ExtractRequest, connector_for
 from catalog.connectors.postgres import PostgresConnector
 from catalog.connectors.types import type_family
 from tests.shop import build_real_warehouse, build_shop
@@ -49,14 +50,14 @@ def test_extracts_every_kind_with_columns_comments_keys_and_owner(shop):
 
 
 def test_schema_patterns_include_and_exclude(shop):
-    extraction = connector_for(shop.url).extract(include=["sales", "analytics"], exclude=["analytics"])
+    extraction = connector_for(shop.url).extract(ExtractRequest(include=["sales", "analytics"], exclude=["analytics"]))
     assert {d.schema for d in extraction.datasets} == {"sales"}
     assert extraction.schemas == ["sales"]
     assert extraction.warnings == []
 
 
 def test_a_pattern_that_matches_nothing_is_a_warning(shop):
-    extraction = connector_for(shop.url).extract(include=["nope*"])
+    extraction = connector_for(shop.url).extract(ExtractRequest(include=["nope*"]))
     assert extraction.datasets == []
     assert "Schema pattern 'nope*' matched no schema" in extraction.warnings[0]
     assert "sales" in extraction.warnings[0]
@@ -110,13 +111,13 @@ def test_a_table_dropped_mid_read_does_not_break_the_crawl(warehouse):
     calls = {"n": 0}
     original = connector._extract
 
-    def flaky(conn, include, exclude):
+    def flaky(conn, *arguments):
         calls["n"] += 1
         if calls["n"] == 1:
             warehouse.execute("DROP TABLE scratch.tmp_import")
             import psycopg.errors
             raise psycopg.errors.UndefinedTable("relation with OID 1 does not exist")
-        return original(conn, include, exclude)
+        return original(conn, *arguments)
 
     connector._extract = flaky
     extraction = connector.extract()
@@ -189,19 +190,18 @@ def test_a_size_is_read_again_only_when_its_table_may_have_changed(warehouse):
     first = connector.extract()
     assert len(first.state["postgres_sizes"]["tables"].splitlines()) == 3  # tables only
 
-    connector.previous_state = _forged(first.state, 1)
+    request = ExtractRequest(previous_state=_forged(first.state, 1))
     warehouse.execute("INSERT INTO s.written SELECT g, repeat('x', 200) FROM generate_series(1, 2000) g")
     warehouse.execute("REINDEX TABLE s.reindexed")
     _flush_statistics(warehouse)
-    sizes = {d.name: d.size_bytes for d in connector.extract().datasets}
+    sizes = {d.name: d.size_bytes for d in connector.extract(request).datasets}
     real = dict(warehouse.execute("SELECT relname, pg_total_relation_size(oid) FROM pg_class WHERE relnamespace = 's'::regnamespace").fetchall())
     assert sizes == {"written": real["written"], "reindexed": real["reindexed"], "untouched": 1, "v": None}
     assert real["written"] > 100_000
 
     stale = _forged(first.state, 1)
     stale["postgres_sizes"]["read_at"] -= 2 * 24 * 3600  # every size is read again at least once a day
-    connector.previous_state = stale
-    assert {d.name: d.size_bytes for d in connector.extract().datasets}["untouched"] == real["untouched"]
+    assert {d.name: d.size_bytes for d in connector.extract(ExtractRequest(previous_state=stale)).datasets}["untouched"] == real["untouched"]
 
 
 def test_without_statistics_every_size_is_read(warehouse):
@@ -209,17 +209,15 @@ def test_without_statistics_every_size_is_read(warehouse):
     connector = connector_for(warehouse.url)
     first = connector.extract()
     warehouse.execute(f'ALTER DATABASE "{warehouse.name}" SET track_counts = off')
-    connector.previous_state = _forged(first.state, 1)
-    second = connector.extract()
+    second = connector.extract(ExtractRequest(previous_state=_forged(first.state, 1)))
     assert second.datasets[0].size_bytes == first.datasets[0].size_bytes > 1
     assert second.state["postgres_sizes"]["tables"] == ""
 
 
-def _knowing(connector, extraction):
-    """The connector as a crawl service sets it up after `extraction` was applied."""
-    connector.previous_state = extraction.state
-    connector.known = {d.native_id: (d.schema, d.name, d.schema_signature) for d in extraction.datasets}
-    return connector
+def _knowing(extraction):
+    """The request a crawl service makes after `extraction` was applied."""
+    return ExtractRequest(previous_state=extraction.state,
+                          known={d.native_id: (d.schema, d.name, d.schema_signature) for d in extraction.datasets})
 
 
 def test_the_columns_of_relations_the_catalog_knows_unchanged_are_not_read_again(pg, shop):
@@ -228,7 +226,7 @@ def test_the_columns_of_relations_the_catalog_knows_unchanged_are_not_read_again
     assert all(len(d.schema_signature) == 32 for d in first.datasets)
     assert len({d.schema_signature for d in first.datasets}) == len(first.datasets)
     with pg.log_statements_of("canon") as statements:
-        second = _knowing(connector, first).extract()
+        second = connector.extract(_knowing(first))
     assert all(d.columns_skipped and d.columns == [] for d in second.datasets)
     # The server's digests give the signatures the streamed columns gave.
     assert [d.schema_signature for d in second.datasets] == [d.schema_signature for d in first.datasets]
@@ -260,9 +258,9 @@ def test_the_columns_of_relations_the_catalog_knows_unchanged_are_not_read_again
 def test_any_change_to_a_schema_has_its_columns_read_again(shop, change, changed):
     connector = connector_for(shop.url)
     first = connector.extract()
-    _knowing(connector, first)
+    request = _knowing(first)
     shop.execute(change)
-    second = _by_name(connector.extract())
+    second = _by_name(connector.extract(request))
     changed = {changed} if isinstance(changed, str) else set(changed)
     assert {name for name, d in second.items() if not d.columns_skipped} == changed
     fresh = _by_name(connector_for(shop.url).extract())
@@ -272,22 +270,21 @@ def test_any_change_to_a_schema_has_its_columns_read_again(shop, change, changed
         if name in _by_name(first):  # a renamed table is read for its new name; its signature may stay
             assert fresh[name].schema_signature != _by_name(first)[name].schema_signature
     # Known again, as the crawl that read it leaves it, it is skipped again: the digest agrees with the stream.
-    third = _by_name(_knowing(connector, connector.extract()).extract())
+    third = _by_name(connector.extract(_knowing(connector.extract())))
     assert all(d.columns_skipped for d in third.values())
 
 
 def test_every_column_is_read_again_at_least_once_a_day(shop):
     connector = connector_for(shop.url)
     first = connector.extract()
-    _knowing(connector, first)
+    request = _knowing(first)
     assert first.state["postgres_columns_read_at"] > 0
-    skipped = connector.extract()
+    skipped = connector.extract(request)
     assert all(d.columns_skipped for d in skipped.datasets)
     assert skipped.state["postgres_columns_read_at"] == first.state["postgres_columns_read_at"], "a partial read is not a full one"
     stale = copy.deepcopy(first.state)
     stale["postgres_columns_read_at"] -= 2 * 24 * 3600
-    connector.previous_state = stale
-    again = connector.extract()
+    again = connector.extract(dataclasses.replace(request, previous_state=stale))
     assert not any(d.columns_skipped for d in again.datasets)
     assert [d.columns for d in again.datasets] == [d.columns for d in first.datasets]
     assert again.state["postgres_columns_read_at"] > stale["postgres_columns_read_at"]
@@ -296,8 +293,8 @@ def test_every_column_is_read_again_at_least_once_a_day(shop):
 def test_the_crawl_service_prepares_every_dataset_once_its_columns_are_read(shop):
     connector = connector_for(shop.url)
     prepared = []
-    connector.prepare = lambda datasets: prepared.append({f"{d.schema}.{d.name}": [c.name for c in d.columns] for d in datasets})
-    extraction = connector.extract()
+    prepare = lambda datasets: prepared.append({f"{d.schema}.{d.name}": [c.name for c in d.columns] for d in datasets})  # noqa: E731
+    extraction = connector.extract(ExtractRequest(prepare=prepare))
     assert prepared == [{f"{d.schema}.{d.name}": [c.name for c in d.columns] for d in extraction.datasets}]
     assert prepared[0]["sales.customers"][:2] == ["customer_id", "email"], "columns are complete and in order by then"
 

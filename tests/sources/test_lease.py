@@ -229,8 +229,8 @@ def test_a_crawl_taken_over_while_it_ran_applies_nothing(source, shop):
     extract = connector.extract
     successors = []
 
-    def stalled(include=None, exclude=None):
-        answer = extract(include, exclude)
+    def stalled(request):
+        answer = extract(request)
         Crawl.objects.filter(status=Crawl.RUNNING).update(heartbeat_at=timezone.now() - timedelta(seconds=10))
         successors.append(source_crawl(Source.objects.get(pk=source.pk)))
         return answer

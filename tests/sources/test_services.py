@@ -228,9 +228,9 @@ def _recording(url):
     connector.calls = []
     extract = connector.extract
 
-    def recorded(include=None, exclude=None):
-        known = dict(connector.known)
-        answer = extract(include, exclude)
+    def recorded(request):
+        known = dict(request.known)
+        answer = extract(request)
         connector.calls.append((known, answer))
         return answer
 
@@ -260,8 +260,8 @@ def test_when_the_catalog_moves_under_skipped_columns_everything_is_read_again(s
     connector = _recording(shop.url)
     extract = connector.extract
 
-    def racing(include=None, exclude=None):
-        answer = extract(include, exclude)
+    def racing(request):
+        answer = extract(request)
         if len(connector.calls) == 1:  # between reading and applying, the catalog loses a dataset
             _dataset("customers").delete()
         return answer

@@ -4,7 +4,7 @@
 - ``formats``: a file's schema from a Parquet footer or a bounded text sample; merging.
 - ``stores``: listing and ranged reads over S3 (boto3) and a local folder.
 - ``state``: what is remembered between crawls, so only new files are read.
-- ``connector``: the crawl itself, registered for both schemes.
+- ``connector``: the crawl itself, the connector of both schemes (registry.CONNECTORS).
 """
 
 from catalog.connectors.lake.connector import LakeConnector, LakeOptions  # noqa: F401

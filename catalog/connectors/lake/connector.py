@@ -26,7 +26,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 
-from catalog.connectors.base import FILE_SET, ColumnMeta, Connector, ConnectorError, DatasetMeta, Extraction, schema_in_scope
+from catalog.connectors.base import FILE_SET, ColumnMeta, Connector, ConnectorError, DatasetMeta, ExtractRequest, Extraction, schema_in_scope
 from catalog.connectors.lake import state as lake_state
 from catalog.connectors.lake.formats import (
     CSV_DELIMITERS,
@@ -52,7 +52,6 @@ from catalog.connectors.lake.layout import (
     partition_summary,
 )
 from catalog.connectors.lake.stores import LocalStore, ObjectStore, S3Store, StoreError
-from catalog.connectors.registry import register
 
 MAX_VARIANTS = 16  # distinct schemas remembered per dataset; more are folded into the last
 MAX_EXAMPLES = 3
@@ -175,9 +174,7 @@ class _Plan:
     owner_tag: str | None = None
 
 
-@register
 class LakeConnector(Connector):
-    schemes = ("s3", "file")
     engine_label = "Data lake (S3 / folder)"
 
     def __init__(self, url, **kwargs):
@@ -256,15 +253,15 @@ class LakeConnector(Connector):
 
     # Extraction ------------------------------------------------------------------------------
 
-    def extract(self, include=None, exclude=None) -> Extraction:
-        include, exclude = list(include or []), list(exclude or [])
+    def extract(self, request: ExtractRequest = ExtractRequest()) -> Extraction:
+        include, exclude = list(request.include or ()), list(request.exclude or ())
         options = LakeOptions.parse(self.options)
         options.prefix = self._prefix()
         # A changed csv_delimiter (or detection) must not leave CSV files read the old way as "seen".
-        options.csv_reread = (self.previous_state or {}).get("csv") != options.csv_reading()
+        options.csv_reread = (request.previous_state or {}).get("csv") != options.csv_reading()
         store = self.store = self.open_store(pool_size=options.read_concurrency + 2)
         layout, prefixes = self._layout(options, store)
-        previous = lake_state.load(self.previous_state)
+        previous = lake_state.load(request.previous_state)
         plans: dict[tuple[str, str], _Plan] = {}
         reads: list[tuple[_Plan, str, Future]] = []
 

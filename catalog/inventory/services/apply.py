@@ -55,7 +55,7 @@ class SkippedColumnsNotKnown(Exception):
     """A dataset came without its columns, but the catalog does not hold them as the connector assumed.
 
     The connector skips the columns of a dataset the catalog knows under the same name and schema
-    signature (Connector.known). If the catalog changed between the two reads, the crawl service
+    signature (ExtractRequest.known). If the catalog changed between the two reads, the crawl service
     extracts again with every column read.
     """
 
