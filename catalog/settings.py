@@ -1,8 +1,12 @@
-"""Canon settings. Everything comes from the environment (django-environ).
+"""Canon settings. Everything comes from the environment (django-environ), read once here.
 
 The embedded default needs nothing set: a SQLite file under var/, an in-process
 Celery broker, and email written to var/mail/. Production sets DATABASE_URL,
 CELERY_BROKER_URL, EMAIL_URL, SECRET_KEY and CANON_ENCRYPTION_KEY.
+
+Importing settings makes no folder: each is made where it is first needed (the key files by
+catalog/core/keys.py, the broker's folders by catalog/celery.py, the demo's by the demo command,
+mail's by Django's file backend), so a command that needs none of them touches no disk.
 """
 
 from pathlib import Path
@@ -13,11 +17,10 @@ from django.core.exceptions import ImproperlyConfigured
 from catalog.core.keys import kept_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(environ.Env().str("CANON_VAR_DIR", default=str(BASE_DIR / "var")))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
-
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False) if (BASE_DIR / ".env").exists() else None
+if (BASE_DIR / ".env").exists():
+    environ.Env.read_env(BASE_DIR / ".env", overwrite=False)  # the process environment wins
+VAR_DIR = Path(env.str("CANON_VAR_DIR", default=str(BASE_DIR / "var")))
 
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
@@ -186,12 +189,11 @@ LOGGING = {
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://localhost/")  # a host, or kombu warns on every connection
 if CELERY_BROKER_URL.startswith("filesystem://"):
     # One folder in and out, so the worker reads what the web process and beat write; exchange
-    # bindings (control) under var/ too, not in whatever directory a process started in.
-    _queue_dir, _control_dir = VAR_DIR / "celery" / "queue", VAR_DIR / "celery" / "control"
-    for _folder in (_queue_dir, _control_dir):
-        _folder.mkdir(parents=True, exist_ok=True)
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"data_folder_in": str(_queue_dir), "data_folder_out": str(_queue_dir),
-                                       "control_folder": str(_control_dir), "store_processed": False}
+    # bindings (control) under var/ too, not in whatever directory a process started in. The Celery
+    # app makes them when it is configured (catalog/celery.py).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"data_folder_in": str(VAR_DIR / "celery" / "queue"),
+                                       "data_folder_out": str(VAR_DIR / "celery" / "queue"),
+                                       "control_folder": str(VAR_DIR / "celery" / "control"), "store_processed": False}
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True

@@ -98,3 +98,25 @@ def test_debug_with_a_server_database_is_not_production(production_env, tmp_path
     del production_env["SECRET_KEY"]
     shown = json.loads(manage({**production_env, "DEBUG": "true"}, "shell", "--no-imports", "-c", SHOW).stdout)
     assert shown["CANON_PRODUCTION"] is False and shown["SECRET_KEY"] == (tmp_path / "var" / "secret.key").read_text().strip()
+
+
+def test_a_production_command_makes_no_folder(production_env, tmp_path):
+    """Settings read the environment and nothing else: a command that needs no file (check) leaves the disk as it was,
+    and the embedded default makes var/ only for the key it keeps there."""
+    done = manage(production_env, "check")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert not (tmp_path / "var").exists()
+    embedded = tmp_path / "embedded"
+    assert manage({"CANON_VAR_DIR": str(embedded)}, "check").returncode == 0
+    assert sorted(p.name for p in embedded.iterdir()) == ["secret.key"]
+
+
+def test_starting_a_command_imports_no_heavy_module(production_env):
+    """Drivers, data-file readers and cloud clients load with the connector that needs them (the registry imports
+    it when a source of its scheme is crawled), never to start a process, load the apps or the URLconf."""
+    show = ("import sys, json; import catalog.urls; "
+            "print(json.dumps(sorted(m for m in ('pandas', 'pyarrow', 'boto3', 'botocore', 'duckdb', 'snowflake', 'pymysql', "
+            "'google.cloud') if m in sys.modules)))")
+    done = manage(production_env, "shell", "--no-imports", "-c", show)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout) == []

@@ -28,6 +28,7 @@ def kept_key(path: Path, make: Callable[[], str | bytes] = new_secret_key) -> st
     """The key stored at path; made with make() and stored (mode 600) the first time."""
     path = Path(path)
     if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)  # settings make no folder: the first key makes var/
         key = make()
         data = key.encode() if isinstance(key, str) else key
         temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
