@@ -4,7 +4,6 @@ from django.contrib.auth.decorators import login_not_required, login_required
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
@@ -15,7 +14,7 @@ from catalog.alerts.services import (
     UnsubscribeLinkExpired,
     exclusion_delete,
     outbox_failing_for,
-    outbox_send,
+    outbox_retry_now,
     subscription_create,
     subscription_delete,
     subscription_resolve_target,
@@ -144,10 +143,8 @@ def outbox(request):
 def outbox_retry(request, pk):
     message = get_object_or_404(OutboxMessage, pk=pk)
     if message.status == OutboxMessage.PENDING:
-        OutboxMessage.objects.filter(pk=pk).update(next_attempt_at=timezone.now())
-        if outbox_send(pk):
+        if outbox_retry_now(message):
             messages.success(request, f"Sent to {message.recipient}.")
         else:
-            message.refresh_from_db()
             messages.error(request, f"Still failing: {message.last_error}")
     return redirect("outbox")

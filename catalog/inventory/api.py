@@ -1,10 +1,11 @@
 import django_filters
 import django_filters.rest_framework
+from django.utils.module_loading import import_string
 from rest_framework import serializers, viewsets
 
 from catalog.core.pagination import DeferredJoinPagination, StableOrderingFilter
 from catalog.inventory.models import Column, Dataset
-from catalog.lineage.api import DatasetLineageField
+from catalog.inventory.registry import dataset_detail_fields
 
 
 class ColumnSerializer(serializers.ModelSerializer):
@@ -29,11 +30,17 @@ class DatasetSerializer(serializers.ModelSerializer):
 class DatasetDetailSerializer(DatasetSerializer):
     columns = ColumnSerializer(many=True, read_only=True)
     last_crawled_at = serializers.DateTimeField(source="source.last_success_at", read_only=True, allow_null=True)
-    lineage = DatasetLineageField()
 
     class Meta(DatasetSerializer.Meta):
         fields = DatasetSerializer.Meta.fields + ["definition", "fingerprint", "last_modified_at", "last_crawled_at", "properties",
-                                                  "warnings", "columns", "lineage"]
+                                                  "warnings", "columns"]
+
+    def get_fields(self):
+        """The fields above, then those apps above inventory add (catalog/inventory/registry.py)."""
+        fields = super().get_fields()
+        for name, dotted_path in dataset_detail_fields().items():
+            fields[name] = import_string(dotted_path)()
+        return fields
 
 
 class DatasetFilter(django_filters.FilterSet):

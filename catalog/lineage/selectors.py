@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db.models import Q
+
+from catalog.inventory.models import Dataset
 from catalog.lineage.models import LineageEdge
 
 MAX_HOPS = 3
@@ -70,10 +73,6 @@ def lineage_impacts(dataset_ids, hops: int = MAX_HOPS) -> dict[int, list[tuple[i
     A first-hop edge is matched by the upstream's id or, for a dataset a crawl just removed
     (its edges may already point nowhere), by its qualified name in the same source.
     """
-    from django.db.models import Q
-
-    from catalog.inventory.models import Dataset
-
     rows = list(Dataset.objects.filter(id__in=list(dataset_ids)).values_list("id", "source_id", "schema_name", "name"))
     if not rows:
         return {}

@@ -7,6 +7,9 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
+import sqlglot
+
+from catalog.core.sourceurl import parse_source_url
 from catalog.inventory.models import Dataset
 from catalog.lineage.models import LineageEdge
 from catalog.lineage.sql import LineageParseError, case_sensitive, default_schema, dialect_for, fallback_schemas, view_upstreams
@@ -29,8 +32,6 @@ LINEAGE_VERSION = 2  # 2: unqualified names bound as each engine binds them; exa
 def lineage_key(source) -> str:
     """Everything besides the datasets that a source's edges depend on: when it and the datasets are
     unchanged since the last crawl, so are the edges, and the views need not be parsed again."""
-    import sqlglot
-
     return f"{LINEAGE_VERSION}:{sqlglot.__version__}:{source.engine}:{_default_catalog(source)}"
 
 
@@ -142,8 +143,6 @@ def _default_catalog(source) -> str:
     """The database (Snowflake) or project (BigQuery) a source's URL names: names in it are local."""
     if source.engine not in ("snowflake", "bigquery"):
         return ""
-    from catalog.core.sourceurl import parse_source_url
-
     url = parse_source_url(source.url_display)
     if source.engine == "bigquery":
         return url.host

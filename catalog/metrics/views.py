@@ -26,8 +26,10 @@ from catalog.metrics.services import (
     metric_restore,
     metric_set_status,
     metric_update,
+    metric_values,
     metric_watch,
 )
+from catalog.metrics.services.definitions import snapshot_of
 from catalog.metrics.similarity import description_similarity, name_similarity
 from catalog.metrics.sql import DIALECT_LABELS, format_sql
 from catalog.sources.models import Source
@@ -307,9 +309,6 @@ def metric_compare(request):
         if a is None or b is None:
             messages.error(request, f"There is no definition named {a_name if a is None else b_name}.")
         else:
-            from catalog.metrics.services import metric_values
-            from catalog.metrics.services.definitions import snapshot_of
-
             left, right = _fields(snapshot_of(metric_values(a))), _fields(snapshot_of(metric_values(b)))
             likeness = []
             if a.fingerprint and a.fingerprint == b.fingerprint:

@@ -1,10 +1,12 @@
-"""Sending the outbox. A message is claimed by one sender with a conditional
-UPDATE, so two tasks (or two workers) never send it twice; a failed send goes
-back to pending with a backoff and is retried until it goes through."""
+"""The outbox: the one place email is queued and sent. Every app that tells people something
+queues it here (outbox_queue), in the transaction of the change it tells about. A message is
+claimed by one sender with a conditional UPDATE, so two tasks (or two workers) never send it
+twice; a failed send goes back to pending with a backoff and is retried until it goes through."""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -21,6 +23,44 @@ logger = logging.getLogger(__name__)
 
 MAX_BACKOFF = timedelta(hours=1)
 STALE_CLAIM = timedelta(minutes=10)
+
+
+@dataclass
+class Email:
+    """One message to queue. `key` names it once and for all (`crawl:<id>:user:<id>`): a key already
+    in the outbox is not queued again, so a retried crawl or task cannot double a message."""
+
+    key: str
+    kind: str
+    user: object  # an active user with an email address: the message goes to user.email
+    subject: str
+    body_text: str
+    body_html: str = ""
+    crawl: object | None = None
+
+
+def outbox_queue(emails: list[Email]) -> list[OutboxMessage]:
+    """Queue messages to be sent as soon as they are due (now). Call it inside the transaction of
+    the change the messages tell about, and flush after commit. Keys already queued are left as
+    they are."""
+    messages = [OutboxMessage(
+        key=email.key, kind=email.kind, user=email.user, recipient=email.user.email, subject=email.subject,
+        body_text=email.body_text, body_html=email.body_html, crawl=email.crawl, next_attempt_at=timezone.now(),
+    ) for email in emails]
+    return OutboxMessage.objects.bulk_create(messages, ignore_conflicts=True)
+
+
+def outbox_retry_now(message: OutboxMessage) -> bool:
+    """A person asked to send a pending message now rather than at its next retry. True when it was
+    sent; otherwise the message is refreshed with why it still fails. A message not pending (sent,
+    or being sent) is left alone."""
+    if message.status != OutboxMessage.PENDING:
+        return False
+    OutboxMessage.objects.filter(pk=message.pk).update(next_attempt_at=timezone.now())
+    if outbox_send(message.pk):
+        return True
+    message.refresh_from_db()
+    return False
 
 
 def backoff(attempts: int) -> timedelta:

@@ -16,13 +16,17 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
+from catalog.alerts.impact import impacts_for
 from catalog.alerts.models import OutboxMessage, Subscription, SubscriptionExclusion
+from catalog.alerts.services.outbox import Email, outbox_queue
 from catalog.alerts.services.subscriptions import unsubscribe_keys_get, unsubscribe_token
 from catalog.history.diff import BREAKING
 from catalog.history.models import SchemaChange
 from catalog.inventory.models import Dataset
+from catalog.sources.models import Crawl
 
 SPECIFICITY = {"dataset": 3, "schema": 2, "source": 1}
 
@@ -40,32 +44,6 @@ def _decide(user_subs: list[Subscription], dataset: Dataset, is_owner: bool, exc
     if is_owner:
         return (Subscription.IMMEDIATE, False, None)
     return None
-
-
-def impacts_for(dataset_ids) -> dict[int, list[str]]:
-    """What a change to each dataset breaks, named for the email: the views that read it
-    (through lineage, a few hops), and the metric definitions that use it or those views."""
-    from catalog.lineage.selectors import lineage_impacts
-    from catalog.metrics.models import MetricDatasetUse
-    from catalog.metrics.services import metric_impacts
-
-    dataset_ids = list(dataset_ids)
-    views = lineage_impacts(dataset_ids)
-    broken = metric_impacts(dataset_ids)  # definitions reading the dataset itself that this change breaks
-    view_ids = {view_id for found in views.values() for view_id, _ in found}
-    through_views: dict[int, list[str]] = defaultdict(list)
-    for view_id, name in MetricDatasetUse.objects.filter(dataset_id__in=view_ids).values_list(
-            "dataset_id", "definition__name").order_by("definition__name"):
-        through_views[view_id].append(f"metric {name}")
-    impacts: dict[int, list[str]] = defaultdict(list)
-    for dataset_id in dataset_ids:
-        names = list(broken.get(dataset_id, []))
-        for view_id, view_name in views.get(dataset_id, []):
-            names.append(f"view {view_name}")
-            names += [f"{m} (through {view_name})" for m in through_views.get(view_id, [])]
-        if names:
-            impacts[dataset_id] = list(dict.fromkeys(names))
-    return impacts
 
 
 def _render(kind: str, context: dict) -> tuple[str, str]:
@@ -99,7 +77,7 @@ def _groups(changes: list[SchemaChange], datasets: dict[int, Dataset], impacts, 
             "changes": items,
             "breaking": any(c.severity == BREAKING for c in items),
             "impacts": impacts.get(dataset_id, []),
-            "unsubscribe_url": f"{settings.CANON_BASE_URL}/unsubscribe/{tokens[dataset_id]}/",
+            "unsubscribe_url": f"{settings.CANON_BASE_URL}{reverse('unsubscribe', args=[tokens[dataset_id]])}",
         })
     return groups
 
@@ -141,19 +119,15 @@ def alerts_queue_for_crawl(source, crawl, changes: list[SchemaChange]) -> list[O
         subject = (f"[Canon] {source.name}: {len(groups)} dataset{'s' if len(groups) != 1 else ''} changed"
                    + (f", {breaking} breaking change{'s' if breaking != 1 else ''}" if breaking else ""))
         context = {"user": user, "source": source, "crawl": crawl, "groups": groups, "subject": subject,
-                   "base_url": settings.CANON_BASE_URL, "watching_url": f"{settings.CANON_BASE_URL}/watching/"}
+                   "base_url": settings.CANON_BASE_URL, "watching_url": f"{settings.CANON_BASE_URL}{reverse('watching')}"}
         text, html = _render("changes", context)
-        messages.append(OutboxMessage(
-            key=f"crawl:{crawl.pk}:user:{user_id}", kind="changes", user=user, recipient=user.email, subject=subject,
-            body_text=text, body_html=html, crawl=crawl, next_attempt_at=timezone.now(),
-        ))
-    return OutboxMessage.objects.bulk_create(messages, ignore_conflicts=True)
+        messages.append(Email(key=f"crawl:{crawl.pk}:user:{user_id}", kind="changes", user=user, subject=subject,
+                              body_text=text, body_html=html, crawl=crawl))
+    return outbox_queue(messages)
 
 
 def crawl_health_record(source, crawl) -> OutboxMessage | None:
     """Count failures in a row; tell the source's owners once when it starts failing and once when it recovers."""
-    from catalog.sources.models import Crawl
-
     if crawl.status not in (Crawl.FAILED, Crawl.SUCCEEDED):
         return None
     source.refresh_from_db(fields=["failure_streak", "failing_alert_sent"])
@@ -239,7 +213,7 @@ def digests_send(now=None) -> list[OutboxMessage]:
         groups = _groups(changes, datasets, impacts_for(datasets), user_id, tokens)
         subject = f"[Canon] Daily digest: {len(groups)} dataset{'s' if len(groups) != 1 else ''} changed"
         text, html = _render("digest", {"user": user, "groups": groups, "subject": subject, "day": day,
-                                        "watching_url": f"{settings.CANON_BASE_URL}/watching/"})
+                                        "watching_url": f"{settings.CANON_BASE_URL}{reverse('watching')}"})
         message, was_created = OutboxMessage.objects.get_or_create(
             key=f"digest:{user_id}:{day.isoformat()}",
             defaults=dict(kind="digest", user=user, recipient=user.email, subject=subject, body_text=text, body_html=html,

@@ -18,7 +18,8 @@ from catalog.metrics.services.definitions import (
     metric_watch,
 )
 from catalog.metrics.services.duplicates import Candidate, metric_find_duplicates
-from catalog.metrics.services.health import metric_apply_health, metric_health, metric_impacts, metrics_after_changes
+from catalog.metrics.services.after_crawl import metrics_after_changes
+from catalog.metrics.services.health import metric_apply_health, metric_health, metric_impacts
 from catalog.metrics.services.resolve import SqlCheck, metric_check_sql, metric_resolve_tables
 
 __all__ = [

@@ -18,9 +18,11 @@ from django.utils import timezone
 
 from catalog.inventory.models import Column, Dataset
 from catalog.metrics.dbt import DbtImportError, DbtProject, read_target
-from catalog.metrics.models import DbtNode, MetricDefinition
+from catalog.metrics.models import DbtNode, MetricDefinition, MetricSynonym
 from catalog.metrics.services.definitions import MetricError, metric_register, metric_update
+from catalog.metrics.similarity import slug
 from catalog.search.index import search_index_datasets
+from catalog.sources.models import Source
 
 
 @dataclass
@@ -98,8 +100,6 @@ def metrics_import_dbt(path, *, user=None) -> DbtImportReport:
 
         single_source = None
         if len(sources) == 1:
-            from catalog.sources.models import Source
-
             single_source = Source.objects.get(pk=next(iter(sources)))
         for metric in project.metrics:
             if metric.problems:
@@ -136,10 +136,6 @@ def metrics_import_dbt(path, *, user=None) -> DbtImportReport:
 
 def _free_name(name: str, package: str) -> str:
     """The dbt metric's own name, unless a definition written in Canon has it already."""
-    from catalog.metrics.models import MetricSynonym
-
-    from catalog.metrics.similarity import slug
-
     name, package = slug(name) or "metric", slug(package)
     candidate = name
     for attempt in (name, f"{package}_{name}", f"dbt_{package}_{name}"):

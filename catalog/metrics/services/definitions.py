@@ -16,6 +16,7 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from catalog.inventory.models import Column
 from catalog.metrics.models import (
     MetricColumnUse,
     MetricDatasetUse,
@@ -31,6 +32,7 @@ from catalog.metrics.services.resolve import SqlCheck, metric_check_sql
 from catalog.metrics.similarity import slug
 from catalog.metrics.sql import DIALECT_LABELS, ENGINE_DIALECTS, Analysis
 from catalog.search.index import search_forget_metric, search_index_metrics
+from catalog.sources.models import Source
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,99}$")
 RESERVED_NAMES = {"new", "compare", "check", "api"}
@@ -79,8 +81,6 @@ def _list(value) -> list[str]:
 
 
 def _source(value):
-    from catalog.sources.models import Source
-
     if value in (None, ""):
         return None
     if isinstance(value, Source):
@@ -271,8 +271,6 @@ def _relink(definition: MetricDefinition, check: SqlCheck, *, carry_over: bool) 
                     for pk, d in datasets.items()}
     column_ids = {}
     if check.analysis.columns:
-        from catalog.inventory.models import Column
-
         for pk, dataset_id, name in Column.objects.filter(dataset_id__in=list(datasets)).values_list("id", "dataset_id", "name"):
             column_ids[(dataset_id, name)] = pk
     column_rows = {(dataset, name): MetricColumnUse(definition=definition, dataset=dataset, column_id=column_ids.get((dataset.pk, name)),
@@ -464,8 +462,6 @@ def metric_restore(definition: MetricDefinition, *, user, number: int) -> Metric
     snapshot = dict(version.snapshot)
     model = get_user_model()
     snapshot["owners"] = list(model.objects.filter(username__in=snapshot.get("owners", []), is_active=True)) or list(definition.owners.all())
-    from catalog.sources.models import Source
-
     snapshot["source"] = Source.objects.filter(name=snapshot.get("source")).first() if snapshot.get("source") else None
     data = {k: v for k, v in snapshot.items() if k in FIELDS}
     return metric_update(definition, user=user, data=data, message=f"restored version {number}", check_duplicates=False)
