@@ -47,7 +47,6 @@ system-deps:
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py demo
-	$(BIN)/python manage.py reindex --quiet  # the demo also writes a description directly; seconds at this size
 	@echo "Canon is at http://$(HOST):$(PORT)/ (web, Celery worker and beat; Ctrl-C stops all)"
 	$(BIN)/python manage.py serve $(HOST):$(PORT)
 

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import gzip
 import random
+import shutil
 import sqlite3
 from datetime import date, timedelta
 from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 SCHEMA = """
 CREATE TABLE customers (
@@ -132,12 +137,6 @@ def build_demo_lake(root: Path, *, seed: int = 7) -> Path:
     - finance/exchange_rates: CSV files, one per year;
     - finance/budget: a TSV file.
     """
-    import gzip
-    import shutil
-
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
     root = Path(root)
     if root.exists():
         shutil.rmtree(root)

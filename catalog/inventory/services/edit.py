@@ -1,11 +1,12 @@
-"""What people write about datasets and columns, and who owns what."""
+"""What people write about datasets and columns, and who owns what: the one path for these writes
+(pages, API, admin, demo), each announced (inventory/signals.py) so search follows it."""
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils import timezone
 
 from catalog.inventory.models import Column, Dataset, OwnerIdentity
-from catalog.search.index import search_index_datasets, search_index_owners
+from catalog.inventory.signals import datasets_described, owner_identities_mapped
 
 MAX_DESCRIPTION = 50_000
 
@@ -27,14 +28,14 @@ def dataset_describe(dataset: Dataset, *, description: str, user) -> Dataset:
     dataset.description_updated_at = timezone.now()
     dataset.description_updated_by = user if getattr(user, "is_authenticated", False) else None
     dataset.save(update_fields=["description", "description_updated_at", "description_updated_by"])
-    search_index_datasets([dataset.pk])
+    datasets_described.send(sender=Dataset, dataset_ids=[dataset.pk])
     return dataset
 
 
 def column_describe(column: Column, *, description: str, user) -> Column:
     column.description = _clean(description)
     column.save(update_fields=["description"])
-    search_index_datasets([column.dataset_id])
+    datasets_described.send(sender=Column, dataset_ids=[column.dataset_id])
     return column
 
 
@@ -48,5 +49,5 @@ def owner_identity_map(identity: OwnerIdentity, *, user=None, email: str = "") -
     identity.user = user
     identity.email = email
     identity.save(update_fields=["user", "email"])
-    search_index_owners([identity.pk])
+    owner_identities_mapped.send(sender=OwnerIdentity, owner_identity_ids=[identity.pk])
     return identity

@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand
 
 from catalog.inventory.demo import build_demo_lake, build_demo_warehouse
 from catalog.inventory.models import Dataset
+from catalog.inventory.services import dataset_describe
 from catalog.sources.models import Source
 from catalog.sources.services import source_crawl, source_create
 
@@ -40,8 +41,8 @@ class Command(BaseCommand):
         password = password_file.read_text().strip() if password_file.exists() else "(set earlier; reset with: python manage.py changepassword demo)"
         dataset = Dataset.objects.present().filter(source=source, name="customers").first()
         if dataset and not dataset.description:
-            dataset.description = "One row per customer who ever signed up. **churned_at** is set when a subscription lapses."
-            dataset.save(update_fields=["description"])
+            dataset_describe(dataset, user=None,
+                             description="One row per customer who ever signed up. **churned_at** is set when a subscription lapses.")
         from catalog.metrics.demo import demo_metrics
 
         demo_metrics(source, users.objects.get(username="demo"))
