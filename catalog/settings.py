@@ -203,7 +203,6 @@ CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_TASK_ROUTES = {
     "canon.crawl_source": {"queue": "crawl"},
     "canon.outbox_flush": {"queue": "notify"},
-    "canon.outbox_send": {"queue": "notify"},
     "canon.send_digests": {"queue": "notify"},
 }
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"

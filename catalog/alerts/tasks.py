@@ -1,16 +1,11 @@
 from celery import shared_task
 
-from catalog.alerts.services import digests_send, outbox_flush, outbox_send
+from catalog.alerts.services import digests_send, outbox_flush
 
 
 @shared_task(name="canon.outbox_flush", ignore_result=True)
 def outbox_flush_task():
     return outbox_flush()
-
-
-@shared_task(name="canon.outbox_send", ignore_result=True)
-def outbox_send_task(message_id: int):
-    return outbox_send(message_id)
 
 
 @shared_task(name="canon.send_digests", ignore_result=True)

@@ -188,7 +188,3 @@ def _generation_first_recorded(before: dict, after: dict) -> bool:
     was recorded hold no such key, and the engines that had generated columns then said so in the default
     (GENERATED ALWAYS AS ..., IDENTITY, AUTO_INCREMENT), which a real change of generation moves too."""
     return "generated" not in before and before.get("default") not in (None, "") and before.get("default") == after.get("default")
-
-
-def has_breaking(changes: list[Change]) -> bool:
-    return any(c.severity == BREAKING for c in changes)

@@ -3,7 +3,6 @@ from django.db import models
 from django.urls import reverse
 
 from catalog.core import crypto
-from catalog.core.sourceurl import parse_source_url
 
 
 class Source(models.Model):
@@ -54,10 +53,6 @@ class Source(models.Model):
     def url(self) -> str:
         """The full URL, secrets included. Only connectors may see it."""
         return crypto.decrypt(self.url_encrypted)
-
-    @property
-    def secrets(self) -> list[str]:
-        return parse_source_url(self.url).secrets()
 
 
 class Crawl(models.Model):

@@ -34,10 +34,6 @@ class Candidate:
             text += f", owned by {', '.join(owners)}"
         return text
 
-    @property
-    def computes_the_same(self) -> bool:
-        return bool(self.kinds & {"sql", "aggregate"})
-
     def as_dict(self) -> dict:
         d = self.definition
         return {

@@ -18,8 +18,3 @@ def metrics_section(dataset):
     for use in uses:
         use.columns = columns.get(use.definition_id, [])
     return {"uses": uses, "dbt_nodes": list(dataset.dbt_nodes.all())}
-
-
-@register.inclusion_tag("metrics/_badges.html")
-def metric_badges(definition):
-    return {"definition": definition}
