@@ -7,12 +7,10 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
-import sqlglot
-
-from catalog.core.sourceurl import parse_source_url
+from catalog.core.sqlnames import dialect_for
 from catalog.inventory.models import Dataset
 from catalog.lineage.models import LineageEdge
-from catalog.lineage.sql import LineageParseError, case_sensitive, default_schema, dialect_for, fallback_schemas, view_upstreams
+from catalog.lineage.sql import LineageParseError, case_sensitive, default_schema, fallback_schemas, view_upstreams
 
 # Prefix of the warning a view gets when its SQL cannot be read; replaced on every refresh.
 PARSE_WARNING = "Lineage: the view's SQL could not be parsed"
@@ -32,6 +30,8 @@ LINEAGE_VERSION = 2  # 2: unqualified names bound as each engine binds them; exa
 def lineage_key(source) -> str:
     """Everything besides the datasets that a source's edges depend on: when it and the datasets are
     unchanged since the last crawl, so are the edges, and the views need not be parsed again."""
+    import sqlglot
+
     return f"{LINEAGE_VERSION}:{sqlglot.__version__}:{source.engine}:{_default_catalog(source)}"
 
 
@@ -143,6 +143,8 @@ def _default_catalog(source) -> str:
     """The database (Snowflake) or project (BigQuery) a source's URL names: names in it are local."""
     if source.engine not in ("snowflake", "bigquery"):
         return ""
+    from catalog.core.sourceurl import parse_source_url
+
     url = parse_source_url(source.url_display)
     if source.engine == "bigquery":
         return url.host

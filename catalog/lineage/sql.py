@@ -23,7 +23,6 @@ reads that SQL:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from functools import lru_cache
 
 import sqlglot
@@ -32,42 +31,13 @@ from sqlglot.errors import SqlglotError
 from sqlglot.optimizer.qualify import qualify
 from sqlglot.optimizer.scope import traverse_scope
 
-# Source URL scheme -> sqlglot dialect.
-DIALECTS = {
-    "postgresql": "postgres",
-    "postgres": "postgres",
-    "mysql": "mysql",
-    "mariadb": "mysql",
-    "duckdb": "duckdb",
-    "sqlite": "sqlite",
-    "snowflake": "snowflake",
-    "bigquery": "bigquery",
-    "redshift": "redshift",
-}
-
+from catalog.core.sqlnames import TableRef
 
 _IMPLICIT = "canon_implicit_schema"
 
 
 class LineageParseError(ValueError):
     """The SQL cannot be read. The message is one line, fit to show on the dataset's page."""
-
-
-@dataclass(frozen=True, order=True)
-class TableRef:
-    catalog: str
-    schema: str
-    name: str
-    # True when the SQL named the table without a schema and `schema` is the default it was given.
-    implicit_schema: bool = field(default=False, compare=False)
-
-    @property
-    def qualified_name(self) -> str:
-        return ".".join(part for part in (self.catalog, self.schema, self.name) if part)
-
-
-def dialect_for(scheme: str) -> str | None:
-    return DIALECTS.get((scheme or "").lower())
 
 
 _QUALIFIED_BY_CONNECTOR = frozenset({"postgresql", "postgres", "redshift"})

@@ -18,7 +18,7 @@ from catalog.alerts.services import crawl_health_record
 from catalog.connectors import ConnectorError, connector_for
 from catalog.connectors.base import ExtractRequest, replace_nul
 from catalog.core import crypto
-from catalog.core.sourceurl import InvalidSourceURL, parse_source_url, scrub
+from catalog.core.sourceurl import InvalidSourceURL, SourceURL, parse_source_url, scrub
 from catalog.inventory.fingerprint import prepare_documents
 from catalog.inventory.models import Dataset
 from catalog.inventory.services import inventory_apply_extraction
@@ -49,23 +49,33 @@ def _patterns(value) -> list[str]:
     return [p.strip() for p in value if p and p.strip()]
 
 
-def _connector(url: str, options: dict | None = None):
+def _connector(url: str | SourceURL, options: dict | None = None):
     return connector_for(url, connect_timeout=settings.CANON_CONNECT_TIMEOUT, statement_timeout=settings.CANON_STATEMENT_TIMEOUT,
                          options=options)
 
 
-def source_validate_url(url: str) -> str:
-    """Raises SourceError unless some connector reads this URL. Returns the redacted form."""
+def _parsed(url: str | SourceURL) -> SourceURL:
+    """A URL as typed, parsed once; every check below takes the parsed one. Raises SourceError."""
+    if isinstance(url, SourceURL):
+        return url
     try:
-        parsed = parse_source_url(url)
-        _connector(url)
+        return parse_source_url(url)
+    except InvalidSourceURL as exc:
+        raise SourceError(str(exc)) from None
+
+
+def source_validate_url(url: str | SourceURL) -> str:
+    """Raises SourceError unless some connector reads this URL. Returns the redacted form."""
+    parsed = _parsed(url)
+    try:
+        _connector(parsed)
         check_local_paths(parsed, settings.CANON_FILE_ROOTS)
     except (InvalidSourceURL, PathNotAllowed) as exc:
         raise SourceError(str(exc)) from None
     return parsed.redacted()
 
 
-def source_check_options(url: str, options) -> dict:
+def source_check_options(url: str | SourceURL, options) -> dict:
     """The connector settings for a source at this URL, checked by its connector. Raises SourceError."""
     if options is None:
         return {}
@@ -86,9 +96,9 @@ def source_create(*, name: str, url: str, include=None, exclude=None, descriptio
         raise SourceError("A source name is 1–100 lower-case letters, digits, '-' or '_', starting with a letter or digit.")
     if Source.objects.filter(name=name).exists():
         raise SourceError(f"A source named '{name}' already exists.")
-    display = source_validate_url(url)
-    options = source_check_options(url, options)
-    parsed = parse_source_url(url)
+    parsed = _parsed(url)
+    display = source_validate_url(parsed)
+    options = source_check_options(parsed, options)
     return Source.objects.create(
         name=name,
         engine=parsed.scheme,
@@ -109,13 +119,14 @@ def source_update(source: Source, *, url: str | None = None, include=None, exclu
     The options (None: unchanged) are checked against the URL the source will have.
     """
     new_url = url.strip() if url and url.strip() and url.strip() != source.url_display else None
-    if new_url:
-        display = source_validate_url(new_url)
+    parsed = _parsed(new_url) if new_url else None
+    if parsed:
+        display = source_validate_url(parsed)
     if new_url or (options is not None and options != source.options):
-        source.options = source_check_options(new_url or source.url, source.options if options is None else options)
+        source.options = source_check_options(parsed or source.url, source.options if options is None else options)
     if new_url:
         source.url_display = display
-        source.engine = parse_source_url(new_url).scheme
+        source.engine = parsed.scheme
         source.url_encrypted = crypto.encrypt(new_url)
     if include is not None:
         source.include_schemas = _patterns(include)
@@ -131,9 +142,10 @@ def source_test_connection(url: str) -> tuple[bool, str]:
     """(ok, message) in a few seconds at most; the message never holds a secret."""
     secrets: list[str] = []
     try:
-        secrets = parse_source_url(url).secrets()
-        check_local_paths(parse_source_url(url), settings.CANON_FILE_ROOTS)
-        connector = connector_for(url, connect_timeout=min(settings.CANON_CONNECT_TIMEOUT, 5), statement_timeout=10)
+        parsed = parse_source_url(url)
+        secrets = parsed.secrets()
+        check_local_paths(parsed, settings.CANON_FILE_ROOTS)
+        connector = connector_for(parsed, connect_timeout=min(settings.CANON_CONNECT_TIMEOUT, 5), statement_timeout=10)
         return True, connector.test()
     except (InvalidSourceURL, ConnectorError, PathNotAllowed) as exc:
         return False, scrub(str(exc), secrets)
@@ -278,9 +290,9 @@ def source_crawl(source: Source, *, trigger: str = "manual", connector=None, cra
         heartbeat.start()
         Source.objects.filter(pk=source.pk).update(last_crawl=crawl)
         _set_phase(crawl, "connecting")
-        url = source.url
-        secrets = parse_source_url(url).secrets()
-        check_local_paths(parse_source_url(url), settings.CANON_FILE_ROOTS)  # also a source saved before the roots changed
+        url = parse_source_url(source.url)  # parsed once, handed on
+        secrets = url.secrets()
+        check_local_paths(url, settings.CANON_FILE_ROOTS)  # also a source saved before the roots changed
         connector = connector or _connector(url, source.options)
         _set_phase(crawl, "reading metadata")
         # The state from the database: a stale object would hand over old state.

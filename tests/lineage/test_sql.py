@@ -2,12 +2,11 @@
 
 import pytest
 
+from catalog.core.sqlnames import TableRef, dialect_for
 from catalog.lineage.sql import (
     LineageParseError,
-    TableRef,
     case_sensitive,
     default_schema,
-    dialect_for,
     fallback_schemas,
     view_upstreams,
 )

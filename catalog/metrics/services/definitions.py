@@ -16,6 +16,7 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from catalog.core.sqlnames import SCHEME_DIALECTS
 from catalog.inventory.models import Column
 from catalog.metrics.models import (
     MetricColumnUse,
@@ -30,7 +31,7 @@ from catalog.metrics.services.duplicates import Candidate, metric_find_duplicate
 from catalog.metrics.services.health import metric_apply_health
 from catalog.metrics.services.resolve import SqlCheck, metric_check_sql
 from catalog.metrics.similarity import slug
-from catalog.metrics.sql import DIALECT_LABELS, ENGINE_DIALECTS, Analysis
+from catalog.metrics.sql import DIALECT_LABELS, Analysis
 from catalog.search.index import search_forget_metric, search_index_metrics
 from catalog.sources.models import Source
 
@@ -169,7 +170,7 @@ def metric_prepare(data: dict, *, instance: MetricDefinition | None = None, reus
     if len(values["description"]) > 20_000:
         errors.setdefault("description", []).append("A description is at most 20,000 characters.")
     if not values["dialect"]:
-        values["dialect"] = ENGINE_DIALECTS.get(values["source"].engine, "postgres") if values["source"] else "postgres"
+        values["dialect"] = SCHEME_DIALECTS.get(values["source"].engine, "postgres") if values["source"] else "postgres"
     if values["dialect"] not in DIALECT_LABELS:
         errors.setdefault("dialect", []).append(f"Choose one of: {', '.join(DIALECT_LABELS)}.")
     if values["grain"] not in dict(MetricDefinition.GRAIN_CHOICES):

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db.models import Q
 
 from catalog.core.deadline import Budget, TimeLimitExceeded
+from catalog.core.sqlnames import TableRef
 from catalog.inventory.models import Column, Dataset
 from catalog.metrics.sql import (
     DEFAULT_SCHEMAS,
@@ -19,7 +20,6 @@ from catalog.metrics.sql import (
     Analysis,
     MetricSqlError,
     ResolvedTable,
-    TableRef,
     analyse,
     format_sql,
     over_budget_error,
