@@ -7,6 +7,9 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
+import sqlglot
+
+from catalog.core.sourceurl import parse_source_url
 from catalog.core.sqlnames import dialect_for
 from catalog.inventory.models import Dataset
 from catalog.lineage.models import LineageEdge
@@ -30,8 +33,6 @@ LINEAGE_VERSION = 2  # 2: unqualified names bound as each engine binds them; exa
 def lineage_key(source) -> str:
     """Everything besides the datasets that a source's edges depend on: when it and the datasets are
     unchanged since the last crawl, so are the edges, and the views need not be parsed again."""
-    import sqlglot
-
     return f"{LINEAGE_VERSION}:{sqlglot.__version__}:{source.engine}:{_default_catalog(source)}"
 
 
@@ -143,8 +144,6 @@ def _default_catalog(source) -> str:
     """The database (Snowflake) or project (BigQuery) a source's URL names: names in it are local."""
     if source.engine not in ("snowflake", "bigquery"):
         return ""
-    from catalog.core.sourceurl import parse_source_url
-
     url = parse_source_url(source.url_display)
     if source.engine == "bigquery":
         return url.host
