@@ -37,6 +37,8 @@ from collections import deque
 from collections.abc import Mapping
 from operator import attrgetter
 
+import psycopg
+
 from catalog.connectors.base import (
     FOREIGN_TABLE,
     MATERIALIZED_VIEW,
@@ -255,8 +257,6 @@ class PostgresConnector(Connector):
     may_return_nul = False  # PostgreSQL text cannot hold NUL
 
     def connect(self):
-        import psycopg
-
         url = self.url
         params = {
             "host": url.host or "localhost",
@@ -281,8 +281,6 @@ class PostgresConnector(Connector):
         return conn
 
     def test(self) -> str:
-        import psycopg
-
         with self.connect() as conn:
             try:
                 row = conn.execute("SELECT current_setting('server_version'), current_database()").fetchone()
@@ -291,8 +289,6 @@ class PostgresConnector(Connector):
         return f"PostgreSQL {row[0]}, database {row[1]}"
 
     def extract(self, request: ExtractRequest = ExtractRequest()) -> Extraction:
-        import psycopg
-
         include, exclude = list(request.include or ()), list(request.exclude or ())
         attempts = 3
         for attempt in range(attempts):
@@ -395,8 +391,6 @@ class PostgresConnector(Connector):
         return unchanged
 
     def _columns(self, conn, schemas, by_oid: dict[int, DatasetMeta], unchanged: set[int]) -> None:
-        import psycopg
-
         to_read = {oid: dataset.columns for oid, dataset in by_oid.items() if oid not in unchanged}
         if not to_read:
             return

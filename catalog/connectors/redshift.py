@@ -14,6 +14,8 @@ can be tested without a cluster.
 
 from __future__ import annotations
 
+import psycopg
+
 from catalog.connectors.base import (
     EXTERNAL_TABLE,
     TABLE,
@@ -26,6 +28,7 @@ from catalog.connectors.base import (
     Extraction,
     schema_in_scope,
 )
+from catalog.connectors.postgres import describe_error
 
 SYSTEM_SCHEMAS = frozenset({"pg_catalog", "information_schema", "pg_internal", "pg_automv", "pg_auto_copy", "pg_mv"})
 
@@ -137,12 +140,6 @@ class RedshiftConnector(Connector):
     may_return_nul = False  # PostgreSQL text cannot hold NUL
 
     def connect(self):
-        try:
-            import psycopg
-        except ImportError:
-            raise ConnectorError("the Redshift connector needs the psycopg package") from None
-        from catalog.connectors.postgres import describe_error
-
         url = self.url
         try:
             conn = psycopg.connect(
@@ -163,10 +160,6 @@ class RedshiftConnector(Connector):
         return f"{version.split(',')[0]}, database {database}"
 
     def extract(self, request: ExtractRequest = ExtractRequest()) -> Extraction:
-        import psycopg
-
-        from catalog.connectors.postgres import describe_error
-
         include, exclude = list(request.include or ()), list(request.exclude or ())
         try:
             with self.connect() as conn, conn.transaction():

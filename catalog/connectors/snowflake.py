@@ -16,6 +16,8 @@ from __future__ import annotations
 import base64
 import re
 
+from cryptography.hazmat.primitives import serialization
+
 from catalog.connectors.base import (
     EXTERNAL_TABLE,
     MATERIALIZED_VIEW,
@@ -134,8 +136,6 @@ def describe_error(exc: Exception, url) -> str:
 
 def load_private_key(text: str, passphrase: str | None) -> bytes:
     """A PEM private key, or its base64 DER, as the unencrypted PKCS#8 DER the driver takes."""
-    from cryptography.hazmat.primitives import serialization
-
     password = passphrase.encode() if passphrase else None
     try:
         if "-----BEGIN" in text:

@@ -24,6 +24,11 @@ import zlib
 from dataclasses import dataclass, field
 from typing import Callable
 
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.json as pajson
+import pyarrow.parquet as pq
+
 from catalog.connectors.lake.layout import CSV, JSONL, PARQUET, TSV
 
 MAX_FOOTER_BYTES = 64 * 1024 * 1024
@@ -39,8 +44,6 @@ class FileSchema:
 
 
 def arrow_family(arrow_type) -> str:
-    import pyarrow as pa
-
     t = pa.types
     if t.is_dictionary(arrow_type):
         return arrow_family(arrow_type.value_type)
@@ -109,9 +112,6 @@ def columns_of(schema) -> tuple[list[list], list[str]]:
 
 
 def read_parquet_schema(read: Reader, size: int) -> FileSchema:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
     if size < 12:
         return FileSchema(problem=f"not a Parquet file: {size} bytes is too small to hold a footer")
     tail = read(size - 8, 8)
@@ -285,9 +285,6 @@ def _decimal_comma(text: str, delimiter: str, quote: str) -> bool:
 
 
 def schema_from_csv(sample: bytes, delimiter: str | CsvDialect) -> FileSchema:
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
-
     dialect = delimiter if isinstance(delimiter, CsvDialect) else CsvDialect(delimiter=delimiter, how="format")
     label = "TSV" if dialect.delimiter == "\t" and dialect.how == "format" else "CSV"
     if _looks_binary(sample):
@@ -325,9 +322,6 @@ def schema_from_csv(sample: bytes, delimiter: str | CsvDialect) -> FileSchema:
 
 
 def schema_from_jsonl(sample: bytes) -> FileSchema:
-    import pyarrow as pa
-    import pyarrow.json as pajson
-
     if _looks_binary(sample):
         return FileSchema(problem="not JSON Lines: the file holds binary data")
     try:
@@ -345,8 +339,7 @@ def schema_from_jsonl(sample: bytes) -> FileSchema:
 
 
 def _jsonl_with_pandas(sample: bytes, first_error: str) -> FileSchema:
-    import pandas as pd
-    import pyarrow as pa
+    import pandas as pd  # only for JSON Lines pyarrow refuses: too heavy to load for every lake crawl
 
     try:
         frame = pd.read_json(io.BytesIO(sample), lines=True)
@@ -396,8 +389,6 @@ def merge_types(a: str, b: str) -> str:
         return b
     if b == "null":
         return a
-    import pyarrow as pa
-
     try:
         left, right = pa.type_for_alias(a), pa.type_for_alias(b)
         merged = pa.unify_schemas([pa.schema([("x", left)]), pa.schema([("x", right)])], promote_options="permissive")
@@ -407,8 +398,6 @@ def merge_types(a: str, b: str) -> str:
 
 
 def family_of_type_name(arrow_type: str, fallback: str = "other") -> str:
-    import pyarrow as pa
-
     try:
         return arrow_family(pa.type_for_alias(arrow_type))
     except Exception:
