@@ -170,7 +170,8 @@ def main(argv=None) -> int:
 
         setup_django(catalog_url)
         from catalog.sources.models import Crawl
-        from catalog.sources.services import source_crawl, source_create
+        from catalog.crawls.services import source_crawl
+        from catalog.sources.services import source_create
 
         source = source_create(name="bench", url=warehouse.url(""))
 

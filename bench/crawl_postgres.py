@@ -183,7 +183,8 @@ def main(argv=None) -> int:
 
         setup_django(catalog_url)
         from catalog.sources.models import Crawl, Source
-        from catalog.sources.services import source_crawl, source_create
+        from catalog.crawls.services import source_crawl
+        from catalog.sources.services import source_create
 
         warmup_url = server.create_database("warmup")
         with server.connect("warmup") as conn:

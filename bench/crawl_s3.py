@@ -179,7 +179,8 @@ def main(argv=None) -> int:
         setup_django()
         from catalog.connectors import connector_for
         from catalog.sources.models import Crawl, Source
-        from catalog.sources.services import source_crawl, source_create
+        from catalog.crawls.services import source_crawl
+        from catalog.sources.services import source_create
 
         options = {"sample_files": args.sample_files, "read_concurrency": args.read_concurrency}
         source = source_create(name="bench-s3", url=moto.url(BUCKET), options=options)

@@ -193,7 +193,8 @@ def main(argv=None) -> int:
         from catalog.history.models import SchemaChange
         from catalog.inventory.models import SchemaVersion
         from catalog.sources.models import Crawl
-        from catalog.sources.services import source_crawl, source_create
+        from catalog.crawls.services import source_crawl
+        from catalog.sources.services import source_create
 
         source = source_create(name="bench", url=server.url("warehouse"))
 

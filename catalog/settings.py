@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "catalog.alerts",
     "catalog.metrics",
     "catalog.search",
+    "catalog.crawls",
 ]
 
 MIDDLEWARE = [
@@ -214,9 +215,19 @@ CELERY_BEAT_SCHEDULE = {
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 
 # Crawls
+# What runs after a crawl's extraction is applied, in this order, in the crawl's one transaction: each a
+# function of one CrawlOutcome (catalog/crawls/steps.py). Lineage before search, which indexes each
+# dataset's readers; history before metrics and alerts, which read the schema changes it records.
+CANON_CRAWL_STEPS = [
+    "catalog.lineage.steps.refresh",
+    "catalog.history.steps.record_changes",
+    "catalog.metrics.steps.recheck_definitions",
+    "catalog.search.steps.index_changes",
+    "catalog.alerts.steps.queue_alerts",
+]
 CANON_CRAWL_TIME_LIMIT = env.int("CANON_CRAWL_TIME_LIMIT", default=3600)
 # A running crawl stamps its row this often; one not stamped for CANON_CRAWL_STALE_HEARTBEATS intervals
-# lost its worker: it is marked failed and the next crawl of its source runs (catalog/sources/lease.py).
+# lost its worker: it is marked failed and the next crawl of its source runs (catalog/crawls/lease.py).
 CANON_CRAWL_HEARTBEAT_SECONDS = env.float("CANON_CRAWL_HEARTBEAT_SECONDS", default=30.0)
 CANON_CRAWL_STALE_HEARTBEATS = env.int("CANON_CRAWL_STALE_HEARTBEATS", default=4)
 # Dead crawls are looked for this often even if nobody crawls, so a source page stops saying "running".

@@ -7,7 +7,8 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.authtoken.models import Token
 
 from catalog.inventory.models import Dataset
-from catalog.sources.services import source_crawl, source_create
+from catalog.crawls.services import source_crawl
+from catalog.sources.services import source_create
 from tests.factories import make_datasets, make_source
 from tests.shop import build_shop
 

@@ -25,7 +25,8 @@ from schemathesis.specs.openapi.checks import (
 
 from catalog.alerts.services import subscription_create
 from catalog.metrics.services import metric_register, metric_set_status
-from catalog.sources.services import source_crawl, source_create
+from catalog.crawls.services import source_crawl
+from catalog.sources.services import source_create
 from catalog.wsgi import application
 from tests.factories import make_datasets, make_source
 from tests.shop import build_shop

@@ -1,7 +1,7 @@
 """Crawl schedules: one django-celery-beat PeriodicTask per source, kept in Source.schedule.
 
-Beat (DatabaseScheduler) reads these rows and sends `canon.crawl_source` with the
-source's id to the `crawl` queue. A scheduled crawl that finds another crawl of the
+Beat (DatabaseScheduler) reads these rows and sends `canon.crawl_source` (catalog/crawls/tasks.py) with
+the source's id to the `crawl` queue, by name: sources never imports the crawl. A scheduled crawl that finds another crawl of the
 same source running is skipped and recorded by source_crawl, never run alongside it.
 """
 
@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import json
 
+from celery.schedules import crontab as celery_crontab
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django_celery_beat import validators
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
 from catalog.sources.models import Source
@@ -28,9 +31,6 @@ class ScheduleError(SourceError):
 
 def parse_cron(cron: str) -> dict[str, str]:
     """'m h dom mon dow' -> CrontabSchedule fields. Raises ScheduleError naming the bad field."""
-    from django.core.exceptions import ValidationError
-    from django_celery_beat import validators
-
     fields = (cron or "").split()
     if len(fields) != 5:
         raise ScheduleError(
@@ -46,10 +46,8 @@ def parse_cron(cron: str) -> dict[str, str]:
             raise ScheduleError(f"Bad {label} field {value!r} in cron schedule {cron!r}: {reason}") from None
     parsed = dict(zip(CRON_FIELDS, fields))
     # Beat evaluates the schedule with Celery's own parser: refuse anything it would not take.
-    from celery.schedules import crontab
-
     try:
-        crontab(**parsed)
+        celery_crontab(**parsed)
     except Exception as exc:
         raise ScheduleError(f"Cron schedule {cron!r} is not valid: {exc}") from None
     return parsed

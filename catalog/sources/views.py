@@ -13,7 +13,8 @@ from catalog.inventory.models import Dataset
 from catalog.sources.forms import SourceEditForm, SourceForm, options_text
 from catalog.sources.models import Crawl, Source
 from catalog.sources.schedules import ScheduleError, source_schedule_clear, source_schedule_describe, source_schedule_set
-from catalog.sources.services import SourceError, SourceOptionsError, crawl_enqueue, source_create, source_test_connection, source_update
+from catalog.crawls.services import crawl_enqueue
+from catalog.sources.services import SourceError, SourceOptionsError, source_create, source_test_connection, source_update
 
 CRAWL_HISTORY = 20
 

@@ -1,7 +1,8 @@
 import pytest
 
 from catalog.sources.models import Crawl
-from catalog.sources.services import source_crawl, source_create
+from catalog.crawls.services import source_crawl
+from catalog.sources.services import source_create
 from tests.shop import build_shop
 
 

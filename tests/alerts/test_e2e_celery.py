@@ -27,8 +27,9 @@ from catalog.celery import app as celery_app
 from catalog.history.models import SchemaChange
 from catalog.sources.models import Crawl
 from catalog.sources.schedules import source_schedule_set
-from catalog.sources.services import crawl_enqueue, source_crawl, source_create
-from catalog.sources.tasks import crawl_source_task
+from catalog.crawls.services import crawl_enqueue, source_crawl
+from catalog.sources.services import source_create
+from catalog.crawls.tasks import crawl_source_task
 from tests.harness import RedisServer, SMTPServer
 from tests.shop import build_shop
 

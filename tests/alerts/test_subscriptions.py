@@ -18,7 +18,7 @@ from catalog.alerts.services import (
     unsubscribe_with_token,
 )
 from catalog.inventory.models import Dataset
-from catalog.sources.services import source_crawl
+from catalog.crawls.services import source_crawl
 from tests.alerts.conftest import links_by_dataset
 
 pytestmark = pytest.mark.django_db

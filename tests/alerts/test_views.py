@@ -6,7 +6,7 @@ from django.core import signing
 from catalog.alerts.models import OutboxMessage, Subscription, SubscriptionExclusion
 from catalog.alerts.services import outbox_flush, subscription_create
 from catalog.inventory.models import Dataset
-from catalog.sources.services import source_crawl
+from catalog.crawls.services import source_crawl
 from tests.alerts.conftest import links_by_dataset
 from tests.harness import SMTPServer, free_port
 

@@ -3,7 +3,8 @@ from django.core.management import CommandError, call_command
 
 from catalog.alerts.models import OutboxMessage, Subscription
 from catalog.inventory.models import Dataset
-from catalog.sources.services import source_crawl, source_create
+from catalog.crawls.services import source_crawl
+from catalog.sources.services import source_create
 from tests.shop import build_shop
 
 pytestmark = pytest.mark.django_db

@@ -9,8 +9,9 @@ from playwright.sync_api import expect
 
 from catalog.inventory.models import Column, Dataset
 from catalog.sources.models import Crawl, Source
-from catalog.sources.services import source_crawl, source_create
-from catalog.sources.tasks import crawl_source_task
+from catalog.crawls.services import source_crawl
+from catalog.sources.services import source_create
+from catalog.crawls.tasks import crawl_source_task
 from tests.shop import build_shop
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -5,7 +5,8 @@ from playwright.sync_api import expect
 
 from catalog.alerts.models import OutboxMessage, Subscription
 from catalog.inventory.models import Dataset
-from catalog.sources.services import source_crawl, source_create
+from catalog.crawls.services import source_crawl
+from catalog.sources.services import source_create
 from tests.browser.test_catalog_pages import log_in, shot
 from tests.shop import build_shop
 

@@ -6,7 +6,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from catalog.sources.services import source_crawl, source_create
+from catalog.crawls.services import source_crawl
+
+from catalog.sources.services import source_create
 from tests.shop import build_shop
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -28,7 +28,7 @@ def _manage(env, *args, timeout=120):
 ENQUEUE_AND_WAIT = """
 import time
 from catalog.sources.models import Crawl, Source
-from catalog.sources.services import crawl_enqueue
+from catalog.crawls.services import crawl_enqueue
 crawl = crawl_enqueue(Source.objects.get(name="demo-shop"), trigger="web")
 deadline = time.monotonic() + 40
 while crawl.status in Crawl.ACTIVE and time.monotonic() < deadline:

@@ -10,7 +10,8 @@ from catalog.history import diff
 from catalog.history.models import SchemaChange
 from catalog.inventory.models import Dataset
 from catalog.sources.models import Crawl
-from catalog.sources.services import source_crawl, source_create
+from catalog.crawls.services import source_crawl
+from catalog.sources.services import source_create
 from tests.shop import build_real_warehouse, build_shop
 
 pytestmark = pytest.mark.django_db

@@ -5,7 +5,8 @@ from catalog.alerts.models import OutboxMessage, Subscription
 from catalog.alerts.services import subscription_create, unsubscribe_keys_get, unsubscribe_token
 from catalog.history.models import SchemaChange
 from catalog.inventory.models import Dataset
-from catalog.sources.services import source_crawl, source_create
+from catalog.crawls.services import source_crawl
+from catalog.sources.services import source_create
 from tests.shop import build_shop
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from catalog.inventory.models import Column, Dataset, OwnerIdentity
 from catalog.inventory.views import PAGE_SIZE, SORTS
-from catalog.sources.services import source_crawl, source_create
+from catalog.crawls.services import source_crawl
+from catalog.sources.services import source_create
 from tests.factories import make_datasets, make_source
 from tests.shop import build_shop
 

@@ -18,7 +18,8 @@ from catalog.lineage.models import LineageEdge
 from catalog.history.models import SchemaChange
 from catalog.lineage.selectors import lineage_downstream, lineage_impacts, lineage_upstream
 from catalog.sources.models import Crawl
-from catalog.sources.services import source_crawl, source_create
+from catalog.crawls.services import source_crawl
+from catalog.sources.services import source_create
 from tests.connectors.mysql_shop import build_mysql_shop
 from tests.connectors.snowflake_support import emulate
 from tests.shop import build_real_warehouse, build_shop

@@ -25,7 +25,8 @@ from catalog.metrics.models import DbtNode, MetricDefinition
 from catalog.metrics.services import dbt as dbt_service
 from catalog.metrics.services import metrics_import_dbt
 from catalog.sources.models import Crawl
-from catalog.sources.services import source_crawl, source_create
+from catalog.crawls.services import source_crawl
+from catalog.sources.services import source_create
 
 REPO = Path(__file__).resolve().parents[2]
 PROJECT = Path(__file__).parent / "dbt_project"

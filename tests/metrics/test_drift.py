@@ -9,7 +9,8 @@ from catalog.alerts.services import outbox_flush, subscription_create
 from catalog.metrics.models import MetricDefinition, MetricEvent
 from catalog.metrics.services import metric_register, metric_set_status, metric_update, metric_watch
 from catalog.sources.models import Crawl
-from catalog.sources.services import source_crawl, source_create
+from catalog.crawls.services import source_crawl
+from catalog.sources.services import source_create
 from tests.shop import build_shop
 
 pytestmark = pytest.mark.django_db

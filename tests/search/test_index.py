@@ -15,7 +15,8 @@ from catalog.search import index
 from catalog.search.index import search_index_source
 from catalog.search.models import SearchAlias, SearchDocument, SearchName
 from catalog.search.rebuild import search_counts, search_rebuild
-from catalog.sources.services import source_crawl, source_create
+from catalog.crawls.services import source_crawl
+from catalog.sources.services import source_create
 from tests.search.support import add_dataset, add_metric, hits, titles
 from tests.shop import build_shop
 

@@ -12,7 +12,8 @@ from catalog.core.sourceurl import parse_source_url
 from catalog.inventory.models import Dataset
 from catalog.sources.fileroots import PathNotAllowed, check_local_paths
 from catalog.sources.models import Crawl, Source
-from catalog.sources.services import SourceError, source_crawl, source_create, source_test_connection, source_update
+from catalog.crawls.services import source_crawl
+from catalog.sources.services import SourceError, source_create, source_test_connection, source_update
 
 
 @pytest.fixture

@@ -5,7 +5,8 @@ from django.test.utils import CaptureQueriesContext
 from catalog.connectors import connector_for
 from catalog.inventory.models import Column, Dataset, OwnerIdentity, SchemaVersion
 from catalog.sources.models import Crawl, Source
-from catalog.sources.services import SourceError, source_crawl, source_create, source_test_connection
+from catalog.crawls.services import source_crawl
+from catalog.sources.services import SourceError, source_create, source_test_connection
 from tests.harness import PostgresServer, _pg_bin
 from tests.shop import build_shop
 
@@ -209,7 +210,7 @@ def test_a_lost_crawl_does_not_block_crawl_now_forever(source, settings):
 
     from django.utils import timezone
 
-    from catalog.sources.services import crawl_enqueue
+    from catalog.crawls.services import crawl_enqueue
 
     settings.CANON_CRAWL_TIME_LIMIT = 60
     lost = Crawl.objects.create(source=source, status=Crawl.QUEUED, started_at=timezone.now() - timedelta(hours=1))

@@ -8,7 +8,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from catalog.sources.models import Crawl, Source
-from catalog.sources.services import source_crawl, source_create
+from catalog.crawls.services import source_crawl
+from catalog.sources.services import source_create
 from tests.factories import make_datasets
 from tests.shop import build_shop
 
@@ -355,7 +356,7 @@ def test_test_connection_from_the_source_page(staff, pg, source):
 
 
 def test_crawl_now_queues_a_crawl_and_the_page_follows_it(staff, pg, source, django_capture_on_commit_callbacks):
-    from catalog.sources.tasks import crawl_source_task
+    from catalog.crawls.tasks import crawl_source_task
 
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         response = staff.post("/sources/shop/crawl/", follow=True)
@@ -378,7 +379,7 @@ def test_crawl_now_queues_a_crawl_and_the_page_follows_it(staff, pg, source, dja
 
 
 def test_a_queued_crawl_that_fails_shows_its_error_without_secrets(staff):
-    from catalog.sources.tasks import crawl_source_task
+    from catalog.crawls.tasks import crawl_source_task
 
     broken = source_create(name="broken", url=UNREACHABLE)
     staff.post("/sources/broken/crawl/")
@@ -407,8 +408,8 @@ def test_schedule_form_sets_and_clears_the_schedule(staff, source):
 
 
 def test_a_held_crawl_is_shown_and_confirmed_from_the_page(staff, source, shop):
-    from catalog.sources.services import source_crawl
-    from catalog.sources.tasks import crawl_source_task
+    from catalog.crawls.services import source_crawl
+    from catalog.crawls.tasks import crawl_source_task
 
     source_crawl(source)
     shop.execute("DROP SCHEMA sales CASCADE")

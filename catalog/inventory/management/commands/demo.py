@@ -10,7 +10,8 @@ from catalog.inventory.demo import build_demo_lake, build_demo_warehouse
 from catalog.inventory.models import Dataset
 from catalog.inventory.services import dataset_describe
 from catalog.sources.models import Source
-from catalog.sources.services import source_crawl, source_create
+from catalog.crawls.services import source_crawl
+from catalog.sources.services import source_create
 
 
 class Command(BaseCommand):

@@ -5,7 +5,7 @@ it is queued or running and its `heartbeat_at` is fresh; a thread in the crawlin
 (`CrawlHeartbeat`) stamps it every CANON_CRAWL_HEARTBEAT_SECONDS on its own database connection.
 A crawl whose heartbeat is older than CANON_CRAWL_STALE_HEARTBEATS intervals is taken to be dead
 (its worker was killed, ran out of memory, or its machine went away): the next crawl of the
-source takes the lease over, and the crawl service marks the dead crawl failed.
+source takes the lease over, and the crawl service (catalog/crawls/services.py) marks the dead crawl failed.
 
 Only the crawl row is stamped, never the source row: a crawl applying its extraction holds the
 source row locked (select_for_update) for its whole transaction, and its heartbeat must go on

@@ -1,8 +1,11 @@
+"""The crawl's tasks: thin shims over catalog/crawls/services.py, sent by name (canon.crawl_source on the
+`crawl` queue, by crawl_enqueue and beat's schedules; canon.crawl_reap_dead by beat)."""
+
 from celery import shared_task
 from django.conf import settings
 
+from catalog.crawls.services import crawl_reap_dead, source_crawl
 from catalog.sources.models import Crawl, Source
-from catalog.sources.services import crawl_reap_dead, source_crawl
 
 # A crawl that could not reach its warehouse is retried this many times, with growing waits.
 CONNECT_RETRIES = 3

@@ -12,10 +12,11 @@ from django.utils import timezone
 from catalog.connectors import connector_for
 from catalog.history.models import SchemaChange
 from catalog.inventory.models import Dataset
-from catalog.sources.lease import CrawlHeartbeat, crawls_dead, lease_acquire, lease_held, lease_release, lease_renew
+from catalog.crawls.lease import CrawlHeartbeat, crawls_dead, lease_acquire, lease_held, lease_release, lease_renew
 from catalog.sources.models import Crawl, Source
-from catalog.sources.services import crawl_enqueue, crawl_reap_dead, source_crawl, source_create
-from catalog.sources.tasks import crawl_reap_dead_task, crawl_source_task
+from catalog.crawls.services import crawl_enqueue, crawl_reap_dead, source_crawl
+from catalog.sources.services import source_create
+from catalog.crawls.tasks import crawl_reap_dead_task, crawl_source_task
 from tests.shop import build_shop
 
 pytestmark = pytest.mark.django_db

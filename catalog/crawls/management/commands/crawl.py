@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from catalog.crawls.services import source_crawl
 from catalog.sources.models import Crawl, Source
-from catalog.sources.services import source_crawl
 
 
 class Command(BaseCommand):

@@ -1,0 +1,20 @@
+"""Lineage's crawl step: the source's view edges, derived again only when something they depend on moved."""
+
+from __future__ import annotations
+
+from catalog.inventory.outcome import CrawlOutcome
+from catalog.lineage.services import lineage_key, lineage_refresh
+from catalog.sources.models import SourceState
+
+
+def refresh(outcome: CrawlOutcome) -> None:
+    """Parses every view of the source, so only when a dataset was added, changed or removed, or what the
+    edges depend on besides the datasets (lineage_key: parser, engine, default catalog) is not what the
+    last crawl remembered; then remembers it."""
+    source = outcome.source
+    key = lineage_key(source)
+    known_key = SourceState.objects.filter(source_id=source.pk).values_list("lineage_key", flat=True).first()
+    if outcome.anything_changed or known_key != key:
+        lineage_refresh(source)
+    if known_key != key:
+        SourceState.objects.update_or_create(source_id=source.pk, defaults={"lineage_key": key})
