@@ -8,13 +8,6 @@ class SourcesConfig(AppConfig):
 
     def ready(self):
         from catalog.sources.models import Source
+        from catalog.sources.signals import drop_schedule
 
-        post_delete.connect(_drop_schedule, sender=Source, dispatch_uid="canon-source-schedule")
-
-
-def _drop_schedule(sender, instance, **kwargs):
-    """A deleted source takes its beat schedule with it (Source.schedule points at the task, not back)."""
-    from django_celery_beat.models import PeriodicTask
-
-    if instance.schedule_id:
-        PeriodicTask.objects.filter(pk=instance.schedule_id).delete()
+        post_delete.connect(drop_schedule, sender=Source, dispatch_uid="canon-source-schedule")
