@@ -1,4 +1,6 @@
-"""Set up the embedded default's demo: a warehouse and a data lake, their sources and crawls, a login."""
+"""Set up the embedded default's demo: a warehouse and a data lake, their sources and crawls, a login, a few
+metric definitions. It lives with the crawl, on top, because it uses every layer: sources, the crawl, the
+inventory's edit services and metrics."""
 
 import secrets
 
@@ -6,11 +8,12 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
+from catalog.crawls.services import source_crawl
 from catalog.inventory.demo import build_demo_lake, build_demo_warehouse
 from catalog.inventory.models import Dataset
 from catalog.inventory.services import dataset_describe
+from catalog.metrics.demo import demo_metrics
 from catalog.sources.models import Source
-from catalog.crawls.services import source_crawl
 from catalog.sources.services import source_create
 
 
@@ -44,7 +47,5 @@ class Command(BaseCommand):
         if dataset and not dataset.description:
             dataset_describe(dataset, user=None,
                              description="One row per customer who ever signed up. **churned_at** is set when a subscription lapses.")
-        from catalog.metrics.demo import demo_metrics
-
         demo_metrics(source, users.objects.get(username="demo"))
         self.stdout.write(self.style.SUCCESS(f"Demo login: user 'demo', password '{password}'"))
