@@ -15,7 +15,8 @@ from catalog.history import diff
 from catalog.history.models import SchemaChange
 from catalog.inventory.models import Dataset, SchemaVersion
 from catalog.sources.models import Crawl, Source
-from catalog.sources.services import source_crawl, source_create
+from catalog.crawls.services import source_crawl
+from catalog.sources.services import source_create
 from tests.connectors.lake_support import FolderLake, csv_bytes, lake, make_lake, parquet_bytes  # noqa: F401
 
 pytestmark = pytest.mark.django_db
