@@ -23,7 +23,7 @@ class Source(models.Model):
     owners = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="owned_sources",
                                     help_text="Told when the source keeps failing, and when it recovers")
     # The crawl holding this source's lease: one crawl per source at a time, on any number of workers.
-    # Free when empty, or when that crawl is over or its heartbeat stopped (catalog/sources/lease.py).
+    # Free when empty, or when that crawl is over or its heartbeat stopped (catalog/crawls/lease.py).
     crawl_lease_holder = models.ForeignKey("Crawl", null=True, blank=True, editable=False, on_delete=models.SET_NULL,
                                            related_name="+")
     failure_streak = models.PositiveIntegerField(default=0, editable=False)
