@@ -2,8 +2,8 @@
 
 from django import forms
 
+from catalog.metrics.dialects import DIALECTS
 from catalog.metrics.models import MetricDefinition
-from catalog.metrics.sql import DIALECTS
 
 
 class MetricForm(forms.Form):

@@ -3,7 +3,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
-from catalog.metrics.sql import DIALECTS
+from catalog.metrics.dialects import DIALECTS
 
 
 class MetricDefinitionQuerySet(models.QuerySet):

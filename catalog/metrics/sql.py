@@ -41,19 +41,8 @@ from sqlglot.tokens import TokenType
 
 from catalog.core.deadline import TimeLimitExceeded, time_limit
 from catalog.core.sqlnames import TableRef
+from catalog.metrics.dialects import DIALECT_LABELS, DIALECTS
 from catalog.metrics.sqlcompare import digest, signature_parts, sql_fingerprint
-
-# The dialects a definition may be written in: (sqlglot name, label).
-DIALECTS = [
-    ("postgres", "PostgreSQL"),
-    ("snowflake", "Snowflake"),
-    ("bigquery", "BigQuery"),
-    ("redshift", "Redshift"),
-    ("mysql", "MySQL"),
-    ("duckdb", "DuckDB"),
-    ("sqlite", "SQLite"),
-]
-DIALECT_LABELS = dict(DIALECTS)
 
 # sqlglot parses in pure Python at roughly 20-80 µs a token on a busy machine: 20,000 characters
 # is about a second at worst. Real metric SQL is rarely over 5,000.
