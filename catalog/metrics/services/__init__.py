@@ -16,6 +16,7 @@ from catalog.metrics.services.definitions import (
     metric_update,
     metric_values,
     metric_watch,
+    metrics_refingerprint,
 )
 from catalog.metrics.services.duplicates import SAME_SQL_REASON, Candidate, metric_find_duplicates
 from catalog.metrics.services.health import metric_apply_health, metric_health, metric_impacts, metrics_after_changes
@@ -26,5 +27,5 @@ __all__ = [
     "metric_apply_health", "metric_check", "metric_check_sql", "metric_delete", "metric_find_duplicates", "metric_health",
     "metric_impacts", "metric_prepare", "metric_recheck", "metric_register", "metric_resolve_tables", "metric_restore",
     "metric_set_status", "metric_update", "metric_values", "metric_watch", "metrics_after_changes", "metrics_import_dbt",
-    "SAME_SQL_REASON",
+    "metrics_refingerprint", "SAME_SQL_REASON",
 ]
