@@ -26,6 +26,7 @@ import argparse
 import http.client
 import os
 import random
+import resource
 import secrets
 import subprocess
 import sys
@@ -125,8 +126,15 @@ def run_load(env: dict, dataset_ids: list[int], session_key: str, *, clients: in
                            "Content-Type": "application/x-www-form-urlencoded"}
         hostile_body = urlencode({"name": "nested", "sql": HOSTILE_SQL, "dialect": "postgres"})
 
+        cpu_at_start = [0.0]
+
+        def client_cpu() -> float:  # this process's CPU: the clients' threads, which share the machine with the server
+            usage = resource.getrusage(resource.RUSAGE_SELF)
+            return usage.ru_utime + usage.ru_stime
+
         def start_clock():
             started_at[0], deadline[0] = time.perf_counter(), time.monotonic() + seconds
+            cpu_at_start[0] = client_cpu()
 
         ready = threading.Barrier(clients + hostile + 1, action=start_clock)
         counter = iter(range(requests))
@@ -196,6 +204,7 @@ def run_load(env: dict, dataset_ids: list[int], session_key: str, *, clients: in
         wall = time.perf_counter() - started_at[0]
         loads = len(timings["search"]) + len(timings["dataset"])
         return {"requests": loads, "errors": sum(failures.values()), "failures": dict(failures), "wall": wall,
+                "client_cpu_share": (client_cpu() - cpu_at_start[0]) / wall if wall else 0.0,
                 "search_p50": percentile(timings["search"], 0.5), "search_p95": percentile(timings["search"], 0.95),
                 "dataset_p95": percentile(timings["dataset"], 0.95), "hostile_count": len(timings["hostile"]),
                 "hostile_p95": percentile(timings["hostile"], 0.95), "hostile_max": max(timings["hostile"], default=0.0)}
@@ -235,7 +244,7 @@ def main(argv=None) -> int:
                           seconds=args.seconds, workers=args.workers)
         log(f"{result['requests']} page loads in {result['wall']:.1f}s by {args.clients} clients ({args.workers} gunicorn sync workers), "
             f"failures {result['failures'] or 'none'}; search p50 {result['search_p50']:.0f} ms, p95 {result['search_p95']:.0f} ms; "
-            f"dataset page p95 {result['dataset_p95']:.0f} ms")
+            f"dataset page p95 {result['dataset_p95']:.0f} ms; the clients used {result['client_cpu_share']:.0%} of a core")
         log(f"meanwhile {args.hostile} hostile clients: {result['hostile_count']} nested-SQL checks answered, "
             f"p95 {result['hostile_p95']:.0f} ms, slowest {result['hostile_max']:.0f} ms")
     finally:

@@ -109,6 +109,8 @@ def _canonicalise(tree: exp.Expression) -> exp.Expression:
 # Two ways of writing the same condition or count must fingerprint (and sign) the same, and two
 # different ones must not. Every rewrite here keeps the meaning exactly, with one stated exception:
 # sum(1) is read as count(*), though over zero rows sum(1) is NULL where count(*) is 0 (docs/metrics.md).
+# Stored definitions keep the fingerprint and signature they were saved with: a change here ships with a
+# data migration calling `metrics_refingerprint` (as metrics/0002 does), or old duplicates go unseen.
 
 # `a op b` is `b mirror(op) a`.
 _MIRRORED = {exp.LT: exp.GT, exp.LTE: exp.GTE, exp.GT: exp.LT, exp.GTE: exp.LTE, exp.EQ: exp.EQ, exp.NEQ: exp.NEQ}

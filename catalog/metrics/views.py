@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from catalog.metrics.forms import MetricForm, initial_for
 from catalog.metrics.models import MetricColumnUse, MetricDatasetUse, MetricDefinition, MetricTag
 from catalog.metrics.services import (
+    SAME_SQL_REASON,
     DuplicateMetric,
     MetricError,
     MetricPermissionError,
@@ -312,7 +313,7 @@ def metric_compare(request):
             left, right = _fields(snapshot_of(metric_values(a))), _fields(snapshot_of(metric_values(b)))
             likeness = []
             if a.fingerprint and a.fingerprint == b.fingerprint:
-                likeness.append("the same SQL, up to formatting, case, comments and alias names")
+                likeness.append(SAME_SQL_REASON)
             elif a.signature and a.signature == b.signature:
                 likeness.append("the same aggregate over the same columns with the same filters")
             similarity = max(name_similarity(a.name, b.name), name_similarity(a.title, b.title))

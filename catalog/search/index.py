@@ -143,7 +143,8 @@ def _unindexed_owners(source_id: int) -> list[int]:
 
 
 def search_index_crawl(source, result=None) -> int:
-    """After a crawl is applied (same transaction): rebuild the documents of what it added, changed or removed.
+    """After a crawl is applied (same transaction): rebuild the documents of what it added, changed or removed,
+    and of datasets whose stored columns it corrected without a schema change (result.refreshed_ids).
 
     The stamp check also catches what the crawl's result does not list (an owner that
     changed, a catalog indexed before search existed). When that is more than
@@ -153,7 +154,7 @@ def search_index_crawl(source, result=None) -> int:
     """
     ids = set(_stale_datasets(source.pk))
     if result is not None:
-        ids |= set(result.added_ids) | set(result.changed_ids) | set(result.removed_ids)
+        ids |= set(result.added_ids) | set(result.changed_ids) | set(result.removed_ids) | set(result.refreshed_ids)
     owners = _unindexed_owners(source.pk)
     if not ids and not owners:
         return 0

@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from catalog.connectors import ConnectorError, connector_for
-from catalog.connectors.snowflake import describe_error, load_private_key, native_type
+from catalog.connectors.snowflake import column_from_row, describe_error, load_private_key, native_type
 from catalog.core.sourceurl import parse_source_url
 from tests.connectors.snowflake_support import emulate
 
@@ -144,3 +144,20 @@ def test_driver_errors_become_one_line(error, expected):
 ])
 def test_native_type_spelling(args, spelled):
     assert native_type(*args) == spelled
+
+
+def _column_row(name, *, default=None, identity="NO"):
+    # One INFORMATION_SCHEMA.COLUMNS row as COLUMNS_SQL selects it (IS_IDENTITY last).
+    return ("SALES", "ORDERS", name, 1, "NUMBER", None, 38, 0, "NO", default, None, identity)
+
+
+def test_identity_columns_are_marked_generated():
+    # The row as Snowflake's INFORMATION_SCHEMA.COLUMNS sends it (IS_IDENTITY 'YES'), read without the emulator.
+    identity = column_from_row(_column_row("ORDER_ID", identity="YES"))
+    assert (identity.generated, identity.default, identity.nullable, identity.data_type) == ("identity", "IDENTITY", False, "NUMBER(38,0)")
+    # Snowflake's own default text for an identity column is kept; the flag does not depend on it.
+    sequenced = column_from_row(_column_row("LINE_ID", default="IDENTITY START 1 INCREMENT 1", identity="yes"))
+    assert (sequenced.generated, sequenced.default) == ("identity", "IDENTITY START 1 INCREMENT 1")
+    for plain in (column_from_row(_column_row("AMOUNT")), column_from_row(_column_row("AMOUNT", identity=None)),
+                  column_from_row(_column_row("AMOUNT", default="0"))):
+        assert plain.generated == "" and plain.default in (None, "0")

@@ -101,7 +101,9 @@ def test_a_family_the_connector_learns_is_stored_though_the_schema_is_unchanged(
     now = [ColumnMeta("id", "integer", 1, native_id="1"), ColumnMeta("paid_in", "year", 2, native_id="2", type_family="integer")]
     result = _apply(source, [DatasetMeta(schema="public", name="payment", columns=now), DatasetMeta(schema="public", name="plain", columns=[])])
     assert (result.added, result.changed) == (0, 0)
+    assert result.refreshed_ids == [dataset.pk]  # what is made from its columns (search) is made again
     assert {c.name: c.type_family for c in dataset.columns.all()} == {"id": "integer", "paid_in": "integer"}
     assert dataset.versions.count() == 1
     with django_assert_max_num_queries(12):  # filed already: one read of its columns, nothing written
-        _apply(source, [DatasetMeta(schema="public", name="payment", columns=now), DatasetMeta(schema="public", name="plain", columns=[])])
+        again = _apply(source, [DatasetMeta(schema="public", name="payment", columns=now), DatasetMeta(schema="public", name="plain", columns=[])])
+    assert again.refreshed_ids == []

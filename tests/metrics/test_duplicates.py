@@ -4,6 +4,7 @@ import pytest
 
 from catalog.metrics.models import MetricDefinition
 from catalog.metrics.services import (
+    SAME_SQL_REASON,
     DuplicateMetric,
     MetricError,
     metric_check,
@@ -118,6 +119,10 @@ def test_a_mirrored_comparison_reordered_list_and_counted_constant_is_caught(bo,
     candidates = attempt(bo, name="large_order_count", sql=sql)
     assert [c.definition.name for c in candidates] == ["big_orders"]
     assert candidates[0].kinds & {"sql", "aggregate"}  # it computes the same
+    # The reason names the equivalences, not only formatting and aliases.
+    assert candidates[0].kinds == {"sql"} and candidates[0].reasons == [SAME_SQL_REASON]
+    for words in ("mirrored comparisons", "BETWEEN", "IN lists", "AND/OR operands", "count(1), sum(1)"):
+        assert words in SAME_SQL_REASON
 
 
 def test_between_is_caught_and_a_near_miss_is_not(bo, shop_catalog):

@@ -162,6 +162,15 @@ def test_compare_two_definitions(client, wau, bo):
     assert "There is no definition named nope." in missing
 
 
+def test_compare_names_the_equivalences_of_the_same_sql(client, bo, shop_catalog):
+    first = metric_register(user=bo, data={"name": "big_orders", "sql": "SELECT count(*) FROM sales.orders WHERE amount >= 20"})
+    second = metric_register(user=bo, data={"name": "large_orders", "sql": "SELECT count(1) FROM sales.orders WHERE 20 <= amount"},
+                             force=True, reason="kept for the test")
+    page = client.get(reverse("metric-compare"), {"a": first.name, "b": second.name}).content.decode()
+    assert "the same SQL, up to formatting, case, comments, alias names, mirrored comparisons" in page
+    assert "the order of IN lists and of AND/OR operands" in page
+
+
 def test_watch_and_deprecate_with_a_replacement(client, wau, ana, bo):
     client.force_login(bo)
     client.post(reverse("metric-watch", args=[wau.name]), {"watch": "1"})

@@ -6,9 +6,13 @@ import io
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
+
+from catalog.connectors.base import ColumnMeta, DatasetMeta, Extraction
 
 from catalog.inventory.models import Column, Dataset, OwnerIdentity
 from catalog.inventory.services import column_describe, dataset_describe, owner_identity_map
+from catalog.inventory.services.apply import inventory_apply_extraction
 from catalog.metrics.models import MetricDefinition
 from catalog.metrics.services import metric_delete, metric_set_status, metric_update
 from catalog.search import index
@@ -16,6 +20,7 @@ from catalog.search.index import search_index_source
 from catalog.search.models import SearchAlias, SearchDocument, SearchName
 from catalog.search.rebuild import search_counts, search_rebuild
 from catalog.crawls.services import source_crawl
+from catalog.sources.models import Crawl
 from catalog.sources.services import source_create
 from tests.search.support import add_dataset, add_metric, hits, titles
 from tests.shop import build_shop
@@ -74,6 +79,23 @@ def test_an_unchanged_recrawl_leaves_the_index_alone(shop):
     assert index.search_index_crawl(shop) == 0
     assert source_crawl(shop).status == "succeeded"
     assert list(SearchDocument.objects.order_by("id").values_list("id", "weight")) == before
+
+
+def test_columns_refiled_without_a_schema_change_are_indexed_again():
+    """A crawl that corrects a column's family (the connector now files a domain "year" by its base type,
+    the schema unchanged) counts the dataset as changed for search: its documents are made again once."""
+    source = source_create(name="domains", url="postgresql://reader:unused@127.0.0.1:1/domains")
+
+    def crawl(paid_in_family):
+        columns = [ColumnMeta("id", "integer", 1, native_id="1"), ColumnMeta("paid_in", "year", 2, native_id="2", type_family=paid_in_family)]
+        extraction = Extraction(datasets=[DatasetMeta(schema="public", name="payment", columns=columns)], schemas=["public"])
+        result = inventory_apply_extraction(source, Crawl.objects.create(source=source, started_at=timezone.now()), extraction,
+                                            now=timezone.now())
+        return index.search_index_crawl(source, result)
+
+    assert crawl("") == 3  # the dataset and its two columns
+    assert crawl("integer") == 3  # refiled: made again, though its fingerprint (the search stamp) did not move
+    assert crawl("integer") == 0  # filed already: nothing to do
 
 
 def test_an_index_that_lost_documents_heals_on_the_next_crawl(shop):

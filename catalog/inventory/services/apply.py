@@ -49,6 +49,10 @@ class ApplyResult:
     added_ids: list[int] = field(default_factory=list)
     changed_ids: list[int] = field(default_factory=list)
     removed_ids: list[int] = field(default_factory=list)
+    # Datasets whose stored columns were corrected though their schema is unchanged (a column's family
+    # the connector now gives): not a change to record or alert on, but what is derived from the
+    # stored columns (their search documents) is made again, as for a change.
+    refreshed_ids: list[int] = field(default_factory=list)
 
 
 class SkippedColumnsNotKnown(Exception):
@@ -173,7 +177,7 @@ def _apply(source, crawl, extraction: Extraction, *, include, exclude, now: date
 
     _insert_new(source, crawl, new, owners, now, result)
     _update_changed(crawl, changed, now)
-    _refile_families(refiled)
+    result.refreshed_ids = _refile_families(refiled)
     update_rows(Dataset, DATASET_FACT_FIELDS, facts)
 
     # Removal: present, in a schema this crawl covered, not seen and not renamed.
@@ -214,23 +218,24 @@ def _insert_new(source, crawl, new: list[DatasetMeta], owners, now, result: Appl
     result.added_ids.extend(ids)
 
 
-def _refile_families(refiled: list[tuple[int, DatasetMeta]]) -> None:
+def _refile_families(refiled: list[tuple[int, DatasetMeta]]) -> list[int]:
     """The connector's family for columns of an unchanged schema, where the stored one differs.
 
     The family is not part of the schema: a connector that learns to file a type better (a PostgreSQL
     domain named "year" over integer was filed as a date by its name) leaves the fingerprint as it was,
     and the stored columns would keep the old family until the schema changed. Only datasets with a
-    column whose connector family differs from what its type's name gives are looked at.
+    column whose connector family differs from what its type's name gives are looked at. Returns the
+    datasets whose columns were written (none on the crawls after: they are filed already).
     """
     if not refiled:
-        return
+        return []
     wanted = {(dataset_id, c.name): c.type_family for dataset_id, meta in refiled for c in meta.columns if c.type_family}
     stored = Column.objects.filter(dataset_id__in=[dataset_id for dataset_id, _ in refiled]).values_list(
         "id", "dataset_id", "name", "type_family")
-    update_rows(Column, ["type_family"], [
-        (pk, wanted[(dataset_id, name)]) for pk, dataset_id, name, family in stored
-        if (dataset_id, name) in wanted and wanted[(dataset_id, name)] != family
-    ])
+    rows = [(pk, dataset_id, wanted[(dataset_id, name)]) for pk, dataset_id, name, family in stored
+            if (dataset_id, name) in wanted and wanted[(dataset_id, name)] != family]
+    update_rows(Column, ["type_family"], [(pk, family) for pk, _, family in rows])
+    return sorted({dataset_id for _, dataset_id, _ in rows})
 
 
 def _update_changed(crawl, changed, now) -> None:

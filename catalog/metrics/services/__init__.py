@@ -16,8 +16,9 @@ from catalog.metrics.services.definitions import (
     metric_update,
     metric_values,
     metric_watch,
+    metrics_refingerprint,
 )
-from catalog.metrics.services.duplicates import Candidate, metric_find_duplicates
+from catalog.metrics.services.duplicates import SAME_SQL_REASON, Candidate, metric_find_duplicates
 from catalog.metrics.services.after_crawl import metrics_after_changes
 from catalog.metrics.services.health import metric_apply_health, metric_health, metric_impacts
 from catalog.metrics.services.resolve import SqlCheck, metric_check_sql, metric_resolve_tables
@@ -27,4 +28,5 @@ __all__ = [
     "metric_apply_health", "metric_check", "metric_check_sql", "metric_delete", "metric_find_duplicates", "metric_health",
     "metric_impacts", "metric_prepare", "metric_recheck", "metric_register", "metric_resolve_tables", "metric_restore",
     "metric_set_status", "metric_update", "metric_values", "metric_watch", "metrics_after_changes", "metrics_import_dbt",
+    "metrics_refingerprint", "SAME_SQL_REASON",
 ]

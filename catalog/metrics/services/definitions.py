@@ -540,3 +540,44 @@ def metric_recheck(definition: MetricDefinition, *, user=None) -> MetricDefiniti
         search_index_metrics([definition.pk])
     definition.refresh_from_db()
     return definition
+
+
+# The fields metrics_refingerprint reads and writes: nothing else, so that a migration calling it
+# keeps working when later migrations add fields to the model.
+REFINGERPRINT_FIELDS = ("id", "sql", "dialect", "source", "fingerprint", "signature", "signature_parts")
+
+
+def metrics_refingerprint(*, batch_size: int = 200) -> tuple[int, int]:
+    """Every stored definition's fingerprint, signature and signature parts computed again by
+    metric_check_sql, as a definition saved now would get them. Returns (changed, unreadable).
+
+    The duplicate check compares a new definition's fingerprint with the stored ones, so a change of
+    what sql.py takes as the same SQL (its normalisation) needs this run once over the stored
+    definitions, from a data migration (metrics/0002 does it for the normalisation of 6c055e1) or
+    `manage.py metrics_refingerprint`. Nothing else changes: no version, no links, no health. A
+    definition whose SQL no longer passes the check (a tighter bound, a dialect gone) keeps its
+    values and is counted as unreadable. Batches of `batch_size` definitions, in id order.
+    """
+    changed = unreadable = 0
+    last_id = 0
+    while True:
+        batch = list(MetricDefinition.objects.filter(pk__gt=last_id).order_by("pk").only(*REFINGERPRINT_FIELDS)[:batch_size])
+        if not batch:
+            return changed, unreadable
+        last_id = batch[-1].pk
+        sources = Source.objects.only("id", "name").in_bulk({d.source_id for d in batch if d.source_id})
+        updated = []
+        for definition in batch:
+            if definition.dialect not in DIALECT_LABELS:
+                unreadable += 1
+                continue
+            check = metric_check_sql(definition.sql, definition.dialect, source=sources.get(definition.source_id))
+            if not check.ok:
+                unreadable += 1
+                continue
+            now = (check.analysis.fingerprint, check.analysis.signature, check.analysis.signature_parts)
+            if now != (definition.fingerprint, definition.signature, definition.signature_parts):
+                definition.fingerprint, definition.signature, definition.signature_parts = now
+                updated.append(definition)
+        MetricDefinition.objects.bulk_update(updated, ["fingerprint", "signature", "signature_parts"])
+        changed += len(updated)

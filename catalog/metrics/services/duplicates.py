@@ -12,6 +12,10 @@ from catalog.metrics.similarity import NAME_RATIO, DESCRIPTION_SIMILARITY, descr
 # How much each kind of likeness weighs when candidates are ordered.
 STRENGTH = {"sql": 5, "aggregate": 4, "synonym": 3, "name": 2, "description": 1}
 MAX_CANDIDATES = 8
+# The equal-fingerprint likeness in words: every difference the fingerprint ignores (sql.py's normalisation).
+SAME_SQL_REASON = ("the same SQL, up to formatting, case, comments, alias names, mirrored comparisons (20 <= x is x >= 20), "
+                   "BETWEEN written as >= and <=, the order of IN lists and of AND/OR operands, and count(1), sum(1) "
+                   "or count(*)")
 
 
 @dataclass
@@ -60,7 +64,7 @@ def metric_find_duplicates(*, name: str = "", title: str = "", description: str 
     for pk, other_name, other_title, other_description, other_fp, other_sig, other_grain in rows:
         same_grain = not (grain and other_grain and grain != other_grain)  # weekly and monthly are two metrics
         if fingerprint and other_fp == fingerprint and same_grain:
-            add(pk, "sql", "the same SQL, up to formatting, case, comments and alias names", 1.0)
+            add(pk, "sql", SAME_SQL_REASON, 1.0)
         elif signature and other_sig == signature and same_grain:
             aggregates = ", ".join((signature_parts or {}).get("aggregates", [])[:2]).replace("«", "").replace("»", "")
             add(pk, "aggregate", f"the same aggregate over the same columns with the same filters ({aggregates})", 1.0)
