@@ -54,6 +54,7 @@ run: install
 # writes the catalog itself (not the connectors' own tests) runs again on SQLite (the embedded default).
 SQLITE_PASS := tests/core tests/sources tests/crawls tests/inventory tests/history tests/alerts tests/metrics tests/search tests/test_api.py
 test: system-deps install test-envs
+	$(BIN)/lint-imports  # the layers (.importlinter; docs/architecture.md)
 	$(BIN)/python -m pytest
 	CANON_TEST_DB=sqlite $(BIN)/python -m pytest -m "not browser and not postgres_catalog" -q $(SQLITE_PASS)
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 
+import duckdb
+
 from catalog.connectors.base import TABLE, VIEW, ColumnMeta, Connector, ConnectorError, DatasetMeta, ExtractRequest, Extraction, schema_in_scope
 from catalog.connectors.sqlite import local_path
 
@@ -46,10 +48,6 @@ WHERE database_name = current_database() AND constraint_type = 'PRIMARY KEY' AND
 
 
 def _engine():
-    try:
-        import duckdb
-    except ImportError:
-        raise ConnectorError("the DuckDB connector needs the duckdb package (pip install duckdb)") from None
     return duckdb
 
 

@@ -16,6 +16,9 @@ import re
 import threading
 from datetime import timezone
 
+import pymysql
+import pymysql.cursors
+
 from catalog.connectors.base import (
     PARTITIONED_TABLE,
     TABLE,
@@ -128,10 +131,6 @@ class MySQLConnector(Connector):
     engine_label = "MySQL / MariaDB"
 
     def connect(self):
-        try:
-            import pymysql
-        except ImportError:
-            raise ConnectorError("the MySQL connector needs the PyMySQL package (pip install PyMySQL)") from None
         url = self.url
         params = {
             "host": url.host or "localhost",
@@ -175,7 +174,6 @@ class MySQLConnector(Connector):
         return conn
 
     def test(self) -> str:
-        import pymysql
 
         conn = self.connect()
         try:
@@ -192,7 +190,6 @@ class MySQLConnector(Connector):
         return f"{product} {number}, " + (f"database {database}" if database else "all databases")
 
     def extract(self, request: ExtractRequest = ExtractRequest()) -> Extraction:
-        import pymysql
 
         include, exclude = list(request.include or ()), list(request.exclude or ())
         if not include and self.url.database:
@@ -269,7 +266,6 @@ class MySQLConnector(Connector):
 
     @staticmethod
     def _read_columns(conn, schemas: list[str]) -> dict[tuple[str, str], list[ColumnMeta]]:
-        import pymysql.cursors
 
         placeholders = ", ".join(["%s"] * len(schemas))
         columns: dict[tuple[str, str], list[ColumnMeta]] = {}

@@ -1,6 +1,7 @@
 import django_filters
 from django.shortcuts import get_object_or_404
 from rest_framework import generics, serializers, viewsets
+from rest_framework.exceptions import ValidationError
 
 from catalog.core.filters import IdFilter
 from catalog.history.models import SchemaChange
@@ -23,8 +24,6 @@ class SinceFilter(django_filters.CharFilter):
     def filter(self, qs, value):
         since = _since(value)
         if value and since is None:
-            from rest_framework.exceptions import ValidationError
-
             raise ValidationError({"since": "Use a date (2024-05-01) or a span (7d, 24h)."})
         return qs.filter(created_at__gte=since) if since else qs
 

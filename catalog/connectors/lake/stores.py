@@ -20,6 +20,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
+import boto3
+from botocore import exceptions as bx
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
 from catalog.connectors.lake.layout import is_hidden_segment
 from catalog.core.sourceurl import SourceURL
 
@@ -104,8 +109,6 @@ class ObjectStore:
 
 def _s3_error(exc: Exception, doing: str, endpoint: str) -> StoreError:
     """botocore's exceptions as one line a person can act on."""
-    from botocore import exceptions as bx
-
     where = endpoint or "AWS S3"
     if isinstance(exc, bx.EndpointConnectionError) or isinstance(exc, bx.ConnectionClosedError):
         return StoreError(f"could not connect to the S3 endpoint {where}: nothing answered", transient=True)
@@ -157,9 +160,6 @@ class S3Store(ObjectStore):
 
     def __init__(self, url: SourceURL, *, connect_timeout: int = 10, read_timeout: int = 60, pool_size: int = 10):
         super().__init__()
-        import boto3
-        from botocore.config import Config
-
         if not url.host:
             raise StoreError("the S3 URL has no bucket: write it as s3://bucket/prefix")
         self.bucket = url.host
@@ -225,7 +225,6 @@ class S3Store(ObjectStore):
         return data
 
     def _tags(self, call, **kwargs) -> dict[str, str] | None:
-        from botocore.exceptions import ClientError
 
         self.stats.count_metadata()
         try:

@@ -8,8 +8,10 @@ dies, the web server stops as well, so nothing keeps running half-working.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -40,8 +42,6 @@ def _die_with_parent() -> None:
     so a terminal's Ctrl-C reaches only the parent, which stops the worker once, warmly."""
     os.setsid()
     try:
-        import ctypes
-
         PR_SET_PDEATHSIG = 1
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
     except (OSError, AttributeError):
@@ -85,8 +85,6 @@ class Command(BaseCommand):
 
     def _check_free(self, addrport: str) -> None:
         """Fail before starting anything if the address is taken (runserver would os._exit)."""
-        import socket
-
         host, _, port = addrport.rpartition(":")
         host = (host or "127.0.0.1").strip("[]")
         try:
