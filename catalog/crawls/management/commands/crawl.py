@@ -6,6 +6,9 @@ from catalog.sources.models import Crawl, Source
 
 class Command(BaseCommand):
     help = "Crawl one source (or --all) in the foreground and print a one-line summary."
+    # An operational command, run often (cron, CI, a worker's shell): it needs the models, not the checks that
+    # import every page and API view (`manage.py check` runs those, as do migrate and serve).
+    requires_system_checks = []
 
     def add_arguments(self, parser):
         parser.add_argument("name", nargs="?")
