@@ -13,9 +13,7 @@ from catalog.alerts.services import (
 class Command(BaseCommand):
     help = ("Make a user watch a source, a schema or a dataset: "
             "watch USERNAME SOURCE[.SCHEMA[.DATASET]] [--digest] [--breaking-only] | --off")
-    # An operational command, run often (cron, CI, a worker's shell): it needs the models, not the checks that
-    # import every page and API view (`manage.py check` runs those, as do migrate and serve).
-    requires_system_checks = []
+    requires_system_checks = []  # no checks importing every view, as catalog/crawls/management/commands/crawl.py says
 
     def add_arguments(self, parser):
         parser.add_argument("username")

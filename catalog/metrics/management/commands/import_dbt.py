@@ -9,9 +9,7 @@ from catalog.metrics.services import metrics_import_dbt
 class Command(BaseCommand):
     help = ("Import a dbt target/ folder (manifest.json, semantic_manifest.json): model and source descriptions and owners onto "
             "the crawled datasets they build, and metrics as definitions. Re-importing updates them; nothing is duplicated.")
-    # An operational command, run often (cron, CI, a worker's shell): it needs the models, not the checks that
-    # import every page and API view (`manage.py check` runs those, as do migrate and serve).
-    requires_system_checks = []
+    requires_system_checks = []  # no checks importing every view, as catalog/crawls/management/commands/crawl.py says
 
     def add_arguments(self, parser):
         parser.add_argument("path", help="The dbt project's target/ folder (or the project folder holding it)")

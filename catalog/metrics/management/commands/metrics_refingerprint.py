@@ -9,9 +9,7 @@ class Command(BaseCommand):
     help = ("Compute every metric definition's duplicate fingerprint and signature again with the current SQL normalisation "
             "(run after a change of it; a data migration does it for the changes that ship with Canon). A definition whose "
             "SQL no longer passes the check keeps its values.")
-    # An operational command, run often (cron, CI, a worker's shell): it needs the models, not the checks that
-    # import every page and API view (`manage.py check` runs those, as do migrate and serve).
-    requires_system_checks = []
+    requires_system_checks = []  # no checks importing every view, as catalog/crawls/management/commands/crawl.py says
 
     def add_arguments(self, parser):
         parser.add_argument("--batch-size", type=int, default=200, help="Definitions read and written at a time")

@@ -48,9 +48,7 @@ class Command(BaseCommand):
     help = ("Rebuild the search index: one document per dataset, column, metric definition, owner identity and tag. "
             "Crawls and edits keep the index fresh; this is for a first install, an upgrade or a repair. "
             "It runs in one transaction: stopped part way, the old index stays.")
-    # An operational command, run often (cron, CI, a worker's shell): it needs the models, not the checks that
-    # import every page and API view (`manage.py check` runs those, as do migrate and serve).
-    requires_system_checks = []
+    requires_system_checks = []  # no checks importing every view, as catalog/crawls/management/commands/crawl.py says
 
     def add_arguments(self, parser):
         parser.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -7,9 +7,7 @@ from catalog.sources.services import SourceError, source_create, source_test_con
 
 class Command(BaseCommand):
     help = "Add a source by URL, e.g. add_source warehouse postgresql://user:pass@host:5432/db"
-    # An operational command, run often (cron, CI, a worker's shell): it needs the models, not the checks that
-    # import every page and API view (`manage.py check` runs those, as do migrate and serve).
-    requires_system_checks = []
+    requires_system_checks = []  # no checks importing every view, as catalog/crawls/management/commands/crawl.py says
 
     def add_arguments(self, parser):
         parser.add_argument("name")

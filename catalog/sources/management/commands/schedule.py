@@ -7,9 +7,7 @@ from catalog.sources.schedules import ScheduleError, source_schedule_clear, sour
 class Command(BaseCommand):
     help = ('Set when a source is crawled: schedule SOURCE --every MINUTES | --cron "0 * * * *" | --off. '
             "With no option, print its schedule. Celery beat runs it.")
-    # An operational command, run often (cron, CI, a worker's shell): it needs the models, not the checks that
-    # import every page and API view (`manage.py check` runs those, as do migrate and serve).
-    requires_system_checks = []
+    requires_system_checks = []  # no checks importing every view, as catalog/crawls/management/commands/crawl.py says
 
     def add_arguments(self, parser):
         parser.add_argument("source")
