@@ -89,6 +89,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command", "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
     )
     DATABASES["default"]["OPTIONS"].setdefault("timeout", 30)
+    # Every transaction takes the write lock when it begins, so it waits (timeout) for another writer (the
+    # web's Crawl now, beat, a crawl's heartbeat) instead of failing at once with "database is locked" when it
+    # reads and then writes: SQLite cannot upgrade a read snapshot that another connection wrote past.
+    DATABASES["default"]["OPTIONS"].setdefault("transaction_mode", "IMMEDIATE")
 
 # Production is DEBUG off with a server database. It must be given its secret key and is closed to
 # anonymous visitors by default; the embedded default (SQLite) and DEBUG make their own key and are open.
