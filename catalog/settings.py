@@ -169,6 +169,16 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     # The schema is read like the rest of the API: behind a login when CANON_REQUIRE_LOGIN is on.
     "SERVE_PERMISSIONS": ["catalog.core.permissions.CatalogReadPermission"],
+    # Several models call a choice set `kind` or `status`: each enum gets its own name in the schema.
+    "ENUM_NAME_OVERRIDES": {
+        "DatasetKindEnum": "catalog.inventory.models.Dataset.KIND_CHOICES",
+        "SchemaChangeKindEnum": "catalog.history.models.SchemaChange.KIND_CHOICES",
+        "MetricEventKindEnum": "catalog.metrics.models.MetricEvent.KIND_CHOICES",
+        "SearchDocumentKindEnum": "catalog.search.models.SearchDocument.KIND_CHOICES",
+        "MetricStatusEnum": "catalog.metrics.models.MetricDefinition.STATUS_CHOICES",
+        "CrawlStatusEnum": "catalog.sources.models.Crawl.STATUS_CHOICES",
+        "OutboxStatusEnum": "catalog.alerts.models.OutboxMessage.STATUS_CHOICES",
+    },
 }
 
 # Secrets in source URLs are encrypted with this Fernet key (urlsafe base64, 32 bytes).

@@ -55,9 +55,7 @@ def test_a_production_start_without_secret_key_refuses_with_a_clear_message(prod
 
 def test_check_deploy_is_clean_for_the_documented_production_settings(production_env):
     done = manage(production_env, "check", "--deploy", "--fail-level", "WARNING")
-    # drf_spectacular.W001 (the OpenAPI schema's own warnings) belongs to the API schema's accuracy, not to deployment.
-    issues = [line for line in done.stderr.splitlines() if line.startswith("?: (") and "drf_spectacular.W001" not in line]
-    assert issues == [], done.stderr[-3000:]
+    assert done.returncode == 0 and "System check identified no issues" in done.stdout + done.stderr, done.stderr[-3000:]
     assert "security." not in done.stdout + done.stderr
 
 
