@@ -13,6 +13,7 @@ from typing import Iterator
 from django.db import connection
 from django.db.models import Case, CharField, Count, F, Q, Sum, Value, When
 from django.db.models.functions import Cast, Coalesce, Concat
+from django.urls import reverse
 
 from catalog.core.names import name_words
 from catalog.core.searchindex import (
@@ -101,7 +102,7 @@ class DatasetIndex(SearchIndex):
             tags = bars(f"{k}={v}" for k, v in labels.items()) if isinstance(labels, dict) else ""
             cols = columns.get(d["id"], [])
             body = "\n\n".join(t for t in (d["description"], d["comment"]) if t)
-            dataset_url = f"/datasets/{d['id']}/"
+            dataset_url = reverse("dataset-detail", args=[d["id"]])
             dataset_weight, column_weight = self.weights(status, popular.get(d["id"], 0.0))
             yield Document(
                 d["id"], kind=self.kind, dataset_id=d["id"], name=name, title=f"{schema}.{name}",
@@ -140,6 +141,7 @@ class OwnerIndex(SearchIndex):
     def documents(self, ids, **options) -> Iterator[Document]:
         identities = OwnerIdentity.objects.filter(pk__in=list(ids)).select_related("source", "user").annotate(
             dataset_total=Count("datasets", filter=Q(datasets__removed_at__isnull=True)))
+        datasets_url = reverse("dataset-list")
         for o in identities:
             person = (o.user.get_full_name() or o.user.get_username()) if o.user_id else ""
             about = " ".join(t for t in (person, o.contact_email) if t)
@@ -147,7 +149,7 @@ class OwnerIndex(SearchIndex):
                 o.pk, owner_identity_id=o.pk, name=o.name, title=o.name,
                 subtitle=f"owner in {o.source.name} · {o.dataset_total} dataset{'s' if o.dataset_total != 1 else ''}"
                 + (f" · {person}" if person else ""),
-                url=f"/datasets/?owner={o.pk}", path=dotted(o.source.name, o.name), keywords=name_words(o.name),
+                url=f"{datasets_url}?owner={o.pk}", path=dotted(o.source.name, o.name), keywords=name_words(o.name),
                 context=o.source.name, body=about, source_name=o.source.name, owners=bars([o.name]),
                 weight=self.prior + min(4.0, math.log2(1 + o.dataset_total)),
             )

@@ -7,9 +7,11 @@ by the search app (catalog.search.index), which imports this module when it is r
 from __future__ import annotations
 
 import math
+from urllib.parse import urlencode
 from typing import Iterator
 
 from django.db.models import Count
+from django.urls import reverse
 
 from catalog.core.names import name_key, name_words, split_words
 from catalog.core.searchindex import (
@@ -70,11 +72,12 @@ class TagIndex(SearchIndex):
 
     def documents(self, ids, *, exclude_definition: int | None = None, **options) -> Iterator[Document]:
         """`exclude_definition`: a definition about to be deleted, no longer counted."""
+        metrics_url = reverse("metric-list")
         for t in MetricTag.objects.filter(pk__in=list(ids)).prefetch_related("definitions"):
             names = sorted(d.name for d in t.definitions.all() if d.pk != exclude_definition)
             yield Document(
                 t.pk, tag_id=t.pk, name=t.name, title=t.name,
-                subtitle=f"tag · {len(names)} definition{'s' if len(names) != 1 else ''}", url=f"/metrics/?tag={t.name}",
+                subtitle=f"tag · {len(names)} definition{'s' if len(names) != 1 else ''}", url=f"{metrics_url}?{urlencode({'tag': t.name})}",
                 path=name_key(t.name), keywords=name_words(t.name), extra=listing("Definitions", names), tags=bars([t.name]),
                 weight=self.prior + min(4.0, math.log2(1 + len(names))),
             )

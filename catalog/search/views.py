@@ -4,6 +4,7 @@ from urllib.parse import urlencode
 
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from catalog.search.engine import search
@@ -76,5 +77,5 @@ def suggest(request):
         "query": q,
         "results": [{"kind": h.kind, "kind_label": KIND_LABELS.get(h.kind, h.kind), "title": h.title, "title_html": h.title_html,
                      "subtitle": h.subtitle, "url": h.url, "label": h.label} for h in results.hits],
-        "more_url": "/search/?" + urlencode({"q": q}),
+        "more_url": reverse("search") + "?" + urlencode({"q": q}),
     })
