@@ -7,10 +7,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from catalog.alerts.models import Subscription
+from catalog.core.attention import attention_items
 from catalog.core.decorators import staff_required
 from catalog.core.pagination import paginate_deferred, stable_ordering
 from catalog.inventory.models import Column, Dataset, OwnerIdentity
 from catalog.inventory.services.edit import EditError, column_describe, dataset_describe, owner_identity_map
+from catalog.metrics.models import MetricDefinition
 from catalog.sources.models import Crawl, Source
 
 # Every ordering ends with the primary key, so that pages never overlap or skip rows;
@@ -56,7 +59,16 @@ def home(request):
         {"kind": row["kind"], "label": labels.get(row["kind"], row["kind"]), "n": row["n"]}
         for row in present.values("kind").annotate(n=Count("id")).order_by("-n", "kind")
     ]
+    # Then what the team relies on: certified definitions, and the datasets most watched and read by definitions.
+    certified = MetricDefinition.objects.filter(status=MetricDefinition.CERTIFIED).order_by("broken", "title", "name")[:6]
+    relied_on = (present.select_related("source")
+                 .annotate(watchers=Count("subscriptions", filter=~Q(subscriptions__mode=Subscription.OFF), distinct=True),
+                           readers=Count("metric_uses", distinct=True))
+                 .filter(Q(watchers__gt=0) | Q(readers__gt=0)).order_by("-watchers", "-readers", "name")[:6])
     context = {
+        "attention": attention_items(),
+        "certified": certified,
+        "relied_on": relied_on,
         "totals": totals,
         "source_count": Source.objects.count(),
         "schema_count": present.values("source_id", "schema_name").distinct().count(),

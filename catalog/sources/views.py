@@ -23,7 +23,10 @@ def source_list(request):
     sources = Source.objects.select_related("last_crawl").annotate(
         dataset_total=Count("datasets", filter=Q(datasets__removed_at__isnull=True))
     )
-    return render(request, "sources/source_list.html", {"sources": sources})
+    failed_only = request.GET.get("status") == Crawl.FAILED
+    if failed_only:  # the home page's "Failing sources" count links here
+        sources = sources.filter(last_crawl__status=Crawl.FAILED)
+    return render(request, "sources/source_list.html", {"sources": sources, "failed_only": failed_only})
 
 
 def source_detail(request, name):
