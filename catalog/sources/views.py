@@ -3,6 +3,7 @@ import json
 from django.contrib import messages
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from catalog.alerts.models import Subscription
@@ -35,14 +36,16 @@ def source_detail(request, name):
         Dataset.objects.present().filter(source=source).values("schema_name")
         .annotate(datasets=Count("id")).order_by("schema_name")
     )
-    crawls = source.crawls.all()[:CRAWL_HISTORY]
+    crawls = source.crawls.select_related("started_by")[:CRAWL_HISTORY]
     active = source.crawls.filter(status__in=Crawl.ACTIVE).order_by("-started_at").first()
     held = source.last_crawl if source.last_crawl and source.last_crawl.status == Crawl.HELD else None
+    last = source.last_crawl
+    retry_at = last.retry_at if last and last.status == Crawl.FAILED and last.retry_at and last.retry_at > timezone.now() else None
     watching = None
     if request.user.is_authenticated:
         watching = Subscription.objects.filter(user=request.user, source=source, schema_name="", dataset__isnull=True).first()
     return render(request, "sources/source_detail.html", {
-        "source": source, "schemas": schemas, "crawls": crawls, "active_crawl": active, "held_crawl": held,
+        "source": source, "schemas": schemas, "crawls": crawls, "active_crawl": active, "held_crawl": held, "retry_at": retry_at,
         "schedule": source_schedule_describe(source), "watching": watching,
         "options_json": json.dumps(source.options, ensure_ascii=False, sort_keys=True),
         "schedule_every": source.schedule.interval.every if source.schedule and source.schedule.interval_id
@@ -197,7 +200,7 @@ def source_test_view(request, name):
 def source_crawl_view(request, name):
     """Queue a crawl for a worker; the source page follows its progress."""
     source = get_object_or_404(Source, name=name)
-    crawl = crawl_enqueue(source, trigger="web")
+    crawl = crawl_enqueue(source, trigger="web", user=request.user)
     messages.info(request, f"Crawl #{crawl.pk} of {source.name} is {crawl.get_status_display()}; this page follows it.")
     return redirect(source)
 
@@ -207,7 +210,7 @@ def source_crawl_view(request, name):
 def source_confirm_removal_view(request, name):
     """A person confirms what a held crawl would remove: crawl again, allowed to remove."""
     source = get_object_or_404(Source, name=name)
-    crawl = crawl_enqueue(source, trigger="confirmed", allow_mass_removal=True)
+    crawl = crawl_enqueue(source, trigger="confirmed", allow_mass_removal=True, user=request.user)
     messages.info(request, f"Crawl #{crawl.pk} will apply the removals.")
     return redirect(source)
 

@@ -373,7 +373,8 @@ def test_crawl_now_queues_a_crawl_and_the_page_follows_it(staff, pg, source, dja
     crawl.refresh_from_db()
     assert crawl.status == Crawl.SUCCEEDED and crawl.datasets_added == 7
     page = body(staff.get("/sources/shop/"))
-    assert 'http-equiv="refresh"' not in page and "<td>web</td>" in page
+    assert 'http-equiv="refresh"' not in page and "<td>ana</td>" in page, "who clicked"
+    assert crawl.started_by.username == "ana"
     assert staff.get("/sources/shop/crawl/").status_code == 405
     assert staff.post("/sources/nope/crawl/").status_code == 404
 
