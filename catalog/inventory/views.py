@@ -1,8 +1,11 @@
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count, Q, Sum
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -11,8 +14,9 @@ from catalog.alerts.models import Subscription
 from catalog.core.attention import attention_items
 from catalog.core.decorators import staff_required
 from catalog.core.pagination import paginate_deferred, stable_ordering
-from catalog.inventory.models import Column, Dataset, OwnerIdentity
-from catalog.inventory.services.edit import EditError, column_describe, dataset_describe, owner_identity_map
+from catalog.history.models import SchemaChange
+from catalog.inventory.models import Column, Dataset, OwnerIdentity, SchemaDescription
+from catalog.inventory.services.edit import EditError, column_describe, dataset_describe, owner_identity_map, schema_describe
 from catalog.metrics.models import MetricDefinition
 from catalog.sources.models import Crawl, Source
 
@@ -160,6 +164,41 @@ def dataset_describe_view(request, pk):
     else:
         messages.success(request, "Description saved.")
     return redirect(dataset)
+
+
+SCHEMA_DATASETS = 500  # listed on a schema's page; the dataset list filtered to the schema shows every one
+
+
+def schema_detail(request, name, schema):
+    """One schema of a source: what people wrote about it, its datasets, their owners, its recent changes.
+    POST (logged in): save the description."""
+    source = get_object_or_404(Source, name=name)
+    datasets = Dataset.objects.present().filter(source=source, schema_name=schema)
+    if not datasets.exists() and not SchemaDescription.objects.filter(source=source, schema_name=schema).exists():
+        raise Http404("No such schema in this source.")
+    note = SchemaDescription.objects.filter(source=source, schema_name=schema).select_related("updated_by").first()
+    if request.method == "POST":
+        if not request.user.is_authenticated:
+            return redirect(f"{reverse('login')}?next={request.path}")
+        try:
+            schema_describe(source, schema, description=request.POST.get("description", ""), user=request.user)
+        except EditError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, "Description saved.")
+        return redirect(request.path)
+    totals = datasets.aggregate(datasets=Count("id"), columns=Sum("column_count"), rows=Sum("row_estimate"), bytes=Sum("size_bytes"))
+    owners = (OwnerIdentity.objects.filter(datasets__in=datasets).select_related("user")
+              .annotate(owned=Count("datasets")).order_by("-owned", "name"))
+    changes = (SchemaChange.objects.filter(source=source, dataset__schema_name=schema).select_related("dataset")
+               .order_by("-created_at", "-id")[:20])
+    return render(request, "inventory/schema_detail.html", {
+        "source": source, "schema": schema, "note": note, "editing": request.GET.get("edit") == "description",
+        "datasets": datasets.select_related("owner").order_by("name")[:SCHEMA_DATASETS], "totals": totals,
+        "owners": owners, "changes": changes,
+        "list_url": f"{reverse('dataset-list')}?{urlencode({'source': source.name, 'schema': schema})}",
+        "changes_url": f"{reverse('change-list')}?{urlencode({'source': source.name})}",
+    })
 
 
 @login_required

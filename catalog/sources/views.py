@@ -15,7 +15,15 @@ from catalog.sources.forms import SourceEditForm, SourceForm, options_text
 from catalog.sources.models import Crawl, Source
 from catalog.sources.schedules import ScheduleError, source_schedule_clear, source_schedule_describe, source_schedule_set
 from catalog.crawls.services import crawl_enqueue
-from catalog.sources.services import SourceError, SourceOptionsError, source_create, source_test_connection, source_update
+from catalog.sources.services import (
+    SourceError,
+    SourceOptionsError,
+    source_create,
+    source_delete,
+    source_delete_preview,
+    source_test_connection,
+    source_update,
+)
 
 CRAWL_HISTORY = 20
 
@@ -150,6 +158,20 @@ def source_create_view(request):
             messages.success(request, f"Source {source.name} added. Crawl it to fill the catalog.")
             return redirect(source)
     return render(request, "sources/source_form.html", {"form": form, "creating": True})
+
+
+@staff_required
+def source_delete_view(request, name):
+    """GET: what deleting the source takes with it, named and counted. POST: delete it."""
+    source = get_object_or_404(Source, name=name)
+    if request.method == "POST":
+        removed, _ = source_delete_preview(source)
+        datasets = dict(removed).get("datasets", 0)
+        source_delete(source)
+        messages.success(request, f"Source {name} deleted, with the {datasets} dataset{'s' if datasets != 1 else ''} crawled from it.")
+        return redirect("source-list")
+    removed, unlinked = source_delete_preview(source)
+    return render(request, "sources/source_delete.html", {"source": source, "removed": removed, "unlinked": unlinked})
 
 
 @staff_required

@@ -69,7 +69,7 @@ def test_source_detail_shows_schemas_and_the_crawl_history(client, pg, source, s
     assert "The shop&#x27;s warehouse" in text
     schemas = {s["schema_name"]: s["datasets"] for s in response.context["schemas"]}
     assert schemas == {"analytics": 2, "sales": 4}  # scratch's only table was dropped
-    assert 'href="/datasets/?source=shop&amp;schema=sales"' in text
+    assert 'href="/sources/shop/schemas/sales/"' in text, "each schema links to its page"
     crawls = re.search(r'<table class="list crawls">.*?</table>', text, re.S).group(0)
     rows = re.findall(r"<tr>(.*?)</tr>", crawls.split("<tbody>")[1], re.S)
     assert len(rows) == 2
