@@ -1,10 +1,11 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from catalog.alerts import views as alerts
+from catalog.core.apiroot import CanonAPIRootView
 from catalog.alerts.api import SubscriptionViewSet
 from catalog.history import views as history
 from catalog.history.api import ChangeViewSet, DatasetVersionList
@@ -16,11 +17,16 @@ from catalog.sources import views as sources
 from catalog.sources.api import SourceViewSet
 
 router = DefaultRouter()
+router.APIRootView = CanonAPIRootView
 router.register("sources", SourceViewSet, basename="api-source")
 router.register("datasets", DatasetViewSet, basename="api-dataset")
 router.register("changes", ChangeViewSet, basename="api-change")
 router.register("subscriptions", SubscriptionViewSet, basename="api-subscription")
 router.register("metrics", MetricViewSet, basename="api-metric")
+
+admin.site.site_header = "Canon administration"
+admin.site.site_title = "Canon admin"
+admin.site.index_title = "Sources, users, owners and settings"
 
 # A URL under /api/ that names nothing (a negative id, say) is a JSON 404, as the schema documents.
 handler404 = "catalog.core.errors.not_found"
@@ -63,4 +69,5 @@ urlpatterns = [
     path("api/search/", SearchAPIView.as_view(), name="api-search"),
     path("api/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema", title="Canon API reference"), name="api-docs"),
 ]
