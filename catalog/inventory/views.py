@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from catalog.alerts.models import Subscription
 from catalog.core.attention import attention_items
 from catalog.core.decorators import staff_required
+from catalog.core.export import csv_response, csv_url, wants_csv
 from catalog.core.pagination import paginate_deferred, stable_ordering
 from catalog.history.models import SchemaChange
 from catalog.inventory.models import Column, Dataset, OwnerIdentity, SchemaDescription
@@ -125,8 +126,15 @@ def dataset_list(request):
     if sort not in SORTS:
         sort = DEFAULT_SORT
     datasets = datasets.order_by(*stable_ordering(Dataset, SORTS[sort]))
+    if wants_csv(request):
+        return csv_response("datasets.csv", ["source", "schema", "name", "kind", "owner", "columns", "rows_estimate", "size_bytes",
+                                             "first_seen_at", "last_changed_at", "removed_at", "url"],
+                            ((d.source.name, d.schema_name, d.name, d.kind, d.owner.name if d.owner else "", d.column_count,
+                              d.row_estimate, d.size_bytes, d.first_seen_at, d.last_changed_at, d.removed_at,
+                              request.build_absolute_uri(d.get_absolute_url())) for d in datasets.iterator(chunk_size=2000)))
     page = paginate_deferred(datasets, params.get("page"), PAGE_SIZE)
     context = {
+        "csv_url": csv_url(request),
         "page": page,
         "sort": sort,
         "headers": _sort_headers(sort),
@@ -141,6 +149,12 @@ def dataset_list(request):
 
 def dataset_detail(request, pk):
     dataset = get_object_or_404(Dataset.objects.select_related("source", "owner", "owner__user", "description_updated_by"), pk=pk)
+    if wants_csv(request):  # its columns
+        return csv_response(f"{dataset.source.name}.{dataset.qualified_name}.columns.csv".replace("/", "_").replace('"', "_"),
+                            ["position", "name", "data_type", "type_family", "nullable", "default", "primary_key", "generated",
+                             "comment", "description"],
+                            ((c.position, c.name, c.data_type, c.type_family, c.nullable, c.default, c.is_primary_key, c.generated,
+                              c.comment, c.description) for c in dataset.columns.order_by("position")))
     columns = list(dataset.columns.order_by("position"))
     editing_column = request.GET.get("edit_column") if request.user.is_authenticated else None
     return render(request, "inventory/dataset_detail.html", {
@@ -150,6 +164,7 @@ def dataset_detail(request, pk):
         "warnings": dataset.warnings if isinstance(dataset.warnings, list) else [],
         "editing": request.GET.get("edit") == "description" and request.user.is_authenticated,
         "editing_column": editing_column,
+        "csv_url": csv_url(request),
     })
 
 

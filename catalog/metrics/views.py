@@ -13,6 +13,7 @@ from django.db.models import Count, Prefetch, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from catalog.core.export import csv_response, csv_url, wants_csv
 from catalog.metrics.forms import MetricForm, initial_for
 from catalog.metrics.models import MetricColumnUse, MetricDatasetUse, MetricDefinition, MetricTag
 from catalog.metrics.services import (
@@ -59,6 +60,13 @@ def metric_list(request):
         definitions = definitions.filter(origin=origin)
     if q:
         definitions = definitions.filter(Q(name__icontains=q) | Q(title__icontains=q) | Q(synonyms__name__icontains=q)).distinct()
+    if wants_csv(request):
+        return csv_response("definitions.csv", ["name", "title", "status", "broken", "owners", "tags", "source", "dialect", "unit", "grain",
+                                                "version", "updated_at", "sql", "url"],
+                            ((d.name, d.title, d.status, d.broken, " ".join(u.get_username() for u in d.owners.all()),
+                              " ".join(t.name for t in d.tags.all()), d.source.name if d.source else "", d.dialect, d.unit, d.grain,
+                              d.version, d.updated_at, d.sql, request.build_absolute_uri(d.get_absolute_url()))
+                             for d in definitions.select_related("source").order_by("name", "id")))
     page = Paginator(definitions.order_by("name", "id"), PAGE_SIZE).get_page(params.get("page"))
     owners = get_user_model().objects.filter(owned_metrics__isnull=False).distinct().order_by("username")
     return render(request, "metrics/metric_list.html", {
@@ -66,6 +74,7 @@ def metric_list(request):
         "statuses": MetricDefinition.STATUS_CHOICES, "origins": MetricDefinition.ORIGIN_CHOICES,
         "owners": owners.values_list("username", flat=True), "tags": MetricTag.objects.values_list("name", flat=True),
         "broken_count": MetricDefinition.objects.filter(broken=True).count(),
+        "csv_url": csv_url(request),
     })
 
 
