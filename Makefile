@@ -13,7 +13,7 @@ PORT ?= 8000
 SNOWFLAKE_VENV := .venv-snowflake
 DBT_VENV := .venv-dbt
 
-.PHONY: run test install install-test test-envs system-deps bench bench-mysql bench-s3 clean
+.PHONY: run test install install-test test-envs system-deps screenshots bench bench-mysql bench-s3 clean
 
 $(BIN)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -67,6 +67,11 @@ test: system-deps install-test test-envs
 	$(BIN)/python -m pytest
 	CANON_TEST_DB=sqlite $(BIN)/python -m pytest -m "not browser and not postgres_catalog" -q $(SQLITE_PASS)
 
+# Every page at a phone's and a laptop's width, on the demo, as PNG files in screenshots/ (tests/browser/test_every_page.py).
+screenshots: system-deps install-test
+	CANON_SCREENSHOTS=$(CURDIR)/screenshots $(BIN)/python -m pytest -q -p no:cacheprovider tests/browser/test_every_page.py -k every_page_fits
+	@echo "screenshots of every page: $(CURDIR)/screenshots/"
+
 bench: install-test
 	$(BIN)/python bench/crawl_postgres.py --tables 10000
 	$(BIN)/python bench/drift.py --tables 10000
@@ -80,4 +85,4 @@ bench-s3: install-test
 	$(BIN)/python bench/crawl_s3.py --datasets 1000 --objects 100
 
 clean:
-	rm -rf $(VENV) $(SNOWFLAKE_VENV) $(DBT_VENV) var
+	rm -rf $(VENV) $(SNOWFLAKE_VENV) $(DBT_VENV) var screenshots
