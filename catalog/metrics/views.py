@@ -106,9 +106,10 @@ def metric_detail(request, name):
     })
 
 
-def _form_page(request, form, *, definition=None, result=None):
+def _form_page(request, form, *, definition=None, result=None, blocked=None):
+    """The form again; `blocked`: why nothing was saved (a DuplicateMetric, or the form's errors), said at the top."""
     return render(request, "metrics/metric_form.html", {
-        "form": form, "definition": definition, "result": result,
+        "form": form, "definition": definition, "result": result, "blocked": blocked,
         "typed_name": (form.data.get("name") or "").strip() if form.is_bound else "",
     })
 
@@ -131,7 +132,7 @@ def metric_create(request):
     except (MetricError, DuplicateMetric) as exc:
         if isinstance(exc, MetricError):
             form.apply_errors(exc.errors)
-        return _form_page(request, form, result=metric_check(data))
+        return _form_page(request, form, result=metric_check(data), blocked=exc)
     messages.success(request, f"Registered {definition.name} as a draft (version 1).")
     return redirect(definition)
 
@@ -155,7 +156,7 @@ def metric_edit(request, name):
         if isinstance(exc, MetricError):
             form.apply_errors(exc.errors)
         definition.refresh_from_db()
-        return _form_page(request, form, definition=definition, result=metric_check(data, instance=definition))
+        return _form_page(request, form, definition=definition, result=metric_check(data, instance=definition), blocked=exc)
     except MetricPermissionError as exc:
         raise PermissionDenied(str(exc)) from None
     if definition.version == version:
@@ -335,7 +336,8 @@ def metric_compare(request):
             b_columns = {(u.dataset_id, u.column_name) for u in b.column_uses.all()}
             context.update({
                 "a": a, "b": b,
-                "rows": [{"label": label, "old": left[key], "new": right[key], "changed": left[key] != right[key]}
+                "rows": [{"label": label, "old": left[key], "new": right[key], "changed": left[key] != right[key],
+                          "markdown": key == "description"}
                          for key, label in FIELD_LABELS],
                 "sql_rows": _sql_diff(a.sql, b.sql), "likeness": likeness,
                 "shared_datasets": sorted({u.dataset_name for u in a.dataset_uses.all()} & {u.dataset_name for u in b.dataset_uses.all()}),

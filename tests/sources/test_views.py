@@ -185,7 +185,7 @@ def test_staff_add_a_source(staff, pg, shop, staff_user):
 
 @pytest.mark.parametrize("data, message", [
     ({"name": "shop"}, "A source named &#x27;shop&#x27; already exists."),
-    ({"name": "Bad Name!"}, "Enter a valid “slug”"),
+    ({"name": "Bad Name!"}, "A name is lower-case letters, digits, &#x27;-&#x27; and &#x27;_&#x27; (no spaces), e.g. sales-warehouse."),
     ({"url": "mongodb://admin:{password}@127.0.0.1/db"}, "Unknown URL scheme &#x27;mongodb&#x27;"),
     ({"url": "postgresql://admin:{password}@127.0.0.1:99999999/db"}, "the port is not a number"),
     ({"url": "admin:{password}@127.0.0.1/db"}, "The URL has no scheme"),
