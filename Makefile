@@ -1,4 +1,6 @@
 # Canon: `make run` (embedded default, demo data) and `make test` (the whole suite).
+# pip installs with --no-compile: Python compiles what a process imports on first use, not every module of
+# pandas, botocore and the rest up front (that halved `make run`'s install).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -18,12 +20,12 @@ DBT_VENV := .venv-dbt
 $(BIN)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements.txt
+	$(BIN)/pip install --quiet --no-compile -r requirements.txt
 	touch $@
 
 # The test tools (pytest, Playwright, schemathesis, moto, ...) apart: `make run` does not wait for them.
 $(BIN)/.installed-test: requirements-test.txt $(BIN)/.installed
-	$(BIN)/pip install --quiet -r requirements-test.txt
+	$(BIN)/pip install --quiet --no-compile -r requirements-test.txt
 	touch $@
 
 install: $(BIN)/.installed
@@ -33,13 +35,13 @@ install-test: $(BIN)/.installed-test
 $(SNOWFLAKE_VENV)/.installed: requirements-snowflake-emulator.txt
 	$(PYTHON) -m venv $(SNOWFLAKE_VENV)
 	$(SNOWFLAKE_VENV)/bin/pip install --quiet --upgrade pip
-	$(SNOWFLAKE_VENV)/bin/pip install --quiet -r requirements-snowflake-emulator.txt
+	$(SNOWFLAKE_VENV)/bin/pip install --quiet --no-compile -r requirements-snowflake-emulator.txt
 	touch $@
 
 $(DBT_VENV)/.installed: requirements-dbt.txt
 	$(PYTHON) -m venv $(DBT_VENV)
 	$(DBT_VENV)/bin/pip install --quiet --upgrade pip
-	$(DBT_VENV)/bin/pip install --quiet -r requirements-dbt.txt
+	$(DBT_VENV)/bin/pip install --quiet --no-compile -r requirements-dbt.txt
 	touch $@
 
 test-envs: $(SNOWFLAKE_VENV)/.installed $(DBT_VENV)/.installed
