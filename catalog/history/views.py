@@ -5,6 +5,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 
+from catalog.alerts.impact import change_column_impacts
 from catalog.history import diff
 from catalog.history.models import SchemaChange
 from catalog.inventory.models import Dataset
@@ -38,6 +39,9 @@ def change_list(request):
     if since:
         changes = changes.filter(created_at__gte=since)
     page = Paginator(changes.order_by("-created_at", "-id"), 50).get_page(params.get("page"))
+    page.object_list = list(page.object_list)
+    for change, impacts in zip(page.object_list, change_column_impacts(page.object_list)):
+        change.impacts = impacts
     return render(request, "history/change_list.html", {
         "page": page,
         "filters": {"source": source, "severity": severity, "kind": kind, "since": since_text},

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from django.db.models import Q
 
 from catalog.inventory.models import Dataset
-from catalog.lineage.models import LineageEdge
+from catalog.lineage.models import ColumnLineageEdge, LineageEdge
 
 MAX_HOPS = 3
 
@@ -103,3 +103,33 @@ def lineage_impacts(dataset_ids, hops: int = MAX_HOPS) -> dict[int, list[tuple[i
         origin_of = reached
         edges = LineageEdge.objects.filter(upstream_id__in=list(reached), downstream__removed_at__isnull=True)
     return {pk: views for pk, views in impacts.items() if views}
+
+
+def lineage_column_readers(columns) -> dict[tuple[int, str], list[tuple[int, str, str, bool]]]:
+    """For each (dataset id, column), the present views that read it directly:
+    {(dataset id, column): [(view id, "schema.name", the view's column, table level), ...]}. The view's column
+    is the output column derived from it, "" when the view reads it only in a filter or join; column "*" asks
+    for any column. A view whose columns are not known (its SQL could not be resolved to columns, or was never
+    derived) reads every column of what it reads, at table level: its column is "*". Two queries for all."""
+    columns = list(columns)
+    dataset_ids = list({dataset_id for dataset_id, _ in columns})
+    wanted = set(columns)
+    readers: dict[tuple[int, str], list[tuple[int, str, str, bool]]] = {key: [] for key in columns}
+    by_column: set[tuple[int, str, int, str]] = set()
+    for upstream_id, upstream_column, view_id, schema, name, view_column in ColumnLineageEdge.objects.filter(
+        upstream_id__in=dataset_ids, downstream__removed_at__isnull=True
+    ).values_list("upstream_id", "upstream_column", "downstream_id", "downstream__schema_name", "downstream__name",
+                  "downstream_column").order_by("downstream__schema_name", "downstream__name", "downstream_column"):
+        for key in ((upstream_id, upstream_column), (upstream_id, "*")):
+            if key in wanted and (key[0], key[1], view_id, view_column) not in by_column:
+                by_column.add((key[0], key[1], view_id, view_column))
+                readers[key].append((view_id, f"{schema}.{name}", view_column, False))
+    unknown = LineageEdge.objects.filter(upstream_id__in=dataset_ids, downstream__removed_at__isnull=True).filter(
+        Q(downstream__column_lineage__isnull=True) | ~Q(downstream__column_lineage__table_level_reason=""))
+    for upstream_id, view_id, schema, name in unknown.values_list(
+            "upstream_id", "downstream_id", "downstream__schema_name", "downstream__name").order_by(
+            "downstream__schema_name", "downstream__name"):
+        for key in wanted:
+            if key[0] == upstream_id and not any(r[0] == view_id for r in readers[key]):
+                readers[key].append((view_id, f"{schema}.{name}", "*", True))
+    return {key: found for key, found in readers.items() if found}

@@ -222,11 +222,15 @@ def columns_refresh(source, dialect, default_catalog, views, parsed, parse_error
         return names.get(column) or (names.get(column.lower(), column) if fold else column)
 
     reasons: dict[int, str] = {}
+    # Views whose SQL no longer resolves keep the column edges they had (what they read when it last did):
+    # a column they read that was just dropped is then still named, and nothing known is lost.
+    kept_views: set[int] = set()
     wanted: dict[tuple[int, str, str, str], int | None] = {}
     for pk, schema, _name, definition, _warnings in due:
         result.columns_derived += 1
         if pk in parse_errors:
             reasons[pk] = parse_errors[pk]
+            kept_views.add(pk)
             continue
         by_key = {}
         inputs = {}
@@ -242,6 +246,7 @@ def columns_refresh(source, dialect, default_catalog, views, parsed, parse_error
         except ColumnLineageError as exc:
             reasons[pk] = str(exc)
             result.table_level += 1
+            kept_views.add(pk)
             continue
         reasons[pk] = ""
         fed = set()
@@ -263,7 +268,7 @@ def columns_refresh(source, dialect, default_catalog, views, parsed, parse_error
         for edge_id, d, dc, n, uc, u in ColumnLineageEdge.objects.filter(downstream_id__in=chunk).values_list(
                 "id", "downstream_id", "downstream_column", "upstream_name", "upstream_column", "upstream_id"):
             existing[(d, dc, n, uc)] = (edge_id, u)
-    stale = [edge_id for key, (edge_id, _) in existing.items() if key not in wanted]
+    stale = [edge_id for key, (edge_id, _) in existing.items() if key not in wanted and key[0] not in kept_views]
     moved = [ColumnLineageEdge(id=existing[key][0], upstream_id=u) for key, u in wanted.items() if key in existing and existing[key][1] != u]
     new = [ColumnLineageEdge(source=source, downstream_id=d, downstream_column=dc, upstream_name=n, upstream_column=uc, upstream_id=u)
            for (d, dc, n, uc), u in wanted.items() if (d, dc, n, uc) not in existing]
