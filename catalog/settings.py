@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "catalog.metrics",
     "catalog.search",
     "catalog.crawls",
+    "catalog.impact",
 ]
 
 MIDDLEWARE = [

@@ -61,6 +61,7 @@ class ColumnImpact:
     column: str  # the column of `name` hit; "" when it reads the column in a filter or join, or is not a dataset
     path: tuple[str, ...]  # "schema.name.column" from the changed column to the one `name` reads, in order
     table_level: bool = False
+    dataset_id: int | None = None  # the dataset it is (a view), None for a definition
 
     def describe(self) -> str:
         what = f"{self.kind} {self.name}.{self.column}" if self.column and self.column != "*" else f"{self.kind} {self.name}"
@@ -172,12 +173,16 @@ def column_impacts_for(columns: dict[tuple[int, str], str]) -> dict[tuple[int, s
         following: dict[tuple[int, str], set] = defaultdict(set)
         for key, routes in frontier.items():
             for reader in readers.get(key, []):
+                if key[1] == "*" and reader.dataset_id is not None and reader.column != "*":
+                    # What reads a dataset reached whole (dropped, or known only at table level) is reached whole.
+                    reader = ColumnReader(reader.kind, reader.name, "*", reader.dataset_id, reader.table_level)
                 for start, path in sorted(routes):
                     ident = (reader.kind, reader.name, reader.column, reader.dataset_id)
                     if ident in seen[start] or (reader.dataset_id is not None and reader.dataset_id == start[0]):
                         continue
                     seen[start].add(ident)
-                    impacts[start].append(ColumnImpact(reader.kind, reader.name, reader.column, path, reader.table_level))
+                    impacts[start].append(ColumnImpact(reader.kind, reader.name, reader.column, path, reader.table_level,
+                                                       reader.dataset_id))
                     if reader.dataset_id is not None and reader.column:
                         step = f"{reader.name}.{reader.column}" if reader.column != "*" else reader.name
                         following[(reader.dataset_id, reader.column)].add((start, path + (step,)))
