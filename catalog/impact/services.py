@@ -15,6 +15,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from django.db.models.functions import Lower
+
 from catalog.alerts.impact import ColumnImpact, column_impacts_for
 from catalog.alerts.models import Subscription, SubscriptionExclusion
 from catalog.core.sqlnames import dialect_for
@@ -174,14 +176,21 @@ def _column_named(columns: list[str], name: str) -> str | None:
     return folded[0] if len(folded) == 1 else None
 
 
-def _find(source: Source, name: Name, change: PlannedChange | None = None) -> Dataset | None:
-    present = Dataset.objects.filter(source=source, removed_at__isnull=True)
+def _candidates(source: Source, names) -> list[Dataset]:
+    """The source's present datasets any of these names may mean, in one query (names compared without case)."""
+    wanted = sorted({name.name.lower() for name in names})
+    return list(Dataset.objects.annotate(lower_name=Lower("name")).filter(
+        source=source, removed_at__isnull=True, lower_name__in=wanted)) if wanted else []
+
+
+def _find(source: Source, name: Name, change: PlannedChange | None = None, candidates: list[Dataset] | None = None) -> Dataset | None:
+    present = candidates if candidates is not None else _candidates(source, [name])
     if name.schema:
-        found = list(present.filter(schema_name=name.schema, name=name.name))
+        found = [d for d in present if (d.schema_name, d.name) == (name.schema, name.name)]
         if not found and not (name.quoted and case_sensitive(source.engine)):
-            found = list(present.filter(schema_name__iexact=name.schema, name__iexact=name.name))
+            found = [d for d in present if (d.schema_name.lower(), d.name.lower()) == (name.schema.lower(), name.name.lower())]
     else:
-        found = list(present.filter(name=name.name)) or list(present.filter(name__iexact=name.name))
+        found = [d for d in present if d.name == name.name] or [d for d in present if d.name.lower() == name.name.lower()]
         if len(found) > 1:
             found = [d for d in found if d.schema_name in _DEFAULT_SCHEMAS] or found
     if len(found) > 1:
@@ -203,8 +212,10 @@ def _simulate(source: Source, dialect, planned: list[PlannedChange], answer: Imp
     def unknown(change: PlannedChange, what: str):
         return ImpactInputError(f"statement {change.statement} (line {change.line}): {what}", statement=change.statement, line=change.line)
 
+    candidates = _candidates(source, [change.table for change in planned])
+    columns_of = _columns_of([d.pk for d in candidates])
     for change in planned:
-        dataset = _find(source, change.table, change)
+        dataset = _find(source, change.table, change, candidates)
         if dataset is None:
             if change.kind == ddl.VIEW_REPLACED:
                 answer.notes.append(f"statement {change.statement}: {change.table} is a new view; it breaks nothing")
@@ -214,7 +225,7 @@ def _simulate(source: Source, dialect, planned: list[PlannedChange], answer: Imp
             raise unknown(change, f"{dataset.qualified_name} was dropped by an earlier statement")
         datasets[dataset.pk] = dataset
         if dataset.pk not in state:
-            state[dataset.pk] = {name: name for name in _columns_of([dataset.pk]).get(dataset.pk, [])}
+            state[dataset.pk] = {name: name for name in columns_of.get(dataset.pk, [])}
         columns = state[dataset.pk]
 
         def current(name: str) -> str:

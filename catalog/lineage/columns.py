@@ -18,12 +18,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-import sqlglot
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 from sqlglot.optimizer.qualify import qualify
 from sqlglot.optimizer.scope import Scope, build_scope
 from sqlglot.schema import MappingSchema
+
+from catalog.lineage.sql import LineageParseError, parse_view
 
 TableKey = tuple[str, str, str]  # (catalog, schema, name); catalog "" = the source's own
 InputColumn = tuple[TableKey, str]  # (table, column)
@@ -59,18 +60,11 @@ def view_column_lineage(
 
 @lru_cache(maxsize=2048)
 def _lineage(sql, dialect, default_schema, default_catalog, frozen, normalize) -> ColumnLineage:
-    text = (sql or "").strip().rstrip(";").strip()
-    if not text:
-        raise ColumnLineageError("the view has no SQL")
     try:
-        statements = [s for s in sqlglot.parse(text, read=dialect) if s is not None]
-        if len(statements) != 1:
-            raise ColumnLineageError(f"the view's SQL holds {len(statements)} statements, not one query")
-        query = statements[0]
-        if isinstance(query, exp.Create):
-            query = query.expression
-        if not isinstance(query, exp.Query):
-            raise ColumnLineageError("the view's SQL is not a query")
+        query = parse_view(sql, dialect).copy()
+    except LineageParseError as exc:
+        raise ColumnLineageError(str(exc)) from None
+    try:
         for table in query.find_all(exp.Table):
             # A table named without an alias gets its own name as one, quoted as written: qualify() would give
             # it an unquoted one, and then `"Accounts"."Id"` (PostgreSQL's way of printing a view) finds no table.
@@ -84,19 +78,19 @@ def _lineage(sql, dialect, default_schema, default_catalog, frozen, normalize) -
             db=default_schema or None,
             catalog=default_catalog or None,
             quote_identifiers=False,
-            validate_qualify_columns=True,
+            validate_qualify_columns=False,  # checked in the walk below, which visits the scopes anyway
         )
         root = build_scope(query)
         if root is None:
             raise ColumnLineageError("the view's SQL is not a query")
-        walk = _Walk(default_catalog)
+        walk = _Walk(default_catalog, mapping)
+        reads = walk.reads(root)
         outputs: dict[str, frozenset[InputColumn]] = {}
         for select in _selects(root):
             name = select.alias_or_name
             if name == "*":
                 raise ColumnLineageError("a * could not be expanded: an input's columns are not in the catalog")
             outputs[name] = frozenset(walk.sources(root, name))
-        reads = walk.reads(root)
     except ColumnLineageError:
         raise
     except SqlglotError as exc:
@@ -131,9 +125,11 @@ def _selects(scope: Scope) -> list[exp.Expression]:
 class _Walk:
     """Follows columns down the scopes, each (scope, column) once."""
 
-    def __init__(self, default_catalog: str):
+    def __init__(self, default_catalog: str, schema: MappingSchema):
         self.default_catalog = default_catalog.lower()
+        self.schema = schema
         self.memo: dict[tuple[int, str], set[InputColumn]] = {}
+        self.known: dict[int, set[str] | None] = {}  # a table node -> the columns the catalog gives it (None: unknown)
 
     def table_key(self, table: exp.Table) -> TableKey:
         catalog = table.catalog or ""
@@ -170,12 +166,25 @@ class _Walk:
             return self.sources(source, column.name)
         return set()  # a table function, or a correlated name from an outer scope walked elsewhere
 
+    def columns_of(self, table: exp.Table) -> set[str] | None:
+        key = id(table)
+        if key not in self.known:
+            self.known[key] = set(self.schema.column_names(table)) if self.schema.find(table, ensure_data_types=False) is not None else None
+        return self.known[key]
+
     def reads(self, root: Scope) -> set[InputColumn]:
+        """Every input column read, each checked as qualify()'s validation would: a column left without its
+        table, or one its table does not have, cannot be resolved."""
         read: set[InputColumn] = set()
         for scope in root.traverse():
             for column in scope.columns:
+                if not column.table:
+                    raise ColumnLineageError(f"Column '{column.name}' could not be resolved")
                 source = scope.sources.get(column.table)
                 if isinstance(source, exp.Table):
+                    known = self.columns_of(source)
+                    if known is not None and column.name not in known:
+                        raise ColumnLineageError(f"Column '{column.name}' could not be resolved for table: '{source.name}'")
                     read.add((self.table_key(source), column.name))
         return read
 

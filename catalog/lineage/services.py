@@ -15,7 +15,7 @@ from catalog.core.sqlnames import TableRef
 from catalog.inventory.models import Column, Dataset
 from catalog.lineage.columns import ColumnLineageError, view_column_lineage
 from catalog.lineage.models import ColumnLineageEdge, ColumnLineageState, LineageEdge
-from catalog.lineage.sql import LineageParseError, case_sensitive, default_schema, fallback_schemas, view_upstreams
+from catalog.lineage.sql import LineageParseError, case_sensitive, default_schema, fallback_schemas, parse_view, view_upstreams
 
 # Prefix of the warning a view gets when its SQL cannot be read; replaced on every refresh.
 PARSE_WARNING = "Lineage: the view's SQL could not be parsed"
@@ -78,9 +78,11 @@ def lineage_forget_parses() -> None:
     """Parse every view again from now on (tests that count parses)."""
     with _PARSED_LOCK:
         _PARSED.clear()
+    parse_view.cache_clear()
+    view_upstreams.cache_clear()
 
 
-def lineage_refresh(source) -> LineageResult:
+def lineage_refresh(source, *, columns: bool = True) -> LineageResult:
     """Re-derive the source's edges from its present views. Writes only what changed.
 
     Runs inside the crawl's transaction. A view whose SQL does not parse keeps no
@@ -137,7 +139,8 @@ def lineage_refresh(source) -> LineageResult:
             wanted[(pk, shown)] = upstream_id
             parsed[pk].append((ref, upstream_id, shown))
 
-    column_reasons = columns_refresh(source, dialect, default_catalog, views, parsed, parse_errors, fingerprints, result)
+    # columns=False: table edges only, as before column lineage (bench/impact.py compares the two).
+    column_reasons = columns_refresh(source, dialect, default_catalog, views, parsed, parse_errors, fingerprints, result) if columns else {}
     warning_updates: list[Dataset] = []
     for pk, _schema, _name, _definition, warnings in views:
         kept = [w for w in (warnings or []) if not w.startswith(PARSE_WARNING)]
