@@ -169,6 +169,7 @@ def main(argv=None) -> int:
         from catalog.crawls.services import source_crawl
         from catalog.impact.services import impact_check_ddl
         from catalog.lineage import columns as column_lineage
+        from catalog.lineage import sql as sql_lineage
         from catalog.lineage.models import ColumnLineageEdge, ColumnLineageState, LineageEdge
         from catalog.lineage.services import lineage_forget_parses, lineage_refresh
         from catalog.sources.services import source_create
@@ -198,7 +199,8 @@ def main(argv=None) -> int:
             LineageEdge.objects.filter(source=source).delete()
             ColumnLineageEdge.objects.filter(source=source).delete()
             ColumnLineageState.objects.filter(source=source).delete()
-            lineage_forget_parses()  # the parse memo, and sqlglot parses remembered (parse_view, view_upstreams)
+            lineage_forget_parses()  # the parse memo and the parses remembered (parse_view)
+            sql_lineage.view_upstreams.cache_clear()
             column_lineage._lineage.cache_clear()
 
         def timed(columns: bool) -> float:

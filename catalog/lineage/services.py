@@ -79,7 +79,6 @@ def lineage_forget_parses() -> None:
     with _PARSED_LOCK:
         _PARSED.clear()
     parse_view.cache_clear()
-    view_upstreams.cache_clear()
 
 
 def lineage_refresh(source, *, columns: bool = True) -> LineageResult:
