@@ -154,6 +154,7 @@ def main(argv=None) -> int:
     parser.add_argument("--runs", type=int, default=3, help="lineage runs of each kind, best kept (default 3)")
     parser.add_argument("--checks", type=int, default=40, help="impact checks of the migration (default 40)")
     parser.add_argument("--profile", action="store_true", help="profile one impact check with cProfile, print the top")
+    parser.add_argument("--profile-lineage", action="store_true", help="profile one lineage run with columns, print the top")
     args = parser.parse_args(argv)
 
     server = PostgresServer()
@@ -207,7 +208,12 @@ def main(argv=None) -> int:
             with transaction.atomic():
                 cold()
                 begun = time.perf_counter()
-                result = lineage_refresh(source, columns=columns)
+                if columns and args.profile_lineage:
+                    profiler = cProfile.Profile()
+                    result = profiler.runcall(lineage_refresh, source, columns=columns)
+                    pstats.Stats(profiler).sort_stats("cumulative").print_stats(35)
+                else:
+                    result = lineage_refresh(source, columns=columns)
                 elapsed = time.perf_counter() - begun
                 transaction.set_rollback(True)
             log(f"{'lineage with columns' if columns else 'table-level lineage'}: {elapsed:.3f}s "
