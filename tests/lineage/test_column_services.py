@@ -116,7 +116,7 @@ class _HandMadeConnector(Connector):
         ])
 
 
-def test_sql_that_cannot_be_resolved_to_columns_keeps_its_table_edge_and_says_table_level_only(warehouse):
+def test_sql_that_cannot_be_resolved_to_columns_keeps_its_table_edge_and_says_table_level_only(warehouse, client):
     source = source_create(name="odd", url=warehouse.url)
     connector = _HandMadeConnector(parse_source_url(warehouse.url))
     assert source_crawl(source, connector=connector).status == Crawl.SUCCEEDED
@@ -126,6 +126,9 @@ def test_sql_that_cannot_be_resolved_to_columns_keeps_its_table_edge_and_says_ta
     assert odd.column_lineage.table_level_only
     assert "could not be expanded" in odd.column_lineage.table_level_reason
     assert len(odd.warnings) == 1 and odd.warnings[0].startswith(f"{TABLE_LEVEL_WARNING}: ")
+    page = client.get(odd.get_absolute_url()).content.decode()
+    assert "Lineage: table level only: a * could not be expanded" in page  # the warnings at the top
+    assert "Column lineage: <strong>table level only</strong>" in page  # and the Lineage section
     # Once its SQL resolves, the warning goes and the columns come.
     connector.star_over_unknown = False
     odd.definition = ""  # the crawl sees the new SQL as a change
