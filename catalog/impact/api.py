@@ -58,7 +58,10 @@ class ImpactView(APIView):
     @extend_schema(request=ImpactRequestSerializer, responses={200: _ANSWER, 400: OpenApiResponse(_UNREADABLE)})
     def post(self, request):
         body = ImpactRequestSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
+        if not body.is_valid():  # answered in the same shape as input that cannot be read, for CI to print one way
+            problems = [f"{field}: {' '.join(str(m) for m in messages)}" if field != "non_field_errors" else " ".join(str(m) for m in messages)
+                        for field, messages in body.errors.items()]
+            return Response(ImpactInputError("; ".join(problems)).as_dict(), status=status.HTTP_400_BAD_REQUEST)
         data = body.validated_data
         try:
             if "manifest" in data:

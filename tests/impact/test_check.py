@@ -122,4 +122,4 @@ def test_the_api_needs_a_login_or_token_and_answers_for_ci(catalog, client, djan
                       HTTP_AUTHORIZATION=f"Token {token.key}")
     assert bad.status_code == 400 and bad.json()["statement"] == 1 and "shop.nope" in bad.json()["error"]
     neither = client.post("/api/impact/", {"source": "columns"}, content_type="application/json", HTTP_AUTHORIZATION=f"Token {token.key}")
-    assert neither.status_code == 400
+    assert neither.status_code == 400 and neither.json()["error"] == "Give either ddl or manifest."
