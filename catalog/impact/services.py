@@ -221,7 +221,12 @@ def _simulate(source: Source, dialect, planned: list[PlannedChange], answer: Imp
                 answer.notes.append(f"statement {change.statement}: {change.table} is a new view; it breaks nothing")
                 continue
             raise unknown(change, f"{change.table} is not a dataset the catalog of source {source.name} holds")
-        if dataset.pk in dropped:
+        if dataset.pk in dropped and change.kind == ddl.VIEW_REPLACED:
+            # DROP VIEW then CREATE VIEW under the same name: what breaks is what the new view no longer has.
+            dropped.discard(dataset.pk)
+            broken.pop((dataset.pk, "*"), None)
+            state[dataset.pk] = {name: name for name in columns_of.get(dataset.pk, [])}
+        elif dataset.pk in dropped:
             raise unknown(change, f"{dataset.qualified_name} was dropped by an earlier statement")
         datasets[dataset.pk] = dataset
         if dataset.pk not in state:
