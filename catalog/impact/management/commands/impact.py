@@ -9,6 +9,9 @@ import sys
 from pathlib import Path
 
 from django.core.management.base import BaseCommand
+from django.db import DatabaseError
+
+from catalog.core.sourceurl import scrub
 
 from catalog.impact.ddl import ImpactInputError
 from catalog.impact.services import answer_json, impact_check_ddl, impact_check_manifest, impact_source
@@ -32,6 +35,12 @@ class Command(BaseCommand):
                 answer = impact_check_manifest(text)
             else:
                 answer = impact_check_ddl(impact_source(source), text)
+        except DatabaseError as exc:  # no catalog to read (not migrated, not reachable): not an answer CI may take for "breaks"
+            exc = ImpactInputError(f"the catalog cannot be read ({exc.__class__.__name__}: {scrub(str(exc).splitlines()[0] if str(exc) else '')})")
+            if json:
+                self.stdout.write(answer_json_error(exc, file))
+            self.stderr.write(f"impact: {exc}")
+            sys.exit(2)
         except ImpactInputError as exc:
             if json:
                 self.stdout.write(answer_json_error(exc, file))
