@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "catalog.metrics",
     "catalog.search",
     "catalog.crawls",
+    "catalog.impact",
 ]
 
 MIDDLEWARE = [

@@ -9,6 +9,7 @@ from catalog.core.apiroot import CanonAPIRootView
 from catalog.alerts.api import SubscriptionViewSet
 from catalog.history import views as history
 from catalog.history.api import ChangeViewSet, DatasetVersionList
+from catalog.impact.api import ImpactView
 from catalog.inventory import views as inventory
 from catalog.inventory.api import DatasetViewSet
 from catalog.metrics.api import MetricViewSet
@@ -66,6 +67,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("api/datasets/<int:pk>/versions/", DatasetVersionList.as_view(), name="api-dataset-versions"),
+    path("api/impact/", ImpactView.as_view(), name="api-impact"),
     path("api/search/", SearchAPIView.as_view(), name="api-search"),
     path("api/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

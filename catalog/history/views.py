@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 
+from catalog.alerts.impact import change_column_impacts
 from catalog.core.export import csv_response, csv_url, wants_csv
 from catalog.history import diff
 from catalog.history.models import SchemaChange
@@ -45,6 +46,9 @@ def change_list(request):
                               request.build_absolute_uri(reverse("dataset-history", args=[c.dataset_id])))
                              for c in changes.order_by("-created_at", "-id").iterator(chunk_size=2000)))
     page = Paginator(changes.order_by("-created_at", "-id"), 50).get_page(params.get("page"))
+    page.object_list = list(page.object_list)
+    for change, impacts in zip(page.object_list, change_column_impacts(page.object_list)):
+        change.impacts = impacts
     return render(request, "history/change_list.html", {
         "csv_url": csv_url(request),
         "page": page,

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from django.db.models import Q
 
 from catalog.inventory.models import Dataset
-from catalog.lineage.models import LineageEdge
+from catalog.lineage.models import ColumnLineageEdge, LineageEdge
 
 MAX_HOPS = 3
 
@@ -103,3 +103,104 @@ def lineage_impacts(dataset_ids, hops: int = MAX_HOPS) -> dict[int, list[tuple[i
         origin_of = reached
         edges = LineageEdge.objects.filter(upstream_id__in=list(reached), downstream__removed_at__isnull=True)
     return {pk: views for pk, views in impacts.items() if views}
+
+
+def lineage_column_readers(columns) -> dict[tuple[int, str], list[tuple[int, str, str, bool]]]:
+    """For each (dataset id, column), the present views that read it directly:
+    {(dataset id, column): [(view id, "schema.name", the view's column, table level), ...]}. The view's column
+    is the output column derived from it, "" when the view reads it only in a filter or join; column "*" asks
+    for any column. A view whose columns are not known (its SQL could not be resolved to columns, or was never
+    derived) reads every column of what it reads, at table level: its column is "*". Two queries for all."""
+    columns = list(columns)
+    dataset_ids = list({dataset_id for dataset_id, _ in columns})
+    wanted = set(columns)
+    readers: dict[tuple[int, str], list[tuple[int, str, str, bool]]] = {key: [] for key in columns}
+    by_column: set[tuple[int, str, int, str]] = set()
+    for upstream_id, upstream_column, view_id, schema, name, view_column in ColumnLineageEdge.objects.filter(
+        upstream_id__in=dataset_ids, downstream__removed_at__isnull=True
+    ).values_list("upstream_id", "upstream_column", "downstream_id", "downstream__schema_name", "downstream__name",
+                  "downstream_column").order_by("downstream__schema_name", "downstream__name", "downstream_column"):
+        for key in ((upstream_id, upstream_column), (upstream_id, "*")):
+            if key in wanted and (key[0], key[1], view_id, view_column) not in by_column:
+                by_column.add((key[0], key[1], view_id, view_column))
+                readers[key].append((view_id, f"{schema}.{name}", view_column, False))
+    unknown = LineageEdge.objects.filter(upstream_id__in=dataset_ids, downstream__removed_at__isnull=True).filter(
+        Q(downstream__column_lineage__isnull=True) | ~Q(downstream__column_lineage__table_level_reason=""))
+    for upstream_id, view_id, schema, name in unknown.values_list(
+            "upstream_id", "downstream_id", "downstream__schema_name", "downstream__name").order_by(
+            "downstream__schema_name", "downstream__name"):
+        for key in wanted:
+            if key[0] == upstream_id and not any(r[0] == view_id for r in readers[key]):
+                readers[key].append((view_id, f"{schema}.{name}", "*", True))
+    return {key: found for key, found in readers.items() if found}
+
+
+# A hop of the picture shows this many datasets; the rest fold into a "n more" a person can open.
+COLLAPSE_AFTER = 6
+
+
+@dataclass
+class PictureHop:
+    depth: int  # negative: that many hops upstream; positive: downstream
+    shown: list[LineageNode]
+    folded: list[LineageNode]
+
+    @property
+    def label(self) -> str:
+        hops = abs(self.depth)
+        return f"{'reads' if self.depth < 0 else 'read by'}{'' if hops == 1 else f', {hops} hops away'}"
+
+
+def lineage_picture(dataset, upstream: list[LineageNode], downstream: list[LineageNode], *, columns: bool = False) -> list[PictureHop]:
+    """The neighbourhood as hops from far upstream to far downstream, each hop's long tail folded. With
+    `columns`, each node carries `column_pairs`: which of its columns feed which columns of the dataset one
+    hop nearer (upstream) or derive from it (downstream), one query for all."""
+    hops: list[PictureHop] = []
+    for nodes, sign in ((upstream, -1), (downstream, 1)):
+        by_depth: dict[int, list[LineageNode]] = {}
+        for node in nodes:
+            by_depth.setdefault(node.depth, []).append(node)
+        for depth, found in by_depth.items():
+            hops.append(PictureHop(sign * depth, found[:COLLAPSE_AFTER], found[COLLAPSE_AFTER:]))
+    hops.sort(key=lambda hop: hop.depth)
+    if columns:
+        ids = {dataset.pk} | {n.dataset.pk for n in upstream + downstream if n.dataset is not None}
+        pairs: dict[tuple[int, int], list[tuple[str, str]]] = {}
+        for upstream_id, downstream_id, upstream_column, downstream_column in ColumnLineageEdge.objects.filter(
+                downstream_id__in=ids, upstream_id__in=ids).exclude(downstream_column="").values_list(
+                "upstream_id", "downstream_id", "upstream_column", "downstream_column").order_by("downstream_column", "upstream_column"):
+            pairs.setdefault((upstream_id, downstream_id), []).append((upstream_column, downstream_column))
+        for hop in hops:
+            for node in hop.shown + hop.folded:
+                if node.dataset is None:
+                    node.column_pairs = []
+                elif hop.depth < 0:
+                    node.column_pairs = pairs.get((node.dataset.pk, node.via_id), [])
+                else:
+                    node.column_pairs = pairs.get((node.via_id, node.dataset.pk), [])
+    return hops
+
+
+@dataclass
+class ColumnLineageRow:
+    column: str
+    comes_from: list[tuple[str, str, int | None]]  # (dataset name, column, dataset id when in the catalog)
+    read_by: list  # catalog.alerts.impact.ColumnReader, views and definitions
+
+
+def column_lineage_rows(dataset, columns: list[str], readers: dict[tuple[int, str], list]) -> list[ColumnLineageRow]:
+    """Per column of the dataset, in order: the input columns it derives from and what reads it directly
+    (`readers`: the impact providers' answer, views and metric definitions); `columns` in the dataset's order.
+    Columns with neither are left out."""
+    comes_from: dict[str, list[tuple[str, str, int | None]]] = {}
+    for column, name, upstream_column, upstream_id in ColumnLineageEdge.objects.filter(downstream=dataset).exclude(
+            downstream_column="").values_list("downstream_column", "upstream_name", "upstream_column", "upstream_id").order_by(
+            "upstream_name", "upstream_column"):
+        comes_from.setdefault(column, []).append((name, upstream_column, upstream_id))
+    rows = []
+    for column in columns:
+        found = comes_from.get(column, [])
+        reading = readers.get((dataset.pk, column), [])
+        if found or reading:
+            rows.append(ColumnLineageRow(column, found, reading))
+    return rows

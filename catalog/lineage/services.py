@@ -11,12 +11,17 @@ import sqlglot
 
 from catalog.core.sourceurl import parse_source_url
 from catalog.core.sqlnames import dialect_for
-from catalog.inventory.models import Dataset
-from catalog.lineage.models import LineageEdge
-from catalog.lineage.sql import LineageParseError, case_sensitive, default_schema, fallback_schemas, view_upstreams
+from catalog.core.sqlnames import TableRef
+from catalog.inventory.models import Column, Dataset
+from catalog.lineage.columns import ColumnLineageError, view_column_lineage
+from catalog.lineage.models import ColumnLineageEdge, ColumnLineageState, LineageEdge
+from catalog.lineage.sql import LineageParseError, case_sensitive, default_schema, fallback_schemas, parse_view, view_upstreams
 
 # Prefix of the warning a view gets when its SQL cannot be read; replaced on every refresh.
 PARSE_WARNING = "Lineage: the view's SQL could not be parsed"
+# Prefix of the warning a view gets when its SQL parses but its columns cannot be resolved: it keeps its
+# table edges, and a change to any column of what it reads counts as reaching it.
+TABLE_LEVEL_WARNING = "Lineage: table level only"
 
 
 @dataclass
@@ -24,16 +29,21 @@ class LineageResult:
     views: int = 0
     edges: int = 0
     unparsed: int = 0
+    columns_derived: int = 0  # views whose column lineage was derived again (SQL or an input's schema moved)
+    table_level: int = 0  # of those, views left at table level
+    column_edges: int = 0  # column edges written or removed
 
 
 # Bump when the way edges are derived changes, so every source derives them again on its next crawl.
 LINEAGE_VERSION = 2  # 2: unqualified names bound as each engine binds them; exact case where the engine keeps it
+# Bump when the way column edges are derived changes: every view's column lineage is then derived again.
+COLUMN_LINEAGE_VERSION = 1
 
 
 def lineage_key(source) -> str:
     """Everything besides the datasets that a source's edges depend on: when it and the datasets are
     unchanged since the last crawl, so are the edges, and the views need not be parsed again."""
-    return f"{LINEAGE_VERSION}:{sqlglot.__version__}:{source.engine}:{_default_catalog(source)}"
+    return f"{LINEAGE_VERSION}.{COLUMN_LINEAGE_VERSION}:{sqlglot.__version__}:{source.engine}:{_default_catalog(source)}"
 
 
 # What each view's SQL was found to read, by a digest of the SQL and everything else view_upstreams is
@@ -68,9 +78,10 @@ def lineage_forget_parses() -> None:
     """Parse every view again from now on (tests that count parses)."""
     with _PARSED_LOCK:
         _PARSED.clear()
+    parse_view.cache_clear()
 
 
-def lineage_refresh(source) -> LineageResult:
+def lineage_refresh(source, *, columns: bool = True) -> LineageResult:
     """Re-derive the source's edges from its present views. Writes only what changed.
 
     Runs inside the crawl's transaction. A view whose SQL does not parse keeps no
@@ -82,7 +93,11 @@ def lineage_refresh(source) -> LineageResult:
     present = Dataset.objects.filter(source=source, removed_at__isnull=True)
     # Every present dataset's name, to resolve references; definitions and warnings of the views only
     # (most datasets are tables: their warnings need not be read and decoded on every crawl).
-    exact = {(schema, name): pk for pk, schema, name in present.values_list("id", "schema_name", "name")}
+    exact: dict[tuple[str, str], int] = {}
+    fingerprints: dict[int, str] = {}
+    for pk, schema, name, fingerprint in present.values_list("id", "schema_name", "name", "fingerprint"):
+        exact[(schema, name)] = pk
+        fingerprints[pk] = fingerprint
     folded: dict[tuple[str, str], int] = {}
     if not case_sensitive(source.engine):
         for (schema, name), pk in exact.items():
@@ -92,21 +107,20 @@ def lineage_refresh(source) -> LineageResult:
 
     def find(schema: str, name: str) -> int | None:
         return exact.get((schema, name)) or folded.get((schema.lower(), name.lower()))
-    views = present.exclude(definition="").values_list("id", "schema_name", "name", "definition", "warnings")
+    views = list(present.exclude(definition="").values_list("id", "schema_name", "name", "definition", "warnings"))
 
     wanted: dict[tuple[int, str], int | None] = {}
-    warning_updates: list[Dataset] = []
+    parsed: dict[int, list[tuple[TableRef, int | None, str]]] = {}  # view -> each ref, the dataset it resolved to, its name
+    parse_errors: dict[int, str] = {}
     for pk, schema, name, definition, warnings in views:
         result.views += 1
-        kept = [w for w in (warnings or []) if not w.startswith(PARSE_WARNING)]
         try:
             refs = _upstreams(definition, dialect, default_schema(source.engine, schema), default_catalog)
         except LineageParseError as exc:
             result.unparsed += 1
-            kept.append(f"{PARSE_WARNING}: {exc}")
+            parse_errors[pk] = str(exc)
             refs = ()
-        if kept != list(warnings or []):
-            warning_updates.append(Dataset(id=pk, warnings=kept))
+        parsed[pk] = []
         for ref in refs:
             if ref.catalog:
                 upstream_id, shown = None, ref.qualified_name
@@ -122,6 +136,21 @@ def lineage_refresh(source) -> LineageResult:
             if upstream_id == pk:
                 continue  # a view never reads itself; a same-named table elsewhere is not resolvable here
             wanted[(pk, shown)] = upstream_id
+            parsed[pk].append((ref, upstream_id, shown))
+
+    # columns=False: table edges only, as before column lineage (bench/impact.py compares the two).
+    column_reasons = columns_refresh(source, dialect, default_catalog, views, parsed, parse_errors, fingerprints, result) if columns else {}
+    warning_updates: list[Dataset] = []
+    for pk, _schema, _name, _definition, warnings in views:
+        kept = [w for w in (warnings or []) if not w.startswith(PARSE_WARNING)]
+        if pk in parse_errors:
+            kept.append(f"{PARSE_WARNING}: {parse_errors[pk]}")
+        if pk in column_reasons:  # derived again: its column warning is what this derivation found
+            kept = [w for w in kept if not w.startswith(TABLE_LEVEL_WARNING)]
+            if column_reasons[pk] and pk not in parse_errors:
+                kept.append(f"{TABLE_LEVEL_WARNING}: {column_reasons[pk]}")
+        if kept != list(warnings or []):
+            warning_updates.append(Dataset(id=pk, warnings=kept))
 
     stored = {(d, n): (edge_id, u) for edge_id, d, n, u in
               LineageEdge.objects.filter(source=source).values_list("id", "downstream_id", "upstream_name", "upstream_id")}
@@ -138,6 +167,129 @@ def lineage_refresh(source) -> LineageResult:
         Dataset.objects.bulk_update(warning_updates, ["warnings"], batch_size=1000)
     result.edges = len(wanted)
     return result
+
+
+def _chunks(ids, size: int = 900):
+    ids = list(ids)
+    for start in range(0, len(ids), size):
+        yield ids[start:start + size]
+
+
+def columns_refresh(source, dialect, default_catalog, views, parsed, parse_errors, fingerprints, result: LineageResult) -> dict[int, str]:
+    """Column edges of the views whose SQL or inputs moved since their column lineage was last derived.
+
+    A view's digest covers its SQL, what each name it reads resolved to and that dataset's schema
+    fingerprint: an unchanged view over unchanged inputs is not parsed again. Returns, for each view
+    derived, why it stays at table level ("" when its columns resolved). A view at table level keeps its
+    table edges and has no column edges.
+    """
+    fold = not case_sensitive(source.engine)
+    digests: dict[int, str] = {}
+    for pk, schema, _name, definition, _warnings in views:
+        digest = hashlib.blake2b(digest_size=20)
+        digest.update(f"{COLUMN_LINEAGE_VERSION}|{sqlglot.__version__}|{dialect}|{default_schema(source.engine, schema)}|"
+                      f"{default_catalog}|".encode())
+        digest.update(definition.encode())
+        for ref, upstream_id, shown in parsed[pk]:
+            digest.update(f"|{ref.catalog}.{ref.schema}.{ref.name}={shown}:{upstream_id}:{fingerprints.get(upstream_id, '')}".encode())
+        digests[pk] = digest.hexdigest()
+    stored = dict(ColumnLineageState.objects.filter(source=source).values_list("dataset_id", "digest"))
+    gone = [pk for pk in stored if pk not in digests]  # views removed, or no longer views
+    for chunk in _chunks(gone):
+        result.column_edges += ColumnLineageEdge.objects.filter(downstream_id__in=chunk).delete()[0]
+        ColumnLineageState.objects.filter(dataset_id__in=chunk).delete()
+    due = [view for view in views if stored.get(view[0]) != digests[view[0]]]
+    if not due:
+        return {}
+
+    wanted_ids = {pk for pk, *_ in due} | {u for pk, *_ in due for _, u, _ in parsed[pk] if u is not None}
+    columns: dict[int, list[str]] = {}
+    for chunk in _chunks(wanted_ids):
+        for dataset_id, name in Column.objects.filter(dataset_id__in=chunk).order_by("dataset_id", "position").values_list(
+                "dataset_id", "name"):
+            columns.setdefault(dataset_id, []).append(name)
+    spellings: dict[int, dict[str, str]] = {}
+
+    def spelled(dataset_id: int | None, column: str) -> str:
+        """A column as the catalog spells it (a case-insensitive engine's SQL may not)."""
+        if dataset_id is None:
+            return column
+        names = spellings.get(dataset_id)
+        if names is None:
+            names = spellings[dataset_id] = {}
+            for name in reversed(columns.get(dataset_id, [])):
+                names[name.lower()] = name
+            for name in columns.get(dataset_id, []):
+                names[name] = name
+        return names.get(column) or (names.get(column.lower(), column) if fold else column)
+
+    reasons: dict[int, str] = {}
+    # Views whose SQL no longer resolves keep the column edges they had (what they read when it last did):
+    # a column they read that was just dropped is then still named, and nothing known is lost.
+    kept_views: set[int] = set()
+    wanted: dict[tuple[int, str, str, str], int | None] = {}
+    for pk, schema, _name, definition, _warnings in due:
+        result.columns_derived += 1
+        if pk in parse_errors:
+            reasons[pk] = parse_errors[pk]
+            kept_views.add(pk)
+            continue
+        by_key = {}
+        inputs = {}
+        for ref, upstream_id, shown in parsed[pk]:
+            key = (ref.catalog, ref.schema, ref.name)
+            by_key[key] = (upstream_id, shown)
+            if upstream_id is not None and upstream_id in columns:
+                inputs[key] = tuple(columns[upstream_id])
+        folded_keys = {tuple(part.lower() for part in key): value for key, value in by_key.items()}
+        try:
+            found = view_column_lineage(definition, dialect, default_schema(source.engine, schema), default_catalog, inputs,
+                                        normalize=fold)
+        except ColumnLineageError as exc:
+            reasons[pk] = str(exc)
+            result.table_level += 1
+            kept_views.add(pk)
+            continue
+        reasons[pk] = ""
+        fed = set()
+        for output, sources in found.outputs.items():
+            for key, column in sources:
+                upstream = by_key.get(key) or folded_keys.get(tuple(part.lower() for part in key))
+                if upstream is None:
+                    continue
+                fed.add((key, column))
+                wanted[(pk, spelled(pk, output), upstream[1], spelled(upstream[0], column))] = upstream[0]
+        for key, column in found.reads - fed:
+            upstream = by_key.get(key) or folded_keys.get(tuple(part.lower() for part in key))
+            if upstream is not None:
+                wanted[(pk, "", upstream[1], spelled(upstream[0], column))] = upstream[0]
+
+    due_ids = [pk for pk, *_ in due]
+    existing: dict[tuple[int, str, str, str], tuple[int, int | None]] = {}
+    for chunk in _chunks(due_ids):
+        for edge_id, d, dc, n, uc, u in ColumnLineageEdge.objects.filter(downstream_id__in=chunk).values_list(
+                "id", "downstream_id", "downstream_column", "upstream_name", "upstream_column", "upstream_id"):
+            existing[(d, dc, n, uc)] = (edge_id, u)
+    stale = [edge_id for key, (edge_id, _) in existing.items() if key not in wanted and key[0] not in kept_views]
+    moved = [ColumnLineageEdge(id=existing[key][0], upstream_id=u) for key, u in wanted.items() if key in existing and existing[key][1] != u]
+    new = [ColumnLineageEdge(source=source, downstream_id=d, downstream_column=dc, upstream_name=n, upstream_column=uc, upstream_id=u)
+           for (d, dc, n, uc), u in wanted.items() if (d, dc, n, uc) not in existing]
+    for chunk in _chunks(stale):
+        ColumnLineageEdge.objects.filter(id__in=chunk).delete()
+    if moved:
+        ColumnLineageEdge.objects.bulk_update(moved, ["upstream"], batch_size=1000)
+    if new:
+        ColumnLineageEdge.objects.bulk_create(new, batch_size=1000)
+    result.column_edges += len(stale) + len(moved) + len(new)
+
+    states = [ColumnLineageState(dataset_id=pk, source=source, digest=digests[pk], table_level_reason=reasons[pk]) for pk in due_ids]
+    known = [state for state in states if state.dataset_id in stored]
+    if known:
+        ColumnLineageState.objects.bulk_update(known, ["digest", "table_level_reason"], batch_size=1000)
+    fresh = [state for state in states if state.dataset_id not in stored]
+    if fresh:
+        ColumnLineageState.objects.bulk_create(fresh, batch_size=1000)
+    return reasons
 
 
 def _default_catalog(source) -> str:

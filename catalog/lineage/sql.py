@@ -73,20 +73,32 @@ def _query_of(statement: exp.Expression) -> exp.Expression:
 
 
 @lru_cache(maxsize=4096)
+def parse_view(sql: str, dialect: str | None) -> exp.Query:
+    """A view's SQL as one parsed query, remembered: table and column lineage both start from it, each
+    working on its own copy (qualify changes the tree). Raises LineageParseError when it cannot be read."""
+    text = (sql or "").strip().rstrip(";").strip()
+    if not text:
+        raise LineageParseError("the view has no SQL")
+    try:
+        statements = [s for s in sqlglot.parse(text, read=dialect) if s is not None]
+    except SqlglotError as exc:
+        raise LineageParseError(_one_line(exc)) from None
+    except (RecursionError, ValueError, KeyError, AttributeError, TypeError) as exc:
+        raise LineageParseError(f"the view's SQL could not be analysed ({exc.__class__.__name__})") from None
+    if len(statements) != 1:
+        raise LineageParseError(f"the view's SQL holds {len(statements)} statements, not one query")
+    return _query_of(statements[0])
+
+
+@lru_cache(maxsize=4096)
 def view_upstreams(sql: str, dialect: str | None, default_schema: str, default_catalog: str = "") -> tuple[TableRef, ...]:
     """The tables and views a view reads, each fully qualified, in a stable order.
 
     Names in default_catalog come back without it, so they match the source's own
     schema.name datasets. Raises LineageParseError when the SQL cannot be read.
     """
-    text = (sql or "").strip().rstrip(";").strip()
-    if not text:
-        raise LineageParseError("the view has no SQL")
+    query = parse_view(sql, dialect).copy()
     try:
-        statements = [s for s in sqlglot.parse(text, read=dialect) if s is not None]
-        if len(statements) != 1:
-            raise LineageParseError(f"the view's SQL holds {len(statements)} statements, not one query")
-        query = _query_of(statements[0])
         for table in query.find_all(exp.Table):
             if not table.args.get("db"):
                 table.meta[_IMPLICIT] = True  # kept by qualify(), which fills in the default schema

@@ -228,12 +228,16 @@ def test_digest_collects_a_day_of_changes_into_one_email(source, shop, django_us
     assert digests_send() == [], "one digest a day"
 
 
-def test_the_alert_names_the_views_that_read_a_changed_table(source, shop, watcher):
-    shop.execute("ALTER TABLE sales.orders DROP COLUMN status")
+def test_the_alert_names_the_view_columns_that_read_a_changed_column_and_no_view_that_does_not(source, shop, watcher):
+    shop.execute("ALTER TABLE sales.orders DROP COLUMN status")  # no view reads it
+    crawl = source_crawl(source)
+    body = OutboxMessage.objects.get(crawl=crawl).body_text
+    assert "column removed" in body and "breaks:" not in body
+    shop.execute("ALTER TABLE sales.orders RENAME COLUMN amount TO amount_eur")
     crawl = source_crawl(source)
     body = OutboxMessage.objects.get(crawl=crawl).body_text
     orders_part = body.split("sales.orders")[1]
-    assert "breaks: view analytics.big_orders, view analytics.revenue_by_day" in orders_part
+    assert "breaks: view analytics.big_orders.amount, view analytics.revenue_by_day.revenue" in orders_part
 
 
 

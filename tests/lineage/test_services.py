@@ -87,7 +87,7 @@ def test_dataset_page_and_api_show_upstream_and_downstream(client, pg_source):
     page = client.get(orders.get_absolute_url()).content.decode()
     assert "<h2>Lineage</h2>" in page
     assert f'<a href="{big.get_absolute_url()}">analytics.big_orders</a>' in page
-    assert "2&nbsp;hops" in page  # top_big_orders, through big_orders
+    assert "read by, 2 hops away" in page  # top_big_orders, through big_orders
     page = client.get(big.get_absolute_url()).content.decode()
     assert f'<a href="{orders.get_absolute_url()}">sales.orders</a>' in page
 

@@ -19,7 +19,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from catalog.alerts.impact import impacts_for
+from catalog.alerts.impact import change_impacts
 from catalog.alerts.models import OutboxMessage, Subscription, SubscriptionExclusion
 from catalog.alerts.services.outbox import Email, outbox_queue
 from catalog.alerts.services.subscriptions import unsubscribe_keys_get, unsubscribe_token
@@ -95,7 +95,7 @@ def alerts_queue_for_crawl(source, crawl, changes: list[SchemaChange]) -> list[O
     owners_by_dataset = {d.pk: d.owner.user_id for d in datasets.values() if d.owner_id and d.owner.user_id}
     user_ids = set(subs_by_user) | set(owners_by_dataset.values())
     users = {u.pk: u for u in get_user_model().objects.filter(pk__in=user_ids, is_active=True).exclude(email="")}
-    impacts = impacts_for(dataset_ids)
+    impacts = change_impacts(changes)
     excluded = _excluded(dataset_ids, source=source)
     owner_nonces = unsubscribe_keys_get(user_id for user_id in owners_by_dataset.values() if user_id in users)
 
@@ -213,7 +213,7 @@ def digests_send(now=None) -> list[OutboxMessage]:
             continue
         datasets = {dataset_id: datasets[dataset_id] for dataset_id in {c.dataset_id for c in changes}}
         tokens = {dataset_id: _token(user_id, dataset_id, deciding[dataset_id], {}) for dataset_id in datasets}
-        groups = _groups(changes, datasets, impacts_for(datasets), user_id, tokens)
+        groups = _groups(changes, datasets, change_impacts(changes), user_id, tokens)
         subject = f"[Canon] Daily digest: {len(groups)} dataset{'s' if len(groups) != 1 else ''} changed"
         text, html = _render("digest", {"user": user, "groups": groups, "subject": subject, "day": day,
                                         "watching_url": f"{settings.CANON_BASE_URL}{reverse('watching')}"})

@@ -1,0 +1,199 @@
+"""The columns a view reads and, for each of its output columns, the input columns it derives from. Django-free.
+
+sqlglot parses the view in its engine's dialect and `qualify` resolves every column against a schema
+built from the catalog (so `select *` expands and an unqualified column finds its table); then one walk
+over the query's scopes follows each output column down through CTEs, derived tables and unions to the
+columns of real tables, as `sqlglot.lineage` does for one column, here for all of them at once with each
+(scope, column) followed once.
+
+The answer names tables by the same keys as `view_upstreams` ((catalog, schema, name), the default catalog
+left out) and columns as the SQL spells them after the engine's normalisation; the caller maps them to the
+catalog's spelling. When a column cannot be resolved (an input whose columns the catalog does not know under
+a `*`, a column the schema does not hold, a shape the optimizer cannot follow) it raises ColumnLineageError
+with a one-line reason: the view then keeps its table edges, "table level only".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from sqlglot import exp
+from sqlglot.errors import SqlglotError
+from sqlglot.optimizer.qualify import qualify
+from sqlglot.optimizer.scope import Scope, build_scope
+from sqlglot.schema import MappingSchema
+
+from catalog.lineage.sql import LineageParseError, parse_view
+
+TableKey = tuple[str, str, str]  # (catalog, schema, name); catalog "" = the source's own
+InputColumn = tuple[TableKey, str]  # (table, column)
+
+
+class ColumnLineageError(ValueError):
+    """The view's columns cannot be resolved. The message is one line, fit to show on the dataset's page."""
+
+
+@dataclass
+class ColumnLineage:
+    # Each output column, in the view's order, and the input columns it derives from (empty: a literal).
+    outputs: dict[str, frozenset[InputColumn]] = field(default_factory=dict)
+    # Every input column the query reads anywhere: outputs, filters, joins, grouping, ordering.
+    reads: frozenset[InputColumn] = frozenset()
+
+
+def view_column_lineage(
+    sql: str,
+    dialect: str | None,
+    default_schema: str,
+    default_catalog: str,
+    schema: dict[TableKey, tuple[str, ...]],
+    *,
+    normalize: bool = False,
+) -> ColumnLineage:
+    """Column lineage of one view's SQL. `schema` holds the column names of each input the catalog knows,
+    keyed as view_upstreams names them; `normalize` folds their spelling as the dialect folds unquoted
+    names (engines that compare names without case)."""
+    frozen = tuple(sorted((key, tuple(columns)) for key, columns in schema.items()))
+    return _lineage(sql, dialect, default_schema, default_catalog, frozen, normalize)
+
+
+@lru_cache(maxsize=2048)
+def _lineage(sql, dialect, default_schema, default_catalog, frozen, normalize) -> ColumnLineage:
+    try:
+        query = parse_view(sql, dialect).copy()
+    except LineageParseError as exc:
+        raise ColumnLineageError(str(exc)) from None
+    try:
+        for table in query.find_all(exp.Table):
+            # A table named without an alias gets its own name as one, quoted as written: qualify() would give
+            # it an unquoted one, and then `"Accounts"."Id"` (PostgreSQL's way of printing a view) finds no table.
+            if not table.alias and isinstance(table.this, exp.Identifier):
+                table.set("alias", exp.TableAlias(this=table.this.copy()))
+        mapping = MappingSchema(_nested(frozen, default_catalog), dialect=dialect, normalize=normalize)
+        query = qualify(
+            query,
+            dialect=dialect,
+            schema=mapping,
+            db=default_schema or None,
+            catalog=default_catalog or None,
+            quote_identifiers=False,
+            validate_qualify_columns=False,  # checked in the walk below, which visits the scopes anyway
+        )
+        root = build_scope(query)
+        if root is None:
+            raise ColumnLineageError("the view's SQL is not a query")
+        walk = _Walk(default_catalog, mapping)
+        reads = walk.reads(root)
+        outputs: dict[str, frozenset[InputColumn]] = {}
+        for select in _selects(root):
+            name = select.alias_or_name
+            if name == "*":
+                raise ColumnLineageError("a * could not be expanded: an input's columns are not in the catalog")
+            outputs[name] = frozenset(walk.sources(root, name))
+    except ColumnLineageError:
+        raise
+    except SqlglotError as exc:
+        raise ColumnLineageError(_one_line(exc)) from None
+    except (RecursionError, ValueError, KeyError, AttributeError, TypeError, IndexError) as exc:
+        raise ColumnLineageError(f"the view's columns could not be followed ({exc.__class__.__name__})") from None
+    return ColumnLineage(outputs=outputs, reads=frozenset(reads))
+
+
+def _nested(frozen, default_catalog: str) -> dict:
+    """MappingSchema wants one depth for every table: schema.table, or catalog.schema.table when the
+    source names a default catalog (Snowflake database, BigQuery project)."""
+    nested: dict = {}
+    for (catalog, schema, name), columns in frozen:
+        if default_catalog:
+            level = nested.setdefault(catalog or default_catalog, {}).setdefault(schema, {})
+        elif catalog:
+            continue  # another database: its columns stay unknown here
+        else:
+            level = nested.setdefault(schema, {})
+        level[name] = {column: "UNKNOWN" for column in columns}
+    return nested
+
+
+def _selects(scope: Scope) -> list[exp.Expression]:
+    expression = scope.expression
+    while isinstance(expression, exp.SetOperation):
+        expression = expression.left
+    return list(expression.selects) if isinstance(expression, exp.Query) else []
+
+
+class _Walk:
+    """Follows columns down the scopes, each (scope, column) once."""
+
+    def __init__(self, default_catalog: str, schema: MappingSchema):
+        self.default_catalog = default_catalog.lower()
+        self.schema = schema
+        self.memo: dict[tuple[int, str], set[InputColumn]] = {}
+        self.known: dict[int, set[str] | None] = {}  # a table node -> the columns the catalog gives it (None: unknown)
+
+    def table_key(self, table: exp.Table) -> TableKey:
+        catalog = table.catalog or ""
+        if self.default_catalog and catalog.lower() == self.default_catalog:
+            catalog = ""
+        return (catalog, table.db or "", table.name)
+
+    def sources(self, scope: Scope, name: str) -> set[InputColumn]:
+        key = (id(scope), name)
+        if key in self.memo:
+            return self.memo[key]
+        self.memo[key] = found = set()  # a recursive CTE meets itself here, and finds nothing more
+        if scope.union_scopes:
+            # A union's output column at position i is column i of every branch.
+            names = [select.alias_or_name for select in _selects(scope)]
+            position = names.index(name) if name in names else -1
+            for branch in scope.union_scopes:
+                branch_selects = _selects(branch)
+                if 0 <= position < len(branch_selects):
+                    found |= self.sources(branch, branch_selects[position].alias_or_name)
+            return found
+        for select in _selects(scope):
+            if select.alias_or_name == name:
+                for column in select.find_all(exp.Column):
+                    found |= self.column(scope, column)
+                break
+        return found
+
+    def column(self, scope: Scope, column: exp.Column) -> set[InputColumn]:
+        source = scope.sources.get(column.table)
+        if isinstance(source, exp.Table):
+            return {(self.table_key(source), column.name)}
+        if isinstance(source, Scope):
+            return self.sources(source, column.name)
+        return set()  # a table function, or a correlated name from an outer scope walked elsewhere
+
+    def columns_of(self, table: exp.Table) -> set[str] | None:
+        key = id(table)
+        if key not in self.known:
+            self.known[key] = set(self.schema.column_names(table)) if self.schema.find(table, ensure_data_types=False) is not None else None
+        return self.known[key]
+
+    def reads(self, root: Scope) -> set[InputColumn]:
+        """Every input column read, each checked as qualify()'s validation would: a column left without its
+        table, or one its table does not have, cannot be resolved."""
+        read: set[InputColumn] = set()
+        for scope in root.traverse():
+            for column in scope.columns:
+                if not column.table:
+                    raise ColumnLineageError(f"Column '{column.name}' could not be resolved")
+                source = scope.sources.get(column.table)
+                if isinstance(source, exp.Table):
+                    known = self.columns_of(source)
+                    if known is not None and column.name not in known:
+                        raise ColumnLineageError(f"Column '{column.name}' could not be resolved for table: '{source.name}'")
+                    read.add((self.table_key(source), column.name))
+        return read
+
+
+def _one_line(exc: Exception) -> str:
+    errors = getattr(exc, "errors", None)
+    if errors:
+        first = errors[0]
+        where = f" (line {first.get('line')}, column {first.get('col')})" if first.get("line") else ""
+        return f"{first.get('description', 'invalid SQL')}{where}"
+    text = " ".join(str(exc).split())
+    return text[:300] or exc.__class__.__name__
