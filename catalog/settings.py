@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "catalog.alerts",
     "catalog.metrics",
     "catalog.search",
+    "catalog.duplicates",
     "catalog.crawls",
 ]
 
@@ -238,7 +239,15 @@ CANON_CRAWL_STEPS = [
     "catalog.metrics.steps.recheck_definitions",
     "catalog.search.steps.index_changes",
     "catalog.alerts.steps.queue_alerts",
+    "catalog.duplicates.steps.find_copies",
 ]
+# Copies of datasets (catalog/duplicates): a group shows at most this many datasets, with a warning past it; storage
+# prices in USD per GB-month by engine (the source URL's scheme), "default" for the others; the admin can override each.
+CANON_DUPLICATES_MAX_GROUP = env.int("CANON_DUPLICATES_MAX_GROUP", default=50)
+CANON_STORAGE_PRICES = env.dict("CANON_STORAGE_PRICES", cast={"value": float}, default={
+    "postgresql": 0.115, "mysql": 0.115, "redshift": 0.024, "snowflake": 0.023, "bigquery": 0.02, "s3": 0.023,
+    "duckdb": 0.08, "sqlite": 0.08, "default": 0.05,
+})
 CANON_CRAWL_TIME_LIMIT = env.int("CANON_CRAWL_TIME_LIMIT", default=3600)
 # A running crawl stamps its row this often; one not stamped for CANON_CRAWL_STALE_HEARTBEATS intervals
 # lost its worker: it is marked failed and the next crawl of its source runs (catalog/crawls/lease.py).

@@ -288,7 +288,8 @@ def describe(match: Match, copy: int) -> tuple[list[str], str]:
     if missing:
         evidence.append(f"{len(missing)} missing: {', '.join(missing[:5])}{' …' if len(missing) > 5 else ''}")
     if retyped:
-        evidence.append(f"{_count(len(retyped), 'type')} differ: {', '.join(sorted(retyped)[:5])}")
+        evidence.append(f"{_count(len(retyped), 'type')} {'differs' if len(retyped) == 1 else 'differ'}: "
+                        f"{', '.join(sorted(retyped)[:5])}")
     evidence.extend(match.facts)
     short = [f"same {_count(match.shared, 'column')}"] if match.shared else []
     if extra:

@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class DuplicatesConfig(AppConfig):
+    name = "catalog.duplicates"
+    label = "duplicates"
+    verbose_name = "Duplicates"
+
+    def ready(self):
+        from catalog.core.searchindex import dataset_copies
+        from catalog.duplicates.selectors import copies_of
+
+        dataset_copies(copies_of)

@@ -1,0 +1,327 @@
+"""Every write of the duplicates app: signatures, groups, decisions, and the email about a new copy.
+
+A crawl calls duplicates_refresh with what it added, changed and removed: those datasets get their signature
+made again, their candidates are looked up in the stored buckets (never every dataset), and the groups any
+of them is in are detected again (catalog/duplicates/detect.py); every other group stays as it is.
+duplicates_detect_all makes every signature and group again (after installing, or from `manage.py
+duplicates_detect`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import sqlglot
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from sqlglot import exp
+from sqlglot.errors import SqlglotError
+from sqlglot.optimizer.qualify import qualify
+
+from catalog.alerts.services.owners import owners_tell
+from catalog.core.sqlnames import dialect_for
+from catalog.duplicates import detect
+from catalog.duplicates.models import Decision, DuplicateGroup, DuplicateMember, Signature, SignatureBand
+from catalog.inventory.models import Column, Dataset
+from catalog.lineage.models import LineageEdge
+from catalog.metrics.sqlcompare import sql_fingerprint
+from catalog.search.index import search_index_datasets
+
+logger = logging.getLogger(__name__)
+
+BATCH = 2000
+MAX_SQL_CHARS = 20_000  # a longer view definition is not fingerprinted (parsing it costs more than it tells)
+
+
+class DecisionError(ValueError):
+    """A decision that cannot be recorded; the message is for the person who made it."""
+
+
+@dataclass
+class Refresh:
+    groups: list[DuplicateGroup] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    reindexed: int = 0
+
+
+# ---------------------------------------------------------------- signatures
+
+
+def view_sql_fingerprint(definition: str, engine: str) -> str:
+    """The fingerprint metric definitions use (formatting, comments, case, alias names, mirrored comparisons and the
+    order of conditions left out) of a view's SQL; "" when it has none or it cannot be read."""
+    text = (definition or "").strip().rstrip(";")
+    if not text or len(text) > MAX_SQL_CHARS:
+        return ""
+    dialect = dialect_for(engine)
+    try:
+        tree = sqlglot.parse_one(text, read=dialect)
+    except (SqlglotError, RecursionError, ValueError):
+        return ""
+    if isinstance(tree, exp.Create):
+        tree = tree.expression
+    if not isinstance(tree, exp.Query):
+        return ""
+    try:  # columns tied to their tables where the query says which (one table in scope), as the metrics' fingerprint is
+        tree = qualify(tree, dialect=dialect, validate_qualify_columns=False, allow_partial_qualification=True,
+                       quote_identifiers=False, identify=False)
+    except (SqlglotError, RecursionError, ValueError, KeyError, AttributeError, TypeError):
+        pass
+    return sql_fingerprint(tree, dialect or "")[0]
+
+
+def _label(source_name: str, schema: str, name: str) -> str:
+    return f"{source_name}: {schema}.{name}"
+
+
+def signatures_make(dataset_ids) -> int:
+    """Make and store the signatures (and LSH buckets) of these datasets; removed or missing ones lose theirs."""
+    ids = sorted(set(dataset_ids))
+    made = 0
+    now = timezone.now()
+    for start in range(0, len(ids), BATCH):
+        batch = ids[start:start + BATCH]
+        datasets = list(Dataset.objects.filter(pk__in=batch, removed_at__isnull=True).values(
+            "id", "kind", "definition", "properties", "source__engine"))
+        columns: dict[int, set[str]] = defaultdict(set)
+        for dataset_id, name, family in Column.objects.filter(dataset_id__in=batch).values_list("dataset_id", "name", "type_family"):
+            columns[dataset_id].add(detect.column_token(name, family))
+        reads: dict[int, set] = defaultdict(set)
+        for downstream, upstream, name in LineageEdge.objects.filter(downstream_id__in=batch).values_list(
+                "downstream_id", "upstream_id", "upstream_name"):
+            reads[downstream].add((upstream, name))
+        rows, bands = [], []
+        for d in datasets:
+            cols = frozenset(columns.get(d["id"], ()))
+            read = reads.get(d["id"], set())
+            upstream = next(iter(read))[0] if len(read) == 1 else None
+            properties = d["properties"] if isinstance(d["properties"], dict) else {}
+            checksum = str(properties.get("content_digest") or "")[:128]
+            sql = view_sql_fingerprint(d["definition"], d["source__engine"]) if d["definition"] else ""
+            rows.append(Signature(dataset_id=d["id"], columns="\n".join(sorted(cols)),
+                                  set_key=detect.set_key(cols) if len(cols) >= detect.MIN_COLUMNS else None,
+                                  checksum=checksum, sql=sql, upstream_id=upstream, computed_at=now))
+            kept = detect.informative(cols)
+            if len(cols) >= detect.MIN_COLUMNS and len(kept) >= 2:
+                bands.append((d["id"], kept))
+        Signature.objects.filter(dataset_id__in=batch).delete()
+        SignatureBand.objects.filter(dataset_id__in=batch).delete()
+        Signature.objects.bulk_create(rows, batch_size=1000)
+        if bands:
+            keys = detect.band_keys([kept for _, kept in bands]).tolist()
+            SignatureBand.objects.bulk_create(
+                [SignatureBand(dataset_id=dataset_id, key=key) for (dataset_id, _), row in zip(bands, keys) for key in row],
+                batch_size=5000)
+        made += len(rows)
+    return made
+
+
+def _signatures_of(ids) -> dict[int, detect.Signature]:
+    """The stored signatures of these present datasets, as detection reads them."""
+    found: dict[int, detect.Signature] = {}
+    ids = list(ids)
+    for start in range(0, len(ids), BATCH):
+        batch = ids[start:start + BATCH]
+        for row in Signature.objects.filter(dataset_id__in=batch, dataset__removed_at__isnull=True).values(
+                "dataset_id", "columns", "checksum", "sql", "upstream_id", "dataset__name", "dataset__schema_name",
+                "dataset__source__name", "dataset__row_estimate", "dataset__size_bytes", "dataset__first_seen_at"):
+            found[row["dataset_id"]] = detect.Signature(
+                row["dataset_id"], row["dataset__name"], frozenset(t for t in row["columns"].split("\n") if t),
+                row["dataset__row_estimate"], row["dataset__size_bytes"], row["checksum"], row["sql"], row["upstream_id"],
+                row["dataset__first_seen_at"].timestamp(),
+                _label(row["dataset__source__name"], row["dataset__schema_name"], row["dataset__name"]))
+    return found
+
+
+def _candidates(ids: list[int]) -> set[int]:
+    """Datasets that could be like these: sharing an LSH bucket (buckets too crowded to tell anything are skipped),
+    the same column set, checksum or SQL, or reading only one of them, or read only by one of them."""
+    found: set[int] = set()
+    cap = detect.BUCKET_CAP
+    for start in range(0, len(ids), BATCH):
+        batch = ids[start:start + BATCH]
+        keys = list(SignatureBand.objects.filter(dataset_id__in=batch).values_list("key", flat=True).distinct())
+        for key_start in range(0, len(keys), 5000):
+            by_key: dict[int, list[int]] = defaultdict(list)
+            for dataset_id, key in SignatureBand.objects.filter(key__in=keys[key_start:key_start + 5000]).values_list(
+                    "dataset_id", "key"):
+                by_key[key].append(dataset_id)
+            for members in by_key.values():
+                if len(members) <= cap:
+                    found.update(members)
+        mine = Signature.objects.filter(dataset_id__in=batch)
+        for attribute in ("set_key", "checksum", "sql"):
+            values = [v for v in mine.values_list(attribute, flat=True).distinct() if v not in (None, "")]
+            for value in values:
+                found.update(Signature.objects.filter(**{attribute: value}).order_by("dataset_id").values_list(
+                    "dataset_id", flat=True)[:cap])
+        found.update(v for v in mine.exclude(upstream_id=None).values_list("upstream_id", flat=True))
+        found.update(Signature.objects.filter(upstream_id__in=batch).values_list("dataset_id", flat=True)[:cap])
+    return found
+
+
+def _decisions_among(ids) -> dict[tuple[int, int], tuple[str, int | None]]:
+    ids = list(ids)
+    decisions = {}
+    for start in range(0, len(ids), BATCH):
+        batch = ids[start:start + BATCH]
+        for a, b, verdict, original in Decision.objects.filter(Q(dataset_a_id__in=batch) | Q(dataset_b_id__in=batch)).values_list(
+                "dataset_a_id", "dataset_b_id", "verdict", "original_id"):
+            decisions[(a, b)] = (verdict, original)
+    return decisions
+
+
+def _copy_state(ids) -> dict[int, tuple[int, int]]:
+    """{dataset id: (its group's original, what it is like)} for copies among these (what search labels)."""
+    return {d: (o, like) for d, o, like in DuplicateMember.objects.filter(dataset_id__in=list(ids)).values_list(
+        "dataset_id", "group__original_id", "like_id")}
+
+
+def _store(context: set[int], detection: detect.Detection, now) -> list[DuplicateGroup]:
+    """Replace the groups any dataset of `context` is in with the groups detected among them."""
+    old_groups = DuplicateGroup.objects.filter(Q(original_id__in=context) | Q(members__dataset_id__in=context)).distinct()
+    found_at = {g.original_id: g.found_at for g in old_groups}
+    member_found = dict(DuplicateMember.objects.filter(group__in=old_groups).values_list("dataset_id", "found_at"))
+    DuplicateGroup.objects.filter(pk__in=[g.pk for g in old_groups]).delete()
+    # A dataset now in a new group may still be a member of a group outside the context (capped out of it before).
+    members_now = {m.dataset_id for g in detection.groups for m in g.members}
+    DuplicateMember.objects.filter(dataset_id__in=members_now).delete()
+    DuplicateGroup.objects.filter(original_id__in=members_now).delete()
+    stored = []
+    for group in detection.groups:
+        row = DuplicateGroup.objects.create(
+            original_id=group.original, kind=group.kind, score=group.score, certain=group.certain, size=group.size,
+            warning=group.warning, found_at=found_at.get(group.original, now), updated_at=now)
+        DuplicateMember.objects.bulk_create([
+            DuplicateMember(group=row, dataset_id=m.dataset_id, like_id=m.like, score=m.score, certain=m.certain,
+                            summary=m.summary, evidence=m.evidence, found_at=member_found.get(m.dataset_id, now))
+            for m in group.copies])
+        row.detected = group
+        stored.append(row)
+    return stored
+
+
+def duplicates_refresh(changed_ids=(), removed_ids=(), *, reindex: bool = True) -> Refresh:
+    """The incremental pass: signatures of the changed datasets made again, the removed ones' dropped, and the groups
+    around them detected again. Search documents of datasets that became or stopped being copies are made again."""
+    changed_ids, removed_ids = sorted(set(changed_ids)), sorted(set(removed_ids))
+    if not changed_ids and not removed_ids:
+        return Refresh()
+    now = timezone.now()
+    signatures_make(changed_ids + removed_ids)
+    context = set(changed_ids) | _candidates(changed_ids) | set(removed_ids)
+    in_groups = set(DuplicateMember.objects.filter(
+        Q(dataset_id__in=context) | Q(group__original_id__in=context)).values_list("group_id", flat=True))
+    context |= set(DuplicateGroup.objects.filter(Q(pk__in=in_groups) | Q(original_id__in=context)).values_list("original_id", flat=True))
+    context |= set(DuplicateMember.objects.filter(Q(group_id__in=in_groups) | Q(group__original_id__in=context)).values_list(
+        "dataset_id", flat=True))
+    before = _copy_state(context)
+    signatures = _signatures_of(context)
+    detection = detect.detect(signatures.values(), decisions=_decisions_among(context), max_group=settings.CANON_DUPLICATES_MAX_GROUP)
+    groups = _store(context, detection, now)
+    after = _copy_state(context)
+    for warning in detection.warnings:
+        logger.warning("duplicates: %s", warning)
+    refresh = Refresh(groups, detection.warnings)
+    if reindex:
+        moved = {i for i in set(before) | set(after) if before.get(i) != after.get(i)} - set(removed_ids)
+        refresh.reindexed = search_index_datasets(moved) if moved else 0
+    return refresh
+
+
+def duplicates_detect_all() -> Refresh:
+    """The full pass: every present dataset's signature and every group made again."""
+    now = timezone.now()
+    ids = list(Dataset.objects.filter(removed_at__isnull=True).order_by("pk").values_list("pk", flat=True))
+    with transaction.atomic():
+        gone = list(Signature.objects.filter(dataset__removed_at__isnull=False).values_list("dataset_id", flat=True))
+        signatures_make(ids + gone)
+        before = _copy_state(ids)
+        signatures = _signatures_of(ids)
+        detection = detect.detect(signatures.values(), decisions=_decisions_among(ids), max_group=settings.CANON_DUPLICATES_MAX_GROUP)
+        DuplicateGroup.objects.all().delete()
+        groups = _store(set(ids), detection, now)
+        after = _copy_state(ids)
+        moved = {i for i in set(before) | set(after) if before.get(i) != after.get(i)}
+        reindexed = search_index_datasets(moved) if moved else 0
+    return Refresh(groups, detection.warnings, reindexed)
+
+
+# ---------------------------------------------------------------- telling the owners
+
+
+def duplicates_announce(groups: list[DuplicateGroup], *, new_ids, crawl=None) -> list:
+    """One email to the owners of both datasets, for each copy where one of the two is new (`new_ids`, what a crawl
+    added) and the other is not: a new dataset or view that duplicates an existing one. Keyed by the pair, so it
+    goes once, whatever crawl finds the pair again."""
+    new_ids = set(new_ids)
+    pairs = []
+    for group in groups:
+        for member in group.members.select_related("dataset__source", "like__source").all():
+            other_id = member.like_id or group.original_id
+            if (member.dataset_id in new_ids) != (other_id in new_ids):
+                pairs.append(member)
+    if not pairs:
+        return []
+    datasets = Dataset.objects.in_bulk({m.dataset_id for m in pairs} | {m.like_id or m.group.original_id for m in pairs})
+    base = settings.CANON_BASE_URL
+    messages = []
+    for member in pairs:
+        copy = datasets[member.dataset_id]
+        original = datasets[member.like_id or member.group.original_id]
+        new, existing = (copy, original) if copy.pk in new_ids else (original, copy)
+        first, second = sorted((copy.pk, original.pk))
+        body = "\n".join([
+            f"The crawl of {new.source.name} found {new.kind.replace('_', ' ')} {new.qualified_name}, which looks like "
+            f"{existing.qualified_name} in {existing.source.name}.",
+            "",
+            f"Copy: {copy.source.name}: {copy.qualified_name}",
+            f"Original: {original.source.name}: {original.qualified_name}",
+            f"Likeness: {member.summary}",
+            "Evidence:",
+            *[f"  - {line}" for line in member.evidence],
+            "",
+            f"Decide (a copy, not a duplicate, or keep both): {base}{copy.get_absolute_url()}#duplicates",
+            f"Every copy and what it costs: {base}/duplicates/",
+        ])
+        messages.extend(owners_tell(
+            [copy, original], key=f"duplicate:{first}-{second}", kind="duplicate", crawl=crawl,
+            subject=f"{new.qualified_name} looks like a copy of {existing.qualified_name}" if new is copy
+            else f"{existing.qualified_name} looks like a copy of the new {new.qualified_name}",
+            body_text=body))
+    return messages
+
+
+# ---------------------------------------------------------------- decisions
+
+
+def duplicate_decide(dataset, other, *, verdict: str, user, reason: str = "", original=None) -> Decision:
+    """Record what a person said about two datasets (the latest decision on a pair replaces the one before) and detect
+    the groups around them again: 'not' (they never pair again), 'copy' (one is a copy of `original`, the other one
+    of the two by default), 'keep' (both stay, for `reason`, which is required)."""
+    if verdict not in dict(Decision.VERDICT_CHOICES):
+        raise DecisionError("Choose: is a copy, not a duplicate, or keep both.")
+    if dataset.pk == other.pk:
+        raise DecisionError("A dataset is not a copy of itself.")
+    reason = (reason or "").strip()
+    if verdict == Decision.KEEP and not reason:
+        raise DecisionError("Say why both are kept: the next person to find these copies will read it.")
+    if len(reason) > 2000:
+        raise DecisionError("Keep the reason under 2,000 characters.")
+    if verdict == Decision.COPY:
+        original = original or other
+        if original.pk not in (dataset.pk, other.pk):
+            raise DecisionError("The original must be one of the two datasets.")
+    else:
+        original = None
+    a, b = sorted((dataset.pk, other.pk))
+    with transaction.atomic():
+        decision, _ = Decision.objects.update_or_create(dataset_a_id=a, dataset_b_id=b, defaults={
+            "verdict": verdict, "original": original, "reason": reason, "decided_by": user if getattr(user, "pk", None) else None,
+            "decided_at": timezone.now()})
+        duplicates_refresh([a, b])
+    return decision

@@ -1,0 +1,208 @@
+"""Copies found by the crawl step across engines (a PostgreSQL warehouse, a DuckDB file), told to owners once,
+decided by people; real servers and real crawls throughout."""
+
+import duckdb
+import pytest
+from django.test import override_settings
+
+from catalog.alerts.models import OutboxMessage
+from catalog.alerts.services import outbox_flush
+from catalog.crawls.services import source_crawl
+from catalog.duplicates.models import Decision, DuplicateGroup, DuplicateMember, Signature
+from catalog.duplicates.services import DecisionError, duplicate_decide, duplicates_detect_all, view_sql_fingerprint
+from catalog.inventory.models import Dataset, OwnerIdentity
+from catalog.search.models import SearchDocument
+from catalog.sources.models import Crawl
+from catalog.sources.services import source_create
+from tests.connectors.lake_support import make_lake, parquet_bytes
+from tests.shop import build_shop
+
+pytestmark = pytest.mark.django_db
+
+
+def _ds(source, schema, name):
+    return Dataset.objects.get(source=source, schema_name=schema, name=name)
+
+
+def _crawl(source):
+    crawl = source_crawl(source)
+    assert crawl.status == Crawl.SUCCEEDED, crawl.error
+    return crawl
+
+
+def _copies_of(dataset):
+    group = DuplicateGroup.objects.filter(original=dataset).first()
+    return {m.dataset.qualified_name: m for m in group.members.select_related("dataset")} if group else {}
+
+
+@pytest.fixture
+def shop(warehouse, django_user_model):
+    build_shop(warehouse)
+    warehouse.execute("CREATE VIEW analytics.orders_all AS SELECT * FROM sales.orders")
+    warehouse.execute("CREATE VIEW analytics.big_orders_again AS SELECT o.order_id AS id, o.amount AS amt FROM sales.orders o "
+                      "WHERE 100 < o.amount")
+    # The same columns in another order: another relation, not the same SQL.
+    warehouse.execute("CREATE VIEW analytics.big_orders_swapped AS SELECT amount, order_id FROM sales.orders WHERE amount > 100")
+    for i in range(3):
+        warehouse.execute(f"CREATE TABLE scratch.empty_{i} ()")
+    source = source_create(name="shop", url=warehouse.url)
+    _crawl(source)
+    olu = django_user_model.objects.create_user("olu", email="olu@example.com")
+    OwnerIdentity.objects.filter(source=source, name="sales_team").update(user=olu)
+    return source
+
+
+def _duck(tmp_path, name="copies.duckdb"):
+    path = tmp_path / name
+    conn = duckdb.connect(str(path))
+    conn.execute('CREATE TABLE main.customers_backup_2024 ("customerId" BIGINT, "Email" VARCHAR, country VARCHAR, '
+                 '"signedUpAt" TIMESTAMP, tags VARCHAR[], profile VARCHAR, loaded_at TIMESTAMP)')
+    conn.execute("CREATE TABLE main.weather (station VARCHAR, reading_at TIMESTAMP, celsius DOUBLE, humidity DOUBLE)")
+    conn.close()
+    return path
+
+
+def test_a_view_selecting_everything_from_one_table_is_a_derived_copy(shop):
+    orders = _ds(shop, "sales", "orders")
+    copies = _copies_of(orders)
+    assert "analytics.orders_all" in copies
+    member = copies["analytics.orders_all"]
+    assert "one reads only the other" in member.evidence
+    assert member.summary.startswith("99%: same 5 columns")
+
+
+def test_views_computing_the_same_thing_are_duplicate_pipelines(shop):
+    group = DuplicateGroup.objects.get(kind=DuplicateGroup.PIPELINE)
+    names = {group.original.qualified_name} | {m.dataset.qualified_name for m in group.members.all()}
+    # Aliases and a mirrored comparison do not count; the order of the output columns does.
+    assert names == {"analytics.big_orders", "analytics.big_orders_again"}
+    assert all("the same SQL" in m.summary for m in group.members.all())
+
+
+def test_the_same_sql_fingerprint_survives_formatting_comments_and_aliases():
+    a = view_sql_fingerprint("SELECT order_id, amount FROM sales.orders WHERE amount > 100", "postgresql")
+    b = view_sql_fingerprint("select o.order_id as x, o.amount  -- the big ones\n from sales.orders o where 100 < o.amount", "postgresql")
+    assert a and a == b
+    assert view_sql_fingerprint("SELECT order_id FROM sales.orders WHERE amount > 200", "postgresql") != a
+    assert view_sql_fingerprint("this is not ( sql", "postgresql") == ""
+
+
+def test_tables_with_no_columns_are_never_grouped(shop):
+    empties = Dataset.objects.filter(source=shop, name__startswith="empty_")
+    assert empties.count() == 3
+    assert not DuplicateMember.objects.filter(dataset__in=empties).exists()
+    assert not DuplicateGroup.objects.filter(original__in=empties).exists()
+
+
+def test_a_new_copy_in_another_engine_is_found_and_its_owners_told_once(shop, tmp_path, mailoutbox):
+    customers = _ds(shop, "sales", "customers")
+    duck = source_create(name="duck", url=f"duckdb://{_duck(tmp_path)}")
+    crawl = _crawl(duck)
+    copy = _ds(duck, "main", "customers_backup_2024")
+    copies = _copies_of(customers)
+    member = copies["main.customers_backup_2024"]
+    assert member.summary.startswith(f"{member.score}%: same 5 columns, 1 extra")
+    assert "1 extra: loaded_at" in member.evidence and "1 type differs: profile" in member.evidence
+    assert "named like a copy" in member.evidence
+    assert not DuplicateMember.objects.filter(dataset=_ds(duck, "main", "weather")).exists()
+
+    [message] = OutboxMessage.objects.filter(kind="duplicate")
+    assert message.recipient == "olu@example.com" and message.crawl_id == crawl.pk
+    assert message.subject == "main.customers_backup_2024 looks like a copy of sales.customers"
+    assert "1 extra: loaded_at" in message.body_text and f"/datasets/{copy.pk}/#duplicates" in message.body_text
+    assert outbox_flush() == 1
+    [sent] = mailoutbox
+    assert sent.to == ["olu@example.com"] and "Likeness: " in sent.body
+
+    # Crawled again, changed or not, and after a full pass: the pair is not announced again.
+    _crawl(duck)
+    conn = duckdb.connect(str(tmp_path / "copies.duckdb"))
+    conn.execute("ALTER TABLE main.customers_backup_2024 DROP COLUMN loaded_at")
+    conn.close()
+    _crawl(duck)
+    duplicates_detect_all()
+    assert OutboxMessage.objects.filter(kind="duplicate").count() == 1
+    outbox_flush()
+    assert len(mailoutbox) == 1
+    assert "main.customers_backup_2024" in _copies_of(customers)
+
+    # Search labels the copy and ranks it below the original.
+    document = SearchDocument.objects.get(kind="dataset", dataset_id=copy.pk)
+    original_document = SearchDocument.objects.get(kind="dataset", dataset_id=customers.pk)
+    assert "copy of sales.customers" in document.subtitle
+    assert document.weight < original_document.weight
+
+
+def test_removing_the_copy_takes_it_out_of_its_group(shop, tmp_path):
+    duck = source_create(name="duck", url=f"duckdb://{_duck(tmp_path)}")
+    _crawl(duck)
+    conn = duckdb.connect(str(tmp_path / "copies.duckdb"))
+    conn.execute("DROP TABLE main.customers_backup_2024")
+    conn.close()
+    _crawl(duck)
+    assert "main.customers_backup_2024" not in _copies_of(_ds(shop, "sales", "customers"))
+    assert not Signature.objects.filter(dataset__name="customers_backup_2024").exists()
+
+
+def test_not_a_duplicate_is_recorded_and_the_pair_never_comes_back(shop, staff_user):
+    orders, orders_all = _ds(shop, "sales", "orders"), _ds(shop, "analytics", "orders_all")
+    decision = duplicate_decide(orders_all, orders, verdict="not", user=staff_user)
+    assert (decision.dataset_a_id, decision.dataset_b_id) == tuple(sorted((orders.pk, orders_all.pk)))
+    assert decision.decided_by == staff_user and decision.decided_at is not None
+    assert "analytics.orders_all" not in _copies_of(orders)
+    _crawl(shop)
+    duplicates_detect_all()
+    assert "analytics.orders_all" not in _copies_of(orders)
+    assert not DuplicateMember.objects.filter(dataset=orders_all).exists()
+
+
+def test_keep_both_needs_a_reason_and_is_a_copy_names_the_original(shop, staff_user):
+    orders, orders_all = _ds(shop, "sales", "orders"), _ds(shop, "analytics", "orders_all")
+    with pytest.raises(DecisionError, match="Say why"):
+        duplicate_decide(orders, orders_all, verdict="keep", user=staff_user, reason="  ")
+    with pytest.raises(DecisionError, match="one of the two"):
+        duplicate_decide(orders, orders_all, verdict="copy", user=staff_user, original=_ds(shop, "sales", "customers"))
+    with pytest.raises(DecisionError):
+        duplicate_decide(orders, orders, verdict="not", user=staff_user)
+    kept = duplicate_decide(orders, orders_all, verdict="keep", user=staff_user, reason="the BI tool needs a view")
+    assert Decision.objects.get().reason == "the BI tool needs a view" and kept.verdict == "keep"
+    assert "analytics.orders_all" in _copies_of(orders)
+    confirmed = duplicate_decide(orders, orders_all, verdict="copy", user=staff_user, original=orders_all)
+    assert Decision.objects.count() == 1 and confirmed.verdict == "copy"
+    # The person's original wins over the heuristics (a view reading the table would otherwise be the copy).
+    group = DuplicateGroup.objects.get(original=orders_all)
+    assert group.certain and {m.dataset_id for m in group.members.all()} >= {orders.pk}
+
+
+@override_settings(CANON_DUPLICATES_MAX_GROUP=10)
+def test_many_identical_tiny_tables_make_one_capped_group_with_a_warning(shop, tmp_path):
+    path = tmp_path / "parts.duckdb"
+    conn = duckdb.connect(str(path))
+    for i in range(40):
+        conn.execute(f"CREATE TABLE main.readings_{i:03d} (reading_at TIMESTAMP, sensor_reading DOUBLE, sensor_code VARCHAR)")
+    conn.execute('CREATE TABLE main."測定" ("測定日時" TIMESTAMP, "値" DOUBLE, "センサー" VARCHAR, "場所" VARCHAR)')
+    conn.close()
+    parts = source_create(name="parts", url=f"duckdb://{path}")
+    _crawl(parts)
+    group = DuplicateGroup.objects.get(original__source=parts)
+    assert group.size == 40 and group.members.count() == 9
+    assert "40 datasets look alike" in group.warning
+    assert not DuplicateMember.objects.filter(dataset__name="測定").exists()
+
+
+def test_s3_folders_holding_the_same_objects_are_certain_copies(request, tmp_path):
+    lake = make_lake("s3", request, tmp_path)
+    orders = parquet_bytes({"order_id": [1, 2], "amount": [3.5, 4.0]})
+    for folder in ("sales/orders", "exports/orders_export"):
+        lake.put(f"{folder}/dt=2024-03-01/part-0.parquet", orders)
+    # The same columns, other content: alike, but not certain.
+    lake.put("exports/orders_other/dt=2024-03-01/part-0.parquet", parquet_bytes({"order_id": [7], "amount": [1.0]}))
+    source = source_create(name="lake", url=lake.url())
+    _crawl(source)
+    sales = Dataset.objects.get(source=source, name="orders")
+    export = Dataset.objects.get(source=source, name="orders_export")
+    assert sales.properties["content_digest"] == export.properties["content_digest"]
+    member = DuplicateMember.objects.get(dataset__in=[sales, export])
+    assert member.certain and member.score == 100
+    assert "identical file checksums: the same bytes" in member.evidence
+    assert not DuplicateMember.objects.filter(dataset__name="orders_other", certain=True).exists()
