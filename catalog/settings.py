@@ -179,6 +179,8 @@ SPECTACULAR_SETTINGS = {
         "MetricStatusEnum": "catalog.metrics.models.MetricDefinition.STATUS_CHOICES",
         "CrawlStatusEnum": "catalog.sources.models.Crawl.STATUS_CHOICES",
         "OutboxStatusEnum": "catalog.alerts.models.OutboxMessage.STATUS_CHOICES",
+        "DuplicateKindEnum": "catalog.duplicates.models.DuplicateGroup.KIND_CHOICES",
+        "DuplicateVerdictEnum": "catalog.duplicates.models.Decision.VERDICT_CHOICES",
     },
 }
 

@@ -131,3 +131,24 @@ def dataset_duplicates(dataset) -> dict:
     decisions = list(Decision.objects.filter(Q(dataset_a_id=dataset.pk) | Q(dataset_b_id=dataset.pk)).select_related(
         "dataset_a__source", "dataset_b__source", "decided_by", "original")[:20])
     return {"membership": membership, "group": group, "copies": copies, "decisions": decisions}
+
+
+def copies_cost(groups) -> dict:
+    """What the copies of these groups cost a month (the originals are not counted), and how much of it people decided
+    to keep: one query over the members, one over the keep decisions."""
+    prices = storage_prices()
+    rows = list(DuplicateMember.objects.filter(group__in=groups.order_by().values("pk")).values_list(
+        "dataset_id", "like_id", "group__original_id", "dataset__size_bytes", "dataset__source__engine"))
+    ids = {r[0] for r in rows}
+    kept_pairs = set(Decision.objects.filter(verdict=Decision.KEEP).filter(
+        Q(dataset_a_id__in=ids) | Q(dataset_b_id__in=ids)).values_list("dataset_a_id", "dataset_b_id")) if ids else set()
+    total = kept = Decimal("0.00")
+    for dataset_id, like_id, original_id, size, engine in rows:
+        cost = monthly_cost(size, engine, prices)
+        if cost is None:
+            continue
+        if tuple(sorted((dataset_id, like_id or original_id))) in kept_pairs or tuple(sorted((dataset_id, original_id))) in kept_pairs:
+            kept += cost
+        else:
+            total += cost
+    return {"total": total, "kept": kept, "prices": prices, "copies": len(rows)}

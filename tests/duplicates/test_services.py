@@ -7,59 +7,20 @@ from django.test import override_settings
 
 from catalog.alerts.models import OutboxMessage
 from catalog.alerts.services import outbox_flush
-from catalog.crawls.services import source_crawl
 from catalog.duplicates.models import Decision, DuplicateGroup, DuplicateMember, Signature
 from catalog.duplicates.services import DecisionError, duplicate_decide, duplicates_detect_all, view_sql_fingerprint
-from catalog.inventory.models import Dataset, OwnerIdentity
+from catalog.inventory.models import Dataset
 from catalog.search.models import SearchDocument
-from catalog.sources.models import Crawl
 from catalog.sources.services import source_create
 from tests.connectors.lake_support import make_lake, parquet_bytes
-from tests.shop import build_shop
+from tests.duplicates.support import crawl as _crawl, ds as _ds, duck as _duck
 
 pytestmark = pytest.mark.django_db
-
-
-def _ds(source, schema, name):
-    return Dataset.objects.get(source=source, schema_name=schema, name=name)
-
-
-def _crawl(source):
-    crawl = source_crawl(source)
-    assert crawl.status == Crawl.SUCCEEDED, crawl.error
-    return crawl
 
 
 def _copies_of(dataset):
     group = DuplicateGroup.objects.filter(original=dataset).first()
     return {m.dataset.qualified_name: m for m in group.members.select_related("dataset")} if group else {}
-
-
-@pytest.fixture
-def shop(warehouse, django_user_model):
-    build_shop(warehouse)
-    warehouse.execute("CREATE VIEW analytics.orders_all AS SELECT * FROM sales.orders")
-    warehouse.execute("CREATE VIEW analytics.big_orders_again AS SELECT o.order_id AS id, o.amount AS amt FROM sales.orders o "
-                      "WHERE 100 < o.amount")
-    # The same columns in another order: another relation, not the same SQL.
-    warehouse.execute("CREATE VIEW analytics.big_orders_swapped AS SELECT amount, order_id FROM sales.orders WHERE amount > 100")
-    for i in range(3):
-        warehouse.execute(f"CREATE TABLE scratch.empty_{i} ()")
-    source = source_create(name="shop", url=warehouse.url)
-    _crawl(source)
-    olu = django_user_model.objects.create_user("olu", email="olu@example.com")
-    OwnerIdentity.objects.filter(source=source, name="sales_team").update(user=olu)
-    return source
-
-
-def _duck(tmp_path, name="copies.duckdb"):
-    path = tmp_path / name
-    conn = duckdb.connect(str(path))
-    conn.execute('CREATE TABLE main.customers_backup_2024 ("customerId" BIGINT, "Email" VARCHAR, country VARCHAR, '
-                 '"signedUpAt" TIMESTAMP, tags VARCHAR[], profile VARCHAR, loaded_at TIMESTAMP)')
-    conn.execute("CREATE TABLE main.weather (station VARCHAR, reading_at TIMESTAMP, celsius DOUBLE, humidity DOUBLE)")
-    conn.close()
-    return path
 
 
 def test_a_view_selecting_everything_from_one_table_is_a_derived_copy(shop):
