@@ -1,8 +1,12 @@
 """Copies found by the crawl step across engines (a PostgreSQL warehouse, a DuckDB file), told to owners once,
 decided by people; real servers and real crawls throughout."""
 
+import re
+from io import StringIO
+
 import duckdb
 import pytest
+from django.core.management import call_command
 from django.test import override_settings
 
 from catalog.alerts.models import OutboxMessage
@@ -167,3 +171,13 @@ def test_s3_folders_holding_the_same_objects_are_certain_copies(request, tmp_pat
     assert member.certain and member.score == 100
     assert "identical file checksums: the same bytes" in member.evidence
     assert not DuplicateMember.objects.filter(dataset__name="orders_other", certain=True).exists()
+
+
+def test_the_command_makes_every_group_again(shop):
+    DuplicateGroup.objects.all().delete()
+    Signature.objects.all().delete()
+    out = StringIO()
+    call_command("duplicates_detect", stdout=out)
+    assert re.fullmatch(r"2 groups, 2 copies, in [\d.]+ s\n", out.getvalue())
+    assert "analytics.orders_all" in _copies_of(_ds(shop, "sales", "orders"))
+    assert Signature.objects.filter(dataset__source=shop).count() == Dataset.objects.filter(source=shop).count()
