@@ -16,13 +16,16 @@ from dataclasses import dataclass, field
 import sqlglot
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 from sqlglot.optimizer.qualify import qualify
 
 from catalog.alerts.services.owners import owners_tell
+from catalog.core.bulk import insert_rows
+from catalog.core.queue import task_send
+from catalog.core.sourceurl import scrub
 from catalog.core.sqlnames import dialect_for
 from catalog.duplicates import detect
 from catalog.duplicates.models import Decision, DuplicateGroup, DuplicateMember, Signature, SignatureBand
@@ -30,10 +33,12 @@ from catalog.inventory.models import Column, Dataset
 from catalog.lineage.models import LineageEdge
 from catalog.metrics.sqlcompare import sql_fingerprint
 from catalog.search.index import search_index_datasets
+from catalog.sources.models import Crawl
 
 logger = logging.getLogger(__name__)
 
 BATCH = 2000
+SIGNATURE_FIELDS = ["dataset_id", "columns", "set_key", "checksum", "sql", "upstream_id", "computed_at"]
 MAX_SQL_CHARS = 20_000  # a longer view definition is not fingerprinted (parsing it costs more than it tells)
 
 
@@ -110,12 +115,11 @@ def signatures_make(dataset_ids) -> int:
                 bands.append((d["id"], kept))
         Signature.objects.filter(dataset_id__in=batch).delete()
         SignatureBand.objects.filter(dataset_id__in=batch).delete()
-        Signature.objects.bulk_create(rows, batch_size=1000)
+        insert_rows(Signature, SIGNATURE_FIELDS, (tuple(getattr(r, f) for f in SIGNATURE_FIELDS) for r in rows))
         if bands:
             keys = detect.band_keys([kept for _, kept in bands]).tolist()
-            SignatureBand.objects.bulk_create(
-                [SignatureBand(dataset_id=dataset_id, key=key) for (dataset_id, _), row in zip(bands, keys) for key in row],
-                batch_size=5000)
+            insert_rows(SignatureBand, ["dataset_id", "key"],
+                        ((dataset_id, key) for (dataset_id, _), row in zip(bands, keys) for key in row))
         made += len(rows)
     return made
 
@@ -138,27 +142,34 @@ def _signatures_of(ids) -> dict[int, detect.Signature]:
 
 
 def _candidates(ids: list[int]) -> set[int]:
-    """Datasets that could be like these: sharing an LSH bucket (buckets too crowded to tell anything are skipped),
-    the same column set, checksum or SQL, or reading only one of them, or read only by one of them."""
+    """Datasets that could be like these: sharing an LSH bucket, the same column set, checksum or SQL (a bucket or value
+    shared by more than BUCKET_CAP datasets gives its first BUCKET_CAP: thousands of identical tables are one group, and
+    it is capped), reading only one of them, or read only by one of them. Counted before they are read, so a crowded
+    bucket costs one row, not thousands."""
     found: set[int] = set()
     cap = detect.BUCKET_CAP
     for start in range(0, len(ids), BATCH):
         batch = ids[start:start + BATCH]
         keys = list(SignatureBand.objects.filter(dataset_id__in=batch).values_list("key", flat=True).distinct())
         for key_start in range(0, len(keys), 5000):
-            by_key: dict[int, list[int]] = defaultdict(list)
-            for dataset_id, key in SignatureBand.objects.filter(key__in=keys[key_start:key_start + 5000]).values_list(
-                    "dataset_id", "key"):
-                by_key[key].append(dataset_id)
-            for members in by_key.values():
-                if len(members) <= cap:
-                    found.update(members)
+            some = keys[key_start:key_start + 5000]
+            sizes = dict(SignatureBand.objects.filter(key__in=some).order_by().values_list("key").annotate(n=Count("id")))
+            quiet = [key for key, n in sizes.items() if 1 < n <= cap]  # a crowded bucket tells nothing
+            if quiet:
+                found.update(SignatureBand.objects.filter(key__in=quiet).values_list("dataset_id", flat=True))
         mine = Signature.objects.filter(dataset_id__in=batch)
         for attribute in ("set_key", "checksum", "sql"):
             values = [v for v in mine.values_list(attribute, flat=True).distinct() if v not in (None, "")]
-            for value in values:
-                found.update(Signature.objects.filter(**{attribute: value}).order_by("dataset_id").values_list(
-                    "dataset_id", flat=True)[:cap])
+            for value_start in range(0, len(values), 5000):
+                some = values[value_start:value_start + 5000]
+                sizes = dict(Signature.objects.filter(**{f"{attribute}__in": some}).order_by().values_list(attribute).annotate(
+                    n=Count("dataset_id")))
+                quiet = [value for value, n in sizes.items() if 1 < n <= cap]
+                if quiet:
+                    found.update(Signature.objects.filter(**{f"{attribute}__in": quiet}).values_list("dataset_id", flat=True))
+                for value in [value for value, n in sizes.items() if n > cap]:  # identical tables: the first stand for all
+                    found.update(Signature.objects.filter(**{attribute: value}).order_by("dataset_id").values_list(
+                        "dataset_id", flat=True)[:cap])
         found.update(v for v in mine.exclude(upstream_id=None).values_list("upstream_id", flat=True))
         found.update(Signature.objects.filter(upstream_id__in=batch).values_list("dataset_id", flat=True)[:cap])
     return found
@@ -175,10 +186,9 @@ def _decisions_among(ids) -> dict[tuple[int, int], tuple[str, int | None]]:
     return decisions
 
 
-def _copy_state(ids) -> dict[int, tuple[int, int]]:
-    """{dataset id: (its group's original, what it is like)} for copies among these (what search labels)."""
-    return {d: (o, like) for d, o, like in DuplicateMember.objects.filter(dataset_id__in=list(ids)).values_list(
-        "dataset_id", "group__original_id", "like_id")}
+def _copy_state(ids) -> dict[int, int]:
+    """{dataset id: its group's original} for the copies among these: what search labels and ranks down."""
+    return dict(DuplicateMember.objects.filter(dataset_id__in=list(ids)).values_list("dataset_id", "group__original_id"))
 
 
 def _store(context: set[int], detection: detect.Detection, now) -> list[DuplicateGroup]:
@@ -205,9 +215,10 @@ def _store(context: set[int], detection: detect.Detection, now) -> list[Duplicat
     return stored
 
 
-def duplicates_refresh(changed_ids=(), removed_ids=(), *, reindex: bool = True) -> Refresh:
+def duplicates_refresh(changed_ids=(), removed_ids=(), *, indexed_after=()) -> Refresh:
     """The incremental pass: signatures of the changed datasets made again, the removed ones' dropped, and the groups
-    around them detected again. Search documents of datasets that became or stopped being copies are made again."""
+    around them detected again. Search documents of datasets that became or stopped being copies are made again, but
+    for `indexed_after`: those the caller has search index anyway (the crawl's search step, which runs after this)."""
     changed_ids, removed_ids = sorted(set(changed_ids)), sorted(set(removed_ids))
     if not changed_ids and not removed_ids:
         return Refresh()
@@ -227,9 +238,8 @@ def duplicates_refresh(changed_ids=(), removed_ids=(), *, reindex: bool = True) 
     for warning in detection.warnings:
         logger.warning("duplicates: %s", warning)
     refresh = Refresh(groups, detection.warnings)
-    if reindex:
-        moved = {i for i in set(before) | set(after) if before.get(i) != after.get(i)} - set(removed_ids)
-        refresh.reindexed = search_index_datasets(moved) if moved else 0
+    moved = {i for i in set(before) | set(after) if before.get(i) != after.get(i)} - set(removed_ids) - set(indexed_after)
+    refresh.reindexed = search_index_datasets(moved) if moved else 0
     return refresh
 
 
@@ -294,6 +304,45 @@ def duplicates_announce(groups: list[DuplicateGroup], *, new_ids, crawl=None) ->
             else f"{existing.qualified_name} looks like a copy of the new {new.qualified_name}",
             body_text=body))
     return messages
+
+
+# ---------------------------------------------------------------- after a crawl
+
+DUPLICATES_TASK = "canon.duplicates_after_crawl"
+OUTBOX_FLUSH_TASK = "canon.outbox_flush"
+
+
+def duplicates_after_crawl(changed_ids, removed_ids, added_ids, *, crawl=None, indexed_after=()) -> list:
+    """The crawl step's work: the incremental pass over what the crawl touched, then the emails about new copies.
+    Returns the messages queued. `indexed_after`: datasets the crawl's search step indexes after this one."""
+    refresh = duplicates_refresh(changed_ids, removed_ids, indexed_after=indexed_after)
+    return duplicates_announce(refresh.groups, new_ids=added_ids, crawl=crawl)
+
+
+def duplicates_after_crawl_task(changed_ids, removed_ids, added_ids, crawl_id: int | None) -> int:
+    """The same, in its own transaction, for a crawl too big to do it in its own; then asks a worker to send."""
+    with transaction.atomic():
+        crawl = Crawl.objects.filter(pk=crawl_id).first() if crawl_id else None
+        messages = duplicates_after_crawl(changed_ids, removed_ids, added_ids, crawl=crawl)
+    if messages:
+        try:
+            task_send(OUTBOX_FLUSH_TASK)
+        except Exception as exc:
+            logger.warning("could not enqueue the outbox flush (%s); the periodic flush will send", scrub(str(exc)))
+    return len(messages)
+
+
+def duplicates_enqueue(changed_ids, removed_ids, added_ids, crawl_id: int) -> None:
+    """After a big crawl's commit: a task finds its copies. With no broker, the crawl's own process does it now rather
+    than leave them for the next full pass."""
+    try:
+        task_send(DUPLICATES_TASK, args=[list(changed_ids), list(removed_ids), list(added_ids), crawl_id])
+    except Exception as exc:
+        logger.warning("could not enqueue duplicates of crawl %s (%s); finding them now", crawl_id, scrub(str(exc)))
+        try:
+            duplicates_after_crawl_task(changed_ids, removed_ids, added_ids, crawl_id)
+        except Exception:  # the crawl is committed; `manage.py duplicates_detect` catches up
+            logger.exception("finding duplicates after crawl %s failed", crawl_id)
 
 
 # ---------------------------------------------------------------- decisions

@@ -12,7 +12,10 @@ from django.test import override_settings
 from catalog.alerts.models import OutboxMessage
 from catalog.alerts.services import outbox_flush
 from catalog.duplicates.models import Decision, DuplicateGroup, DuplicateMember, Signature
-from catalog.duplicates.services import DecisionError, duplicate_decide, duplicates_detect_all, view_sql_fingerprint
+from catalog.duplicates import services
+from catalog.duplicates.services import (
+    DecisionError, duplicate_decide, duplicates_after_crawl_task, duplicates_detect_all, view_sql_fingerprint,
+)
 from catalog.inventory.models import Dataset
 from catalog.search.models import SearchDocument
 from catalog.sources.services import source_create
@@ -181,3 +184,37 @@ def test_the_command_makes_every_group_again(shop):
     assert re.fullmatch(r"2 groups, 2 copies, in [\d.]+ s\n", out.getvalue())
     assert "analytics.orders_all" in _copies_of(_ds(shop, "sales", "orders"))
     assert Signature.objects.filter(dataset__source=shop).count() == Dataset.objects.filter(source=shop).count()
+
+
+def test_a_big_crawl_hands_its_copies_to_a_task_which_emails_once(shop, tmp_path, settings, monkeypatch,
+                                                                  django_capture_on_commit_callbacks):
+    sent = []
+    monkeypatch.setattr(services, "task_send", lambda name, args=(), kwargs=None: sent.append((name, list(args))))
+    settings.CANON_DUPLICATES_SYNC_DATASETS = 1
+    duck = source_create(name="duck", url=f"duckdb://{_duck(tmp_path)}")
+    with django_capture_on_commit_callbacks(execute=True):
+        crawl = _crawl(duck)
+    copy = _ds(duck, "main", "customers_backup_2024")
+    [(name, args)] = sent
+    assert name == "canon.duplicates_after_crawl" and args[3] == crawl.pk and copy.pk in args[0] and copy.pk in args[2]
+    assert not DuplicateMember.objects.filter(dataset=copy).exists()  # not yet
+    for _ in range(2):  # a redelivered message finds the same and queues nothing more
+        duplicates_after_crawl_task(*args)
+    assert DuplicateMember.objects.filter(dataset=copy).exists()
+    [message] = OutboxMessage.objects.filter(kind="duplicate")
+    assert message.crawl_id == crawl.pk
+    assert sent[1:] == [("canon.outbox_flush", [])]
+
+
+def test_a_big_crawl_whose_task_cannot_be_queued_finds_its_copies_itself(shop, tmp_path, settings, monkeypatch,
+                                                                          django_capture_on_commit_callbacks):
+    def broker_down(*args, **kwargs):
+        raise ConnectionRefusedError(111, "Connection refused")
+
+    monkeypatch.setattr(services, "task_send", broker_down)
+    settings.CANON_DUPLICATES_SYNC_DATASETS = 1
+    duck = source_create(name="duck", url=f"duckdb://{_duck(tmp_path)}")
+    with django_capture_on_commit_callbacks(execute=True):
+        _crawl(duck)
+    assert DuplicateMember.objects.filter(dataset__name="customers_backup_2024").exists()
+    assert OutboxMessage.objects.filter(kind="duplicate").count() == 1
