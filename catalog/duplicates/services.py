@@ -277,7 +277,8 @@ def duplicates_announce(groups: list[DuplicateGroup], *, new_ids, crawl=None) ->
                 pairs.append(member)
     if not pairs:
         return []
-    datasets = Dataset.objects.in_bulk({m.dataset_id for m in pairs} | {m.like_id or m.group.original_id for m in pairs})
+    datasets = Dataset.objects.select_related("source", "owner__user").in_bulk(
+        {m.dataset_id for m in pairs} | {m.like_id or m.group.original_id for m in pairs})
     base = settings.CANON_BASE_URL
     messages = []
     for member in pairs:

@@ -11,6 +11,7 @@ from catalog.duplicates.models import Decision, DuplicateGroup, DuplicateMember,
 from catalog.inventory.models import Dataset
 from catalog.sources.services import source_create
 from tests.duplicates.support import crawl, ds, duck
+from tests.search.support import add_metric
 
 pytestmark = pytest.mark.django_db
 
@@ -99,13 +100,15 @@ def test_deciding_from_the_page_records_who_and_when(client, copies, staff_user)
     assert not DuplicateMember.objects.filter(dataset=copy).exists()
 
 
-def test_api_lists_groups_with_filters_and_decides(client, copies, staff_user):
+def test_api_lists_groups_with_filters_and_decides(client, copies, staff_user, shop):
+    add_metric(staff_user, shop, "customer_count", sql="SELECT count(*) FROM sales.customers")
     answer = client.get("/api/duplicates/", {"source": "duck"})
     assert answer.status_code == 200
     [group] = answer.json()["results"]
     original, copy = group["members"]
     assert original["is_original"] and original["dataset"]["name"] == "sales.customers"
     assert original["dataset"]["engine"] == "postgresql"
+    assert original["definitions"] == ["customer_count"] and copy["definitions"] == []  # who reads each
     assert copy["dataset"]["name"] == "main.customers_backup_2024" and copy["summary"].startswith(f"{copy['score']}%")
     assert copy["cost_per_month"] == "0.80" and group["copies_cost_per_month"] == "0.80"
     assert "1 extra: loaded_at" in copy["evidence"]
