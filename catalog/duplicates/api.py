@@ -82,7 +82,7 @@ class DuplicateFilter(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(choices=DuplicateGroup.KIND_CHOICES, method="noop")
     source = django_filters.CharFilter(method="noop", help_text="A source's name: groups with a member there")
     min_score = django_filters.NumberFilter(method="noop", min_value=0, max_value=100)
-    certain = django_filters.BooleanFilter(method="noop")
+    certain = django_filters.ChoiceFilter(choices=[("true", "only certain copies"), ("false", "only likely ones")], method="noop")
     dataset = IdFilter(method="noop", help_text="Groups holding this dataset")
     q = django_filters.CharFilter(method="noop", help_text="Part of a member's name")
 
@@ -97,7 +97,7 @@ class DuplicateFilter(django_filters.FilterSet):
         data = self.form.cleaned_data
         return filter_groups(queryset, kind=data.get("kind") or "", source=data.get("source") or "",
                              min_score=int(data["min_score"]) if data.get("min_score") is not None else None,
-                             certain=data.get("certain"), dataset=int(data["dataset"]) if data.get("dataset") else None,
+                             certain={"true": True, "false": False}.get(data.get("certain") or ""), dataset=int(data["dataset"]) if data.get("dataset") else None,
                              q=(data.get("q") or "")[:200])
 
 

@@ -29,9 +29,10 @@ def _int(value, *, low: int, high: int):
 def duplicate_list(request):
     params = request.GET
     kind = params.get("kind", "") if params.get("kind", "") in dict(DuplicateGroup.KIND_CHOICES) else ""
-    source = params.get("source", "")
+    # No database stores a NUL character in a name: one in the query string finds nothing, rather than failing.
+    source = params.get("source", "").replace("\x00", "")[:100]
     min_score = _int(params.get("min_score"), low=0, high=100)
-    q = params.get("q", "").strip()[:200]
+    q = params.get("q", "").replace("\x00", "").strip()[:200]
     groups = filter_groups(groups_queryset(), kind=kind, source=source, min_score=min_score, q=q)
     page = Paginator(groups, PAGE_SIZE).get_page(params.get("page"))
     described, _ = describe_groups(page.object_list)

@@ -113,6 +113,8 @@ def test_api_lists_groups_with_filters_and_decides(client, copies, staff_user, s
     assert copy["cost_per_month"] == "0.80" and group["copies_cost_per_month"] == "0.80"
     assert "1 extra: loaded_at" in copy["evidence"]
     assert client.get("/api/duplicates/", {"kind": "pipeline"}).json()["count"] == 1
+    assert client.get("/api/duplicates/", {"certain": "true"}).json()["count"] == 0
+    assert client.get("/api/duplicates/", {"certain": "false"}).json()["count"] == 3
     assert client.get("/api/duplicates/", {"dataset": copy["dataset"]["id"]}).json()["count"] == 1
     assert client.get("/api/duplicates/", {"min_score": 101}).status_code == 400
     assert client.get("/api/duplicates/", {"dataset": "1e30"}).status_code == 400
@@ -126,3 +128,18 @@ def test_api_lists_groups_with_filters_and_decides(client, copies, staff_user, s
     assert answer.status_code == 201 and answer.json()["decided_by"] == "ana"
     assert client.get("/api/duplicates/", {"source": "duck"}).json()["count"] == 0
     assert DuplicateGroup.objects.filter(kind="pipeline").exists()
+
+
+@pytest.mark.parametrize("path, statuses", [
+    ("/duplicates/?q=%00&source=%00&min_score=1e30&page=abc", {200}),
+    ("/api/duplicates/99999999999999999999999/", {404}),
+    ("/api/duplicates/-1/", {404}),
+    ("/api/duplicates/?q=%00", {400}),
+    ("/api/duplicates/?source=%00", {400}),
+    ("/api/duplicates/?certain=maybe", {400}),
+    ("/api/duplicates/?kind=bogus", {400}),
+    ("/api/duplicates/?min_score=1e30", {400}),
+    ("/api/duplicates/?page=999", {404}),
+])
+def test_bad_input_never_gives_a_500(client, copies, path, statuses):
+    assert client.get(path).status_code in statuses, path
