@@ -186,21 +186,45 @@ def _decisions_among(ids) -> dict[tuple[int, int], tuple[str, int | None]]:
     return decisions
 
 
-def _copy_state(ids) -> dict[int, int]:
-    """{dataset id: its group's original} for the copies among these: what search labels and ranks down."""
-    return dict(DuplicateMember.objects.filter(dataset_id__in=list(ids)).values_list("dataset_id", "group__original_id"))
+def _batches(ids):
+    ids = sorted(ids)
+    for start in range(0, len(ids), BATCH):
+        yield ids[start:start + BATCH]
 
 
-def _store(context: set[int], detection: detect.Detection, now) -> list[DuplicateGroup]:
-    """Replace the groups any dataset of `context` is in with the groups detected among them."""
-    old_groups = DuplicateGroup.objects.filter(Q(original_id__in=context) | Q(members__dataset_id__in=context)).distinct()
-    found_at = {g.original_id: g.found_at for g in old_groups}
-    member_found = dict(DuplicateMember.objects.filter(group__in=old_groups).values_list("dataset_id", "found_at"))
-    DuplicateGroup.objects.filter(pk__in=[g.pk for g in old_groups]).delete()
-    # A dataset now in a new group may still be a member of a group outside the context (capped out of it before).
+def _copy_state(ids=None) -> dict[int, int]:
+    """{dataset id: its group's original} for the copies among these (None: every copy): what search labels and ranks
+    down."""
+    members = DuplicateMember.objects.values_list("dataset_id", "group__original_id")
+    if ids is None:
+        return dict(members)
+    return {d: o for batch in _batches(ids) for d, o in members.filter(dataset_id__in=batch)}
+
+
+def _groups_touching(ids) -> set[int]:
+    """Groups any of these datasets is in, as original or copy."""
+    found: set[int] = set()
+    for batch in _batches(ids):
+        found.update(DuplicateGroup.objects.filter(original_id__in=batch).values_list("pk", flat=True))
+        found.update(DuplicateMember.objects.filter(dataset_id__in=batch).values_list("group_id", flat=True))
+    return found
+
+
+def _store(old_group_ids: set[int] | None, detection: detect.Detection, now) -> list[DuplicateGroup]:
+    """Replace these groups (None: every group) with the groups detected. When each was first found is kept."""
+    old = DuplicateGroup.objects.all()
+    found_at: dict[int, object] = {}
+    member_found: dict[int, object] = {}
+    for batch in ([None] if old_group_ids is None else _batches(old_group_ids)):
+        groups = old if batch is None else old.filter(pk__in=batch)
+        found_at.update(groups.values_list("original_id", "found_at"))
+        member_found.update(DuplicateMember.objects.filter(group__in=groups.values("pk")).values_list("dataset_id", "found_at"))
+        groups.delete()
+    # A dataset now in a new group may still be in a group left out of the context (capped out of it before).
     members_now = {m.dataset_id for g in detection.groups for m in g.members}
-    DuplicateMember.objects.filter(dataset_id__in=members_now).delete()
-    DuplicateGroup.objects.filter(original_id__in=members_now).delete()
+    for batch in _batches(members_now):
+        DuplicateMember.objects.filter(dataset_id__in=batch).delete()
+        DuplicateGroup.objects.filter(original_id__in=batch).delete()
     stored = []
     for group in detection.groups:
         row = DuplicateGroup.objects.create(
@@ -225,15 +249,14 @@ def duplicates_refresh(changed_ids=(), removed_ids=(), *, indexed_after=()) -> R
     now = timezone.now()
     signatures_make(changed_ids + removed_ids)
     context = set(changed_ids) | _candidates(changed_ids) | set(removed_ids)
-    in_groups = set(DuplicateMember.objects.filter(
-        Q(dataset_id__in=context) | Q(group__original_id__in=context)).values_list("group_id", flat=True))
-    context |= set(DuplicateGroup.objects.filter(Q(pk__in=in_groups) | Q(original_id__in=context)).values_list("original_id", flat=True))
-    context |= set(DuplicateMember.objects.filter(Q(group_id__in=in_groups) | Q(group__original_id__in=context)).values_list(
-        "dataset_id", flat=True))
+    touched = _groups_touching(context)
+    for batch in _batches(touched):  # every member of those groups is detected again with them
+        context.update(DuplicateGroup.objects.filter(pk__in=batch).values_list("original_id", flat=True))
+        context.update(DuplicateMember.objects.filter(group_id__in=batch).values_list("dataset_id", flat=True))
     before = _copy_state(context)
     signatures = _signatures_of(context)
     detection = detect.detect(signatures.values(), decisions=_decisions_among(context), max_group=settings.CANON_DUPLICATES_MAX_GROUP)
-    groups = _store(context, detection, now)
+    groups = _store(touched, detection, now)
     after = _copy_state(context)
     for warning in detection.warnings:
         logger.warning("duplicates: %s", warning)
@@ -250,12 +273,11 @@ def duplicates_detect_all() -> Refresh:
     with transaction.atomic():
         gone = list(Signature.objects.filter(dataset__removed_at__isnull=False).values_list("dataset_id", flat=True))
         signatures_make(ids + gone)
-        before = _copy_state(ids)
+        before = _copy_state()
         signatures = _signatures_of(ids)
         detection = detect.detect(signatures.values(), decisions=_decisions_among(ids), max_group=settings.CANON_DUPLICATES_MAX_GROUP)
-        DuplicateGroup.objects.all().delete()
-        groups = _store(set(ids), detection, now)
-        after = _copy_state(ids)
+        groups = _store(None, detection, now)
+        after = _copy_state()
         moved = {i for i in set(before) | set(after) if before.get(i) != after.get(i)}
         reindexed = search_index_datasets(moved) if moved else 0
     return Refresh(groups, detection.warnings, reindexed)
