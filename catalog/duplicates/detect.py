@@ -39,12 +39,13 @@ BUCKET_CAP = 200  # a band bucket holding more distinct column sets than this is
 _FAMILY_GROUP = {
     "integer": "number", "decimal": "number", "float": "number",
     "date": "time", "timestamp": "time", "time": "time",
-    "json": "nested", "struct": "nested", "map": "nested", "array": "nested",
+    # JSON is text in most files (Parquet and CSV have no JSON type): a jsonb column exported is a string column.
+    "json": "text", "struct": "nested", "map": "nested", "array": "nested",
     "uuid": "text", "text": "text",
 }
 # Names people give copies: orders_backup, orders_copy, orders_2024, orders_20240131, orders_old, orders_v2 ...
 _COPY_MARKERS = {"backup", "bak", "copy", "old", "snapshot", "snap", "tmp", "temp", "archive", "archived", "dup", "clone",
-                 "bkp", "orig", "save", "saved"}
+                 "bkp", "orig", "save", "saved", "export", "exported", "extract", "dump", "mirror", "replica"}
 # Names so common that sharing them says little: two tables of (id, name, created_at, updated_at, status) are not copies.
 GENERIC = frozenset({
     "id", "uuid", "key", "value", "name", "title", "type", "kind", "status", "state", "description", "comment", "notes",

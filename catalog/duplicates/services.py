@@ -92,19 +92,22 @@ def signatures_make(dataset_ids) -> int:
         batch = ids[start:start + BATCH]
         datasets = list(Dataset.objects.filter(pk__in=batch, removed_at__isnull=True).values(
             "id", "kind", "definition", "properties", "source__engine"))
-        columns: dict[int, set[str]] = defaultdict(set)
-        for dataset_id, name, family in Column.objects.filter(dataset_id__in=batch).values_list("dataset_id", "name", "type_family"):
-            columns[dataset_id].add(detect.column_token(name, family))
+        columns: dict[int, set[tuple[str, str]]] = defaultdict(set)
         reads: dict[int, set] = defaultdict(set)
         for downstream, upstream, name in LineageEdge.objects.filter(downstream_id__in=batch).values_list(
                 "downstream_id", "upstream_id", "upstream_name"):
             reads[downstream].add((upstream, name))
         rows, bands = [], []
+        for dataset_id, name, family in Column.objects.filter(dataset_id__in=batch).values_list("dataset_id", "name", "type_family"):
+            columns[dataset_id].add((name, family))
         for d in datasets:
-            cols = frozenset(columns.get(d["id"], ()))
+            properties = d["properties"] if isinstance(d["properties"], dict) else {}
+            # A folder's partition keys are its layout (dt=2024-03-01/), not columns of the data it copies.
+            layout = {p.get("key") for p in properties.get("partition_keys") or [] if isinstance(p, dict)}
+            cols = frozenset(detect.column_token(name, family)
+                             for name, family in columns.get(d["id"], ()) if name not in layout)
             read = reads.get(d["id"], set())
             upstream = next(iter(read))[0] if len(read) == 1 else None
-            properties = d["properties"] if isinstance(d["properties"], dict) else {}
             checksum = str(properties.get("content_digest") or "")[:128]
             sql = view_sql_fingerprint(d["definition"], d["source__engine"]) if d["definition"] else ""
             rows.append(Signature(dataset_id=d["id"], columns="\n".join(sorted(cols)),

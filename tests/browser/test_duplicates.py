@@ -25,7 +25,7 @@ def test_find_a_copy_see_its_cost_and_keep_both_with_a_reason(live_server, page,
     expect(page.locator(".total")).to_contain_text("Copies cost $0.80 a month")
     group = page.get_by_role("region", name="Copies of sales.customers")
     expect(group).to_contain_text("main.customers_backup_2024")
-    group.get_by_text("same 5 columns, 1 extra").click()
+    group.get_by_text("same 6 columns, 1 extra").click()
     expect(group).to_contain_text("1 extra: loaded_at")
     shot(page, "duplicates")
 
