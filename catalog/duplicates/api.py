@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import django_filters
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
@@ -11,7 +11,7 @@ from rest_framework.response import Response
 
 from catalog.core.filters import IdFilter
 from catalog.duplicates.models import Decision, DuplicateGroup
-from catalog.duplicates.selectors import describe_groups, filter_groups, groups_queryset
+from catalog.duplicates.selectors import dataset_duplicates, describe_groups, filter_groups, groups_queryset
 from catalog.duplicates.services import DecisionError, duplicate_decide
 from catalog.inventory.models import Dataset
 
@@ -76,6 +76,39 @@ class DecideSerializer(serializers.Serializer):
     original = serializers.PrimaryKeyRelatedField(queryset=Dataset.objects.all(), required=False, allow_null=True,
                                                   help_text="For copy: which of the two is the original (default: other)")
     reason = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+
+_REF = {"type": "object", "properties": {"id": {"type": "integer"}, "name": {"type": "string"}, "source": {"type": "string"},
+                                         "summary": {"type": "string"}}, "required": ["id", "name", "source", "summary"]}
+
+
+@extend_schema_field({
+    "type": "object", "readOnly": True,
+    "properties": {"group": {"type": "integer", "nullable": True}, "copy_of": {**_REF, "nullable": True},
+                   "evidence": {"type": "array", "items": {"type": "string"}}, "copies": {"type": "array", "items": _REF}},
+    "required": ["group", "copy_of", "evidence", "copies"],
+})
+class DatasetDuplicatesField(serializers.Field):
+    """On a dataset's detail: whose copy it looks like (with the evidence), or its copies (at most 20); the group's id
+    for /api/duplicates/{id}/."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("source", "*")
+        kwargs.setdefault("read_only", True)
+        super().__init__(**kwargs)
+
+    def to_representation(self, dataset):
+        found = dataset_duplicates(dataset)
+        membership, group = found["membership"], found["group"]
+
+        def ref(d, summary):
+            return {"id": d.pk, "name": d.qualified_name, "source": d.source.name, "summary": summary}
+
+        if membership is not None:
+            return {"group": membership.group_id, "copy_of": ref(membership.group.original, membership.summary),
+                    "evidence": membership.evidence, "copies": []}
+        return {"group": group.pk if group else None, "copy_of": None, "evidence": [],
+                "copies": [ref(m.dataset, m.summary) for m in found["copies"]]}
 
 
 class DuplicateFilter(django_filters.FilterSet):

@@ -9,5 +9,7 @@ class DuplicatesConfig(AppConfig):
     def ready(self):
         from catalog.core.searchindex import dataset_copies
         from catalog.duplicates.selectors import copies_of
+        from catalog.inventory.registry import register_dataset_detail_field
 
         dataset_copies(copies_of)
+        register_dataset_detail_field("duplicates", "catalog.duplicates.api.DatasetDuplicatesField")

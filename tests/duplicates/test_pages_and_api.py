@@ -120,6 +120,15 @@ def test_api_lists_groups_with_filters_and_decides(client, copies, staff_user, s
     assert client.get("/api/duplicates/", {"dataset": "1e30"}).status_code == 400
     assert client.get(f"/api/duplicates/{group['id']}/").json()["members"][1]["dataset"]["id"] == copy["dataset"]["id"]
 
+    # The dataset's own detail says so too.
+    on_copy = client.get(f"/api/datasets/{copy['dataset']['id']}/").json()["duplicates"]
+    assert on_copy["group"] == group["id"] and on_copy["copy_of"]["name"] == "sales.customers"
+    assert on_copy["copy_of"]["summary"] == copy["summary"] and "1 extra: loaded_at" in on_copy["evidence"]
+    on_original = client.get(f"/api/datasets/{original['dataset']['id']}/").json()["duplicates"]
+    assert on_original["copy_of"] is None and [c["name"] for c in on_original["copies"]] == ["main.customers_backup_2024"]
+    assert client.get(f"/api/datasets/{Dataset.objects.get(name='tmp_import').pk}/").json()["duplicates"] == {
+        "group": None, "copy_of": None, "evidence": [], "copies": []}
+
     body = {"dataset": copy["dataset"]["id"], "other": original["dataset"]["id"], "verdict": "not"}
     assert client.post("/api/duplicates/decide/", body, content_type="application/json").status_code in (401, 403)
     client.force_login(staff_user)
