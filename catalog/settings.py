@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "catalog.alerts",
     "catalog.metrics",
     "catalog.search",
+    "catalog.duplicates",
     "catalog.crawls",
     "catalog.impact",
 ]
@@ -185,6 +186,8 @@ SPECTACULAR_SETTINGS = {
         "MetricStatusEnum": "catalog.metrics.models.MetricDefinition.STATUS_CHOICES",
         "CrawlStatusEnum": "catalog.sources.models.Crawl.STATUS_CHOICES",
         "OutboxStatusEnum": "catalog.alerts.models.OutboxMessage.STATUS_CHOICES",
+        "DuplicateKindEnum": "catalog.duplicates.models.DuplicateGroup.KIND_CHOICES",
+        "DuplicateVerdictEnum": "catalog.duplicates.models.Decision.VERDICT_CHOICES",
     },
 }
 
@@ -238,14 +241,25 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 # Crawls
 # What runs after a crawl's extraction is applied, in this order, in the crawl's one transaction: each a
 # function of one CrawlOutcome (catalog/crawls/steps.py). Lineage before search, which indexes each
-# dataset's readers; history before metrics and alerts, which read the schema changes it records.
+# dataset's readers; history before metrics and alerts, which read the schema changes it records; duplicates after
+# lineage (derived copies) and before search (copies labelled).
 CANON_CRAWL_STEPS = [
     "catalog.lineage.steps.refresh",
     "catalog.history.steps.record_changes",
     "catalog.metrics.steps.recheck_definitions",
+    "catalog.duplicates.steps.find_copies",
     "catalog.search.steps.index_changes",
     "catalog.alerts.steps.queue_alerts",
 ]
+# Copies of datasets (catalog/duplicates): a group shows at most this many datasets, with a warning past it; storage
+# prices in USD per GB-month by engine (the source URL's scheme), "default" for the others; the admin can override each.
+CANON_DUPLICATES_MAX_GROUP = env.int("CANON_DUPLICATES_MAX_GROUP", default=50)
+# A crawl adding, changing or removing more datasets than this finds their copies in a task after its commit.
+CANON_DUPLICATES_SYNC_DATASETS = env.int("CANON_DUPLICATES_SYNC_DATASETS", default=1000)
+CANON_STORAGE_PRICES = env.dict("CANON_STORAGE_PRICES", cast={"value": float}, default={
+    "postgresql": 0.115, "mysql": 0.115, "redshift": 0.024, "snowflake": 0.023, "bigquery": 0.02, "s3": 0.023,
+    "duckdb": 0.08, "sqlite": 0.08, "default": 0.05,
+})
 CANON_CRAWL_TIME_LIMIT = env.int("CANON_CRAWL_TIME_LIMIT", default=3600)
 # A running crawl stamps its row this often; one not stamped for CANON_CRAWL_STALE_HEARTBEATS intervals
 # lost its worker: it is marked failed and the next crawl of its source runs (catalog/crawls/lease.py).

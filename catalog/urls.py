@@ -7,6 +7,7 @@ from rest_framework.routers import DefaultRouter
 from catalog.alerts import views as alerts
 from catalog.core.apiroot import CanonAPIRootView
 from catalog.alerts.api import SubscriptionViewSet
+from catalog.duplicates.api import DuplicateGroupViewSet
 from catalog.history import views as history
 from catalog.history.api import ChangeViewSet, DatasetVersionList
 from catalog.impact.api import ImpactView
@@ -24,6 +25,7 @@ router.register("datasets", DatasetViewSet, basename="api-dataset")
 router.register("changes", ChangeViewSet, basename="api-change")
 router.register("subscriptions", SubscriptionViewSet, basename="api-subscription")
 router.register("metrics", MetricViewSet, basename="api-metric")
+router.register("duplicates", DuplicateGroupViewSet, basename="api-duplicate")
 
 admin.site.site_header = "Canon administration"
 admin.site.site_title = "Canon admin"
@@ -61,6 +63,7 @@ urlpatterns = [
     path("outbox/<int:pk>/retry/", alerts.outbox_retry, name="outbox-retry"),
     path("metrics/", include("catalog.metrics.urls")),
     path("search/", include("catalog.search.urls")),
+    path("duplicates/", include("catalog.duplicates.urls")),
     path("owners/", inventory.owner_list, name="owner-list"),
     path("owners/<int:pk>/map/", inventory.owner_map_view, name="owner-map"),
     path("login/", auth_views.LoginView.as_view(), name="login"),

@@ -142,6 +142,26 @@ def dataset_readers(function: CountFunction = None, *, upstream_of: Callable[[li
     return register(function) if function is not None else register
 
 
+# Each: (dataset ids) -> {id: qualified name of its original} for those found to be copies of another dataset
+# (catalog/duplicates). A copy ranks below its original and its document says whose copy it is.
+_copies: list[Callable[[list[int]], dict[int, str]]] = []
+COPY_PRIOR = -3.0
+
+
+def dataset_copies(function: Callable[[list[int]], dict[int, str]]):
+    """Declares which of some datasets are copies of another, and of which."""
+    _copies.append(function)
+    return function
+
+
+def copies_among(ids) -> dict[int, str]:
+    ids = list(ids)
+    found: dict[int, str] = {}
+    for copies in _copies:
+        found.update(copies(ids) if ids else {})
+    return found
+
+
 def popularity(watchers: int, uses: int) -> float:
     """Datasets many watch, or many definitions and views read, rank higher; with diminishing returns."""
     return min(MAX_POPULARITY, 1.5 * math.log2(1 + watchers) + 1.5 * math.log2(1 + uses))
@@ -159,7 +179,8 @@ def dataset_popularity(ids, *, exclude_definition: int | None = None) -> dict[in
     for count in _readers:
         for dataset_id, n in count(ids, exclude_definition=exclude_definition):
             used[dataset_id] += n
-    return {i: popularity(watchers.get(i, 0), used.get(i, 0)) for i in ids}
+    copies = copies_among(ids)
+    return {i: popularity(watchers.get(i, 0), used.get(i, 0)) + (COPY_PRIOR if i in copies else 0.0) for i in ids}
 
 
 def upstream_of(dataset_ids) -> set[int]:

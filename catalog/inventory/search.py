@@ -17,7 +17,8 @@ from django.urls import reverse
 
 from catalog.core.names import name_words
 from catalog.core.searchindex import (
-    ACTIVE, REMOVED, STATUS_PRIOR, Document, SearchIndex, bars, dataset_popularity, dotted, listing, register_search,
+    ACTIVE, REMOVED, STATUS_PRIOR, Document, SearchIndex, bars, copies_among, dataset_popularity, dotted, listing,
+    register_search,
 )
 from catalog.inventory.models import Column, Dataset, OwnerIdentity
 
@@ -80,7 +81,7 @@ class DatasetIndex(SearchIndex):
 
     def documents(self, ids, **options) -> Iterator[Document]:
         datasets = list(Dataset.objects.filter(pk__in=ids).annotate(stamp=dataset_stamp()).values(*DATASET_VALUES))
-        yield from self._documents(datasets, self._columns_of(ids), dataset_popularity(ids))
+        yield from self._documents(datasets, self._columns_of(ids), dataset_popularity(ids), copies_among(ids))
 
     @staticmethod
     def _columns_of(dataset_ids) -> dict[int, list[tuple]]:
@@ -91,7 +92,8 @@ class DatasetIndex(SearchIndex):
             found[dataset_id].append(tuple(rest))
         return found
 
-    def _documents(self, datasets: list[dict], columns: dict[int, list[tuple]], popular: dict[int, float]) -> Iterator[Document]:
+    def _documents(self, datasets: list[dict], columns: dict[int, list[tuple]], popular: dict[int, float],
+                   copies: dict[int, str] | None = None) -> Iterator[Document]:
         kinds = dict(Dataset.KIND_CHOICES)
         for d in datasets:
             removed = d["removed_at"] is not None
@@ -106,7 +108,8 @@ class DatasetIndex(SearchIndex):
             dataset_weight, column_weight = self.weights(status, popular.get(d["id"], 0.0))
             yield Document(
                 d["id"], kind=self.kind, dataset_id=d["id"], name=name, title=f"{schema}.{name}",
-                subtitle=f"{kinds.get(d['kind'], d['kind'])} in {source}", url=dataset_url, path=dotted(source, schema, name),
+                subtitle=f"{kinds.get(d['kind'], d['kind'])} in {source}"
+                + (f" · copy of {copies[d['id']]}" if copies and d["id"] in copies else ""), url=dataset_url, path=dotted(source, schema, name),
                 keywords=name_words(name), context=f"{name_words(schema)} {source}", body=body,
                 extra=listing("Columns", [c[1] for c in cols[:MAX_COLUMN_NAMES]]), source_name=source, schema_name=schema,
                 owners=owners, tags=tags, status=status, weight=dataset_weight, stamp=d["stamp"],

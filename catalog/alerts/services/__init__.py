@@ -1,4 +1,5 @@
 from catalog.alerts.services.outbox import Email, outbox_failing_for, outbox_flush, outbox_queue, outbox_retry_now, outbox_send  # noqa: F401
+from catalog.alerts.services.owners import owners_tell  # noqa: F401
 from catalog.alerts.services.recipients import alerts_queue_for_crawl, crawl_health_record, digests_send  # noqa: F401
 from catalog.alerts.services.subscriptions import (  # noqa: F401
     SubscriptionError,

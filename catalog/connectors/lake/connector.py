@@ -22,6 +22,7 @@ A file that cannot be read is a warning on its dataset; the crawl goes on.
 
 from __future__ import annotations
 
+import hashlib
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -410,6 +411,10 @@ class LakeConnector(Connector):
             "schema_files": sum(len(v["f"]) for v in variants),
             "schema_variants": len(variants),
         }
+        if isinstance(store, S3Store) and all(f[_ETAG] for f in files):
+            # The objects' content, wherever they are: folders holding objects of the same ETags are copies (catalog/duplicates).
+            # Not for local files, whose tag is their modification time and size, not their content.
+            properties["content_digest"] = hashlib.sha256("\n".join(sorted(f"{f[_SIZE]}:{f[_ETAG]}" for f in files)).encode()).hexdigest()
         if plan.fmt != PARQUET:
             properties["compression"] = (compressions.pop() or "none") if len(compressions) == 1 else "mixed"
         if partition_facts:

@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+
+
+class DuplicatesConfig(AppConfig):
+    name = "catalog.duplicates"
+    label = "duplicates"
+    verbose_name = "Duplicates"
+
+    def ready(self):
+        from catalog.core.searchindex import dataset_copies
+        from catalog.duplicates.selectors import copies_of
+        from catalog.inventory.registry import register_dataset_detail_field
+
+        dataset_copies(copies_of)
+        register_dataset_detail_field("duplicates", "catalog.duplicates.api.DatasetDuplicatesField")
