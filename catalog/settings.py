@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "catalog.alerts",
     "catalog.metrics",
     "catalog.search",
+    "catalog.quality",
     "catalog.crawls",
 ]
 
@@ -238,6 +239,7 @@ CANON_CRAWL_STEPS = [
     "catalog.metrics.steps.recheck_definitions",
     "catalog.search.steps.index_changes",
     "catalog.alerts.steps.queue_alerts",
+    "catalog.quality.steps.observe_freshness",
 ]
 CANON_CRAWL_TIME_LIMIT = env.int("CANON_CRAWL_TIME_LIMIT", default=3600)
 # A running crawl stamps its row this often; one not stamped for CANON_CRAWL_STALE_HEARTBEATS intervals
@@ -256,6 +258,11 @@ CELERY_BEAT_SCHEDULE["canon-crawl-reap-dead"] = {"task": "canon.crawl_reap_dead"
 if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CANON_CRAWL_TIME_LIMIT + 300}
 CELERY_TASK_REJECT_ON_WORKER_LOST = False
+# Freshness: connectors read the engine's statistics (write counters, analyze and vacuum times; never data),
+# and a stale check runs this often besides each crawl (docs/quality.md).
+CANON_ENGINE_STATISTICS = env.bool("CANON_ENGINE_STATISTICS", default=True)
+CELERY_BEAT_SCHEDULE["canon-freshness-check"] = {"task": "canon.freshness_check",
+                                                 "schedule": env.float("CANON_FRESHNESS_CHECK_SECONDS", default=300.0)}
 CANON_MASS_REMOVAL_SHARE = env.float("CANON_MASS_REMOVAL_SHARE", default=0.5)
 CANON_FAILING_AFTER = env.int("CANON_FAILING_AFTER", default=3)
 CANON_DIGEST_HOUR = env.int("CANON_DIGEST_HOUR", default=7)

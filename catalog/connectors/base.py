@@ -61,6 +61,10 @@ class DatasetMeta:
     columns_skipped: bool = False
     # (canonical JSON, fingerprint) of the schema, when the crawl service worked it out early (ExtractRequest.prepare).
     schema_document: tuple[str, str] | None = None
+    # The engine's write counters and maintenance times, read for freshness without reading data (PostgreSQL:
+    # {"inserted", "updated", "deleted": cumulative counts, "analyzed_at", "vacuumed_at": datetimes or None}).
+    # None: the engine keeps none, or they were not asked for (ExtractRequest.statistics).
+    activity: dict | None = None
 
 
 @dataclass(slots=True)
@@ -93,6 +97,8 @@ class ExtractRequest:
     # Work the crawl service does on every dataset once its columns are read (fingerprinting), which a
     # connector may run while it waits on the server for something else (sizes).
     prepare: Callable[[list[DatasetMeta]], None] | None = None
+    # Whether to read the engine's statistics for freshness and profiles (catalog reads only, never data).
+    statistics: bool = True
 
 
 def schema_in_scope(schema: str, include: list[str], exclude: list[str]) -> bool:

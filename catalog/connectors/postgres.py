@@ -325,6 +325,8 @@ class PostgresConnector(Connector):
                     helper = start_helper(schemas)
                 try:
                     by_oid, signatures = self._relations(conn, schemas)
+                    if request.statistics:
+                        read_activity(conn, schemas, by_oid)
                     sized = [oid for oid, d in by_oid.items() if d.kind in SIZED_KINDS]
                     sizes.signatures = signatures
                     if helper is None:
@@ -420,6 +422,36 @@ class PostgresConnector(Connector):
         for oid, columns in to_read.items():
             columns.sort(key=_position)
             by_oid[oid].schema_signature = _signature(by_oid[oid], len(columns), sums[oid])
+
+
+# Freshness without reading data: each table's cumulative write counters and its last analyze and vacuum
+# (manual or automatic), from the statistics the server keeps; a partitioned table sums its leaf partitions.
+# Writes reach the counters when their transaction ends. Nothing without track_counts (no row is returned).
+ACTIVITY_SQL = """
+SELECT c.oid, sum(pg_catalog.pg_stat_get_tuples_inserted(l.relid))::bigint,
+       sum(pg_catalog.pg_stat_get_tuples_updated(l.relid))::bigint,
+       sum(pg_catalog.pg_stat_get_tuples_deleted(l.relid))::bigint,
+       max(GREATEST(pg_catalog.pg_stat_get_last_analyze_time(l.relid), pg_catalog.pg_stat_get_last_autoanalyze_time(l.relid))),
+       max(GREATEST(pg_catalog.pg_stat_get_last_vacuum_time(l.relid), pg_catalog.pg_stat_get_last_autovacuum_time(l.relid)))
+FROM pg_catalog.pg_class c
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+CROSS JOIN LATERAL (SELECT c.oid AS relid WHERE c.relkind IN ('r', 'm')
+                    UNION ALL
+                    SELECT t.relid FROM pg_catalog.pg_partition_tree(c.oid) t WHERE c.relkind = 'p' AND t.isleaf) l
+WHERE c.relkind IN ('r', 'm', 'p') AND NOT c.relispartition AND n.nspname = ANY(%s)
+  AND pg_catalog.current_setting('track_counts')::bool
+GROUP BY c.oid
+"""
+
+
+def read_activity(conn, schemas: list[str], by_oid: dict[int, DatasetMeta]) -> None:
+    """Set DatasetMeta.activity of each table in scope from the server's cumulative statistics (one query)."""
+    with conn.cursor() as cur:
+        for oid, inserted, updated, deleted, analyzed_at, vacuumed_at in cur.execute(ACTIVITY_SQL, (schemas,)):
+            dataset = by_oid.get(oid)
+            if dataset is not None:
+                dataset.activity = {"inserted": inserted or 0, "updated": updated or 0, "deleted": deleted or 0,
+                                    "analyzed_at": analyzed_at, "vacuumed_at": vacuumed_at}
 
 
 def _signature(dataset: DatasetMeta, column_count: int, column_sum) -> str:

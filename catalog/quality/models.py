@@ -1,0 +1,69 @@
+from django.conf import settings
+from django.db import models
+
+
+class FreshnessQuerySet(models.QuerySet):
+    def stale(self):
+        return self.filter(stale_since__isnull=False, dataset__removed_at__isnull=True)
+
+
+class Freshness(models.Model):
+    """When a dataset's data last changed, as far as its engine says without reading data, and when it is due.
+
+    Written by the crawl step (what the engine said) and by a person (the cadence); `deadline` is worked out
+    whenever either moves, so the stale check (each crawl, and beat) is one indexed query. Unknown is never
+    stale: no known change or no cadence means no deadline.
+    """
+
+    ENGINE = "engine"  # the engine's own time of last change (MySQL update_time, Snowflake last_altered, ...)
+    COUNTERS = "counters"  # write counters moved between two crawls (PostgreSQL): changed in that interval
+    HOW_CHOICES = [(ENGINE, "the engine's time of last change"), (COUNTERS, "write counters moved between crawls")]
+
+    dataset = models.OneToOneField("inventory.Dataset", on_delete=models.CASCADE, related_name="freshness")
+    source = models.ForeignKey("sources.Source", on_delete=models.CASCADE, related_name="+", db_index=False)
+    last_changed_at = models.DateTimeField(null=True, blank=True, help_text="Data last changed (best known)")
+    # For a change seen by counters: it happened after this (the crawl before) and by last_changed_at.
+    changed_after = models.DateTimeField(null=True, blank=True)
+    how = models.CharField(max_length=20, choices=HOW_CHOICES, blank=True)
+    inserted = models.BigIntegerField(null=True, blank=True)
+    updated = models.BigIntegerField(null=True, blank=True)
+    deleted = models.BigIntegerField(null=True, blank=True)
+    analyzed_at = models.DateTimeField(null=True, blank=True)
+    vacuumed_at = models.DateTimeField(null=True, blank=True)
+    watching_since = models.DateTimeField(help_text="First crawl that looked")
+    unknown_reason = models.CharField(max_length=300, blank=True, help_text="Why Canon cannot know when this data changes")
+    cadence_text = models.CharField(max_length=100, blank=True, help_text="Set by a person: hourly, by 07:00 UTC on weekdays, ...")
+    cadence_set_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    learned_every_s = models.PositiveIntegerField(null=True, blank=True, help_text="Learned from the changes seen")
+    learned_around = models.TimeField(null=True, blank=True, help_text="A learned daily cadence's usual time (UTC)")
+    deadline = models.DateTimeField(null=True, blank=True, help_text="Stale from this moment if the data does not change")
+    stale_since = models.DateTimeField(null=True, blank=True)
+    stale_episode = models.PositiveIntegerField(default=0, help_text="How many times it went stale (keys its emails)")
+
+    objects = FreshnessQuerySet.as_manager()
+
+    class Meta:
+        verbose_name_plural = "freshness"
+        indexes = [
+            models.Index(fields=["source"]),
+            models.Index(fields=["deadline"], name="quality_freshness_deadline", condition=models.Q(deadline__isnull=False)),
+            models.Index(fields=["stale_since"], name="quality_freshness_stale", condition=models.Q(stale_since__isnull=False)),
+        ]
+
+    def __str__(self):
+        return f"freshness of dataset {self.dataset_id}"
+
+
+class DataChange(models.Model):
+    """One observed change of a dataset's data: the history cadences are learned from."""
+
+    dataset = models.ForeignKey("inventory.Dataset", on_delete=models.CASCADE, related_name="data_changes")
+    crawl = models.ForeignKey("sources.Crawl", null=True, on_delete=models.SET_NULL, related_name="+")
+    changed_at = models.DateTimeField()
+    changed_after = models.DateTimeField(null=True, blank=True)
+    how = models.CharField(max_length=20, choices=Freshness.HOW_CHOICES)
+    detail = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["dataset", "-changed_at"]
+        indexes = [models.Index(fields=["dataset", "-changed_at"])]

@@ -1,0 +1,40 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from catalog.inventory.models import Dataset
+from catalog.quality.models import Freshness
+from catalog.quality.selectors import readers_of
+from catalog.quality.services import CadenceRefused, freshness_cadence, freshness_cadence_set
+
+PAGE_SIZE = 50
+
+
+def stale_list(request):
+    """Stale datasets, the latest first to go stale last: how late each is and what reads it."""
+    rows = Freshness.objects.stale().select_related("dataset__source", "dataset__owner").order_by("stale_since", "dataset_id")
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    readers = readers_of([f.dataset_id for f in page])
+    now = timezone.now()
+    items = []
+    for f in page:
+        cadence = freshness_cadence(f)
+        items.append({"freshness": f, "dataset": f.dataset, "late": now - f.stale_since, "readers": readers.get(f.dataset_id, []),
+                      "cadence": cadence.describe() if cadence else ""})
+    return render(request, "quality/stale_list.html", {"page": page, "items": items})
+
+
+@login_required
+@require_POST
+def freshness_cadence_view(request, pk):
+    dataset = get_object_or_404(Dataset, pk=pk)
+    try:
+        f = freshness_cadence_set(dataset, request.POST.get("cadence", ""), user=request.user)
+    except CadenceRefused as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Cadence set: {f.cadence_text}." if f.cadence_text else "Cadence cleared: Canon learns it from the changes it sees.")
+    return redirect(f"{dataset.get_absolute_url()}#freshness")
