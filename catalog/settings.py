@@ -240,6 +240,7 @@ CANON_CRAWL_STEPS = [
     "catalog.search.steps.index_changes",
     "catalog.alerts.steps.queue_alerts",
     "catalog.quality.steps.observe_freshness",
+    "catalog.quality.steps.observe_profiles",
 ]
 CANON_CRAWL_TIME_LIMIT = env.int("CANON_CRAWL_TIME_LIMIT", default=3600)
 # A running crawl stamps its row this often; one not stamped for CANON_CRAWL_STALE_HEARTBEATS intervals
@@ -263,6 +264,10 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = False
 CANON_ENGINE_STATISTICS = env.bool("CANON_ENGINE_STATISTICS", default=True)
 CELERY_BEAT_SCHEDULE["canon-freshness-check"] = {"task": "canon.freshness_check",
                                                  "schedule": env.float("CANON_FRESHNESS_CHECK_SECONDS", default=300.0)}
+# Columns whose profiles keep counts and never values: a column whose name holds one of these (any case).
+CANON_SENSITIVE_COLUMNS = env.list("CANON_SENSITIVE_COLUMNS", default=[
+    "email", "e_mail", "ssn", "social_security", "password", "passwd", "secret", "token", "phone", "iban", "card_number",
+    "credit_card", "birth", "address", "salary"])
 CANON_MASS_REMOVAL_SHARE = env.float("CANON_MASS_REMOVAL_SHARE", default=0.5)
 CANON_FAILING_AFTER = env.int("CANON_FAILING_AFTER", default=3)
 CANON_DIGEST_HOUR = env.int("CANON_DIGEST_HOUR", default=7)

@@ -65,6 +65,11 @@ class DatasetMeta:
     # {"inserted", "updated", "deleted": cumulative counts, "analyzed_at", "vacuumed_at": datetimes or None}).
     # None: the engine keeps none, or they were not asked for (ExtractRequest.statistics).
     activity: dict | None = None
+    # Column profiles from the engine's own statistics, by column name (never a scan): {"null_frac": 0..1,
+    # "distinct": estimated count, "min", "max": the engine's values as text, "most_common": [[value, frequency]],
+    # "min_len", "max_len": text lengths of the values the statistics hold, "basis": where they come from}.
+    # Any key may be missing. None: not read this crawl (unchanged statistics, or the engine keeps none).
+    column_stats: dict[str, dict] | None = None
 
 
 @dataclass(slots=True)

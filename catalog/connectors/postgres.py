@@ -325,8 +325,10 @@ class PostgresConnector(Connector):
                     helper = start_helper(schemas)
                 try:
                     by_oid, signatures = self._relations(conn, schemas)
+                    stats_state = None
                     if request.statistics:
                         read_activity(conn, schemas, by_oid)
+                        stats_state = read_column_stats(conn, by_oid, request.previous_state)
                     sized = [oid for oid, d in by_oid.items() if d.kind in SIZED_KINDS]
                     sizes.signatures = signatures
                     if helper is None:
@@ -349,6 +351,8 @@ class PostgresConnector(Connector):
         datasets = sorted(by_oid.values(), key=lambda d: (d.schema, d.name))
         state = sizes.state()
         state[COLUMNS_STATE_KEY] = int(columns_read_at if unchanged else started)
+        if stats_state is not None:
+            state.update(stats_state)
         return Extraction(datasets=datasets, schemas=schemas, warnings=warnings, state=state)
 
     def _relations(self, conn, schemas) -> tuple[dict[int, DatasetMeta], dict[int, str]]:
@@ -452,6 +456,110 @@ def read_activity(conn, schemas: list[str], by_oid: dict[int, DatasetMeta]) -> N
             if dataset is not None:
                 dataset.activity = {"inserted": inserted or 0, "updated": updated or 0, "deleted": deleted or 0,
                                     "analyzed_at": analyzed_at, "vacuumed_at": vacuumed_at}
+
+
+# Column profiles from what ANALYZE keeps (pg_stats: no scan), for some tables. A partitioned table's are its
+# whole tree's (inherited). Array values come as their text literal, parsed here.
+COLUMN_STATS_SQL = """
+SELECT c.oid, s.attname, s.null_frac, s.n_distinct, s.most_common_vals::text, s.most_common_freqs, s.histogram_bounds::text,
+       pg_catalog.format_type(a.atttypid, a.atttypmod)
+FROM pg_catalog.pg_stats s
+JOIN pg_catalog.pg_namespace n ON n.nspname = s.schemaname
+JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = s.tablename
+JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attname = s.attname
+WHERE c.oid = ANY(%s::pg_catalog.oid[]) AND s.inherited = (c.relkind = 'p')
+"""
+STATS_STATE_KEY = "postgres_analyzed"  # in the crawl state: "oid epoch" of each table's last analyze whose statistics were read
+MOST_COMMON_KEPT = 5
+_NUMERIC_FAMILIES = {"integer", "decimal", "float"}
+
+
+def parse_array_literal(text: str | None) -> list[str | None] | None:
+    """A one-dimensional PostgreSQL array literal ('{a,"b c",NULL}') as strings; None if it is not one (nested arrays)."""
+    if not text or text[0] != "{" or text[-1] != "}":
+        return None
+    body, values, i = text[1:-1], [], 0
+    while i < len(body):
+        if body[i] == "{":
+            return None
+        if body[i] == '"':
+            i += 1
+            value = []
+            while i < len(body) and body[i] != '"':
+                if body[i] == "\\" and i + 1 < len(body):
+                    i += 1
+                value.append(body[i])
+                i += 1
+            values.append("".join(value))
+            i += 2  # the closing quote and the comma
+        else:
+            end = body.find(",", i)
+            end = len(body) if end < 0 else end
+            word = body[i:end]
+            values.append(None if word == "NULL" else word)
+            i = end + 1
+    return values
+
+
+def _ordered(values: list[str], family: str):
+    """min and max of values as the engine orders them, where Canon can compare them (numbers, dates, text)."""
+    if family in _NUMERIC_FAMILIES:
+        numbers = []
+        for value in values:
+            try:
+                numbers.append((float(value), value))
+            except ValueError:
+                return None, None
+        return (min(numbers)[1], max(numbers)[1]) if numbers else (None, None)
+    if family in ("text", "date", "timestamp", "time", "boolean", "uuid", ""):
+        return (min(values), max(values)) if values else (None, None)
+    return None, None  # json, arrays, structs, binary: no order worth showing
+
+
+def read_column_stats(conn, by_oid: dict[int, DatasetMeta], previous_state: Mapping) -> dict:
+    """Set DatasetMeta.column_stats of each table analyzed since the last crawl that read its statistics (from
+    DatasetMeta.activity, so read_activity first); returns the crawl-state entry that remembers what was read.
+
+    min and max are those of the histogram bounds and most common values (the extremes ANALYZE's sample saw,
+    an estimate); text lengths likewise. Tables never analyzed have no statistics and get none."""
+    try:
+        known = dict(line.split(" ") for line in (previous_state.get(STATS_STATE_KEY) or "").splitlines())
+    except (ValueError, AttributeError):
+        known = {}
+    seen, to_read = {}, []
+    for oid, dataset in by_oid.items():
+        analyzed = (dataset.activity or {}).get("analyzed_at")
+        if analyzed is None:
+            continue
+        stamp = str(int(analyzed.timestamp() * 1000))
+        seen[str(oid)] = stamp
+        if known.get(str(oid)) != stamp:
+            to_read.append(oid)
+    if to_read:
+        with conn.cursor() as cur:
+            for oid, column, null_frac, n_distinct, common_text, common_freqs, bounds_text, data_type in cur.execute(
+                    COLUMN_STATS_SQL, (to_read,)):
+                dataset = by_oid[oid]
+                if dataset.column_stats is None:
+                    dataset.column_stats = {}
+                family = type_family(data_type)
+                stats = {"basis": "pg_stats", "null_frac": round(float(null_frac), 4)}
+                if n_distinct is not None:
+                    rows = dataset.row_estimate or 0
+                    distinct = -n_distinct * rows * (1 - null_frac) if n_distinct < 0 else n_distinct
+                    stats["distinct"] = max(round(distinct), 0) if n_distinct >= 0 or rows else None
+                common = parse_array_literal(common_text) or []
+                bounds = parse_array_literal(bounds_text) or []
+                if common and common_freqs:
+                    stats["most_common"] = [[v, round(float(f), 4)] for v, f in zip(common, common_freqs)][:MOST_COMMON_KEPT]
+                values = [v for v in (*common, *bounds) if v is not None]
+                low, high = _ordered(values, family)
+                if low is not None:
+                    stats["min"], stats["max"] = low, high
+                if family == "text" and values:
+                    stats["min_len"], stats["max_len"] = min(map(len, values)), max(map(len, values))
+                dataset.column_stats[column] = stats
+    return {STATS_STATE_KEY: "\n".join(f"{oid} {stamp}" for oid, stamp in sorted(seen.items()))}
 
 
 def _signature(dataset: DatasetMeta, column_count: int, column_sum) -> str:

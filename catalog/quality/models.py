@@ -67,3 +67,61 @@ class DataChange(models.Model):
     class Meta:
         ordering = ["dataset", "-changed_at"]
         indexes = [models.Index(fields=["dataset", "-changed_at"])]
+
+
+class ColumnProfile(models.Model):
+    """One column's profile as one crawl read it from the engine's statistics; a new row only when they moved,
+    so the rows of a column are its trend."""
+
+    dataset = models.ForeignKey("inventory.Dataset", on_delete=models.CASCADE, related_name="column_profiles")
+    column_name = models.CharField(max_length=255)
+    crawl = models.ForeignKey("sources.Crawl", null=True, on_delete=models.SET_NULL, related_name="+")
+    observed_at = models.DateTimeField()
+    basis = models.CharField(max_length=30, help_text="pg_stats, parquet footer, ...")
+    null_frac = models.FloatField(null=True, blank=True)
+    distinct = models.BigIntegerField(null=True, blank=True, help_text="Estimated distinct values")
+    min_value = models.TextField(blank=True)
+    max_value = models.TextField(blank=True)
+    min_len = models.IntegerField(null=True, blank=True)
+    max_len = models.IntegerField(null=True, blank=True)
+    most_common = models.JSONField(default=list, blank=True, help_text="[[value, frequency], ...]")
+    values_hidden = models.BooleanField(default=False, help_text="Sensitive: counts only, no value kept")
+
+    class Meta:
+        ordering = ["dataset", "column_name", "-observed_at"]
+        indexes = [models.Index(fields=["dataset", "-observed_at"])]
+
+
+class ProfileChange(models.Model):
+    """A jump in a column's profile (nulls rose, distinct values collapsed, the range moved below itself)."""
+
+    dataset = models.ForeignKey("inventory.Dataset", on_delete=models.CASCADE, related_name="profile_changes")
+    source = models.ForeignKey("sources.Source", on_delete=models.CASCADE, related_name="+")
+    crawl = models.ForeignKey("sources.Crawl", null=True, on_delete=models.SET_NULL, related_name="+")
+    column_name = models.CharField(max_length=255)
+    kind = models.CharField(max_length=30)
+    description = models.CharField(max_length=500)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["-created_at"])]
+
+
+class SensitiveColumn(models.Model):
+    """A column a person marked sensitive: its profiles keep counts, never values."""
+
+    dataset = models.ForeignKey("inventory.Dataset", on_delete=models.CASCADE, related_name="+")
+    column_name = models.CharField(max_length=255)
+    marked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    marked_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["dataset", "column_name"], name="sensitive_column_unique")]
+
+
+class ProfileAlertOptIn(models.Model):
+    """A person who asked to hear about jumps in the profiles of the datasets they hear about."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)

@@ -1,8 +1,9 @@
-"""Quality's crawl step: what the engine said of each dataset's last change, then the source's stale check."""
+"""Quality's crawl steps: when each dataset's data last changed and the source's stale check; column profiles."""
 
 from __future__ import annotations
 
 from catalog.inventory.outcome import CrawlOutcome
+from catalog.quality.profiling import profiles_observe
 from catalog.quality.services import freshness_check, freshness_observe
 
 
@@ -11,3 +12,8 @@ def observe_freshness(outcome: CrawlOutcome) -> None:
     left on the outcome, so the crawl asks a worker to send them after commit."""
     freshness_observe(outcome.source, outcome.crawl, outcome.extraction, outcome.now, outcome.source.last_success_at)
     outcome.messages_queued.extend(freshness_check(outcome.now, source=outcome.source))
+
+
+def observe_profiles(outcome: CrawlOutcome) -> None:
+    """Column profiles the connector read from the engine's statistics, their jumps, and the emails about them."""
+    outcome.messages_queued.extend(profiles_observe(outcome.source, outcome.crawl, outcome.extraction, outcome.now))

@@ -3,10 +3,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from catalog.inventory.models import Dataset
 from catalog.quality.models import Freshness
+from catalog.quality.profiling import column_sensitive_set, profile_alerts_set
 from catalog.quality.selectors import readers_of
 from catalog.quality.services import CadenceRefused, freshness_cadence, freshness_cadence_set
 
@@ -38,3 +40,29 @@ def freshness_cadence_view(request, pk):
     else:
         messages.success(request, f"Cadence set: {f.cadence_text}." if f.cadence_text else "Cadence cleared: Canon learns it from the changes it sees.")
     return redirect(f"{dataset.get_absolute_url()}#freshness")
+
+
+@login_required
+@require_POST
+def column_sensitive_view(request, pk):
+    dataset = get_object_or_404(Dataset, pk=pk)
+    column = request.POST.get("column", "")
+    if not dataset.columns.filter(name=column).exists() and not dataset.column_profiles.filter(column_name=column).exists():
+        messages.error(request, f"{dataset.qualified_name} has no column {column!r}.")
+    else:
+        wanted = request.POST.get("sensitive") == "1"
+        now = column_sensitive_set(dataset, column, wanted, user=request.user)
+        messages.success(request, f"{column} is sensitive: its profile shows counts, never values." if now
+                         else f"{column} is no longer marked sensitive: the next profiles keep values.")
+    return redirect(f"{dataset.get_absolute_url()}#profiles")
+
+
+@login_required
+@require_POST
+def profile_alerts_view(request):
+    wanted = request.POST.get("wanted") == "1"
+    profile_alerts_set(request.user, wanted)
+    messages.success(request, "You will hear about jumps in column profiles of the datasets you hear about." if wanted
+                     else "No more emails about jumps in column profiles.")
+    target = request.POST.get("next", "")
+    return redirect(target if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}) and target.startswith("/") else "/")

@@ -1,7 +1,10 @@
 from django import template
+from django.conf import settings
 from django.utils import timezone
 
-from catalog.quality.models import DataChange, Freshness
+from catalog.quality.jumps import is_sensitive
+from catalog.quality.models import DataChange, Freshness, ProfileAlertOptIn, ProfileChange
+from catalog.quality.profiling import profiles_latest, sensitive_columns
 from catalog.quality.selectors import freshness_summary, stale_dataset_ids
 
 register = template.Library()
@@ -37,3 +40,37 @@ def stale_ids(objects):
         elif hasattr(o, "qualified_name"):
             ids.append(o.pk)
     return stale_dataset_ids(ids)
+
+
+@register.inclusion_tag("quality/_profiles.html", takes_context=True)
+def profiles_section(context, dataset):
+    """The dataset page's Column profiles: each column's latest profile from the engine's statistics and its trend."""
+    latest = profiles_latest(dataset)
+    marked = {name for _, name in sensitive_columns([dataset.pk])}
+    patterns = settings.CANON_SENSITIVE_COLUMNS
+    user = context.get("user")
+    rows = []
+    for name, history in sorted(latest.items()):
+        current = history[0]
+        rows.append({"name": name, "profile": current, "history": list(reversed(history)),
+                     "sensitive": current.values_hidden or name in marked or is_sensitive(name, patterns),
+                     "marked": name in marked, "by_pattern": is_sensitive(name, patterns)})
+    changes = list(ProfileChange.objects.filter(dataset=dataset)[:10])
+    opted = bool(user and user.is_authenticated and ProfileAlertOptIn.objects.filter(user=user).exists())
+    return {"dataset": dataset, "rows": rows, "changes": changes, "user": user, "csrf_token": context.get("csrf_token"),
+            "opted": opted}
+
+
+@register.inclusion_tag("quality/_profile_changes.html")
+def profile_changes_section(limit: int = 20):
+    """The changes page's jumps in column profiles, newest first."""
+    return {"changes": list(ProfileChange.objects.select_related("dataset", "source")[:limit])}
+
+
+@register.filter
+def pct(value) -> str:
+    """A fraction as a percentage: 0.2 -> 20%, 0.004 -> 0.4%, None -> ''."""
+    if value is None:
+        return ""
+    value = float(value) * 100
+    return f"{value:.1f}%" if 0 < value < 1 else f"{value:.0f}%"
