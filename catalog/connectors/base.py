@@ -140,7 +140,7 @@ def _clean_fields(obj, names) -> bool:
     return found
 
 
-_DATASET_FIELDS = ("schema", "name", "comment", "owner", "native_id", "definition", "properties", "warnings")
+_DATASET_FIELDS = ("schema", "name", "comment", "owner", "native_id", "definition", "properties", "warnings", "column_stats")
 _COLUMN_FIELDS = ("name", "data_type", "default", "comment", "native_id", "type_family", "generated")
 
 

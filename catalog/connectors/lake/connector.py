@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 from catalog.connectors.base import FILE_SET, ColumnMeta, Connector, ConnectorError, DatasetMeta, ExtractRequest, Extraction, schema_in_scope
 from catalog.connectors.lake import state as lake_state
-from catalog.connectors.lake.formats import FileSchema, merge_columns, read_schema
+from catalog.connectors.lake.formats import FileSchema, merge_columns, merge_footer_stats, read_schema
 from catalog.connectors.lake.layout import (
     CSV,
     FORMAT_LABELS,
@@ -421,6 +421,7 @@ class LakeConnector(Connector):
             properties=properties,
             warnings=[self.clean_message(w) for w in warnings],
         )
+        meta.column_stats = _footer_profiles(plan)
         entry = {"seen": lake_state.pack(current - transient)}
         if variants:
             entry["variants"] = [{"c": v["c"], "f": lake_state.pack(v["f"]), "e": v["e"]} for v in variants]
@@ -574,3 +575,10 @@ def _partitions(files: list[tuple], location: str) -> tuple[list[ColumnMeta], li
 
 _PARTITION_FAMILIES = {"int64": "integer", "double": "float", "date32[day]": "date", "timestamp[us]": "timestamp", "bool": "boolean",
                        "string": "text"}
+
+
+def _footer_profiles(plan) -> dict | None:
+    """Column profiles from the footers of the Parquet files read this crawl (new or rewritten files: a recrawl
+    of an unchanged lake reads none, so it has none). None when no footer with statistics was read."""
+    stats = [r.stats for r in plan.results.values() if r.stats]
+    return merge_footer_stats(stats) or None

@@ -12,11 +12,19 @@ register = template.Library()
 RECENT_CHANGES = 10
 
 
+def _freshness_of(dataset) -> Freshness | None:
+    """The dataset's freshness, read once per page (the badge by its name and the section share it)."""
+    if not hasattr(dataset, "_quality_freshness"):
+        dataset._quality_freshness = Freshness.objects.filter(dataset_id=dataset.pk).select_related("cadence_set_by").first()
+    return dataset._quality_freshness
+
+
 @register.inclusion_tag("quality/_freshness.html", takes_context=True)
 def freshness_section(context, dataset):
     """The dataset page's Freshness section: when the data last changed and how that is known, the cadence, stale or not."""
-    f = Freshness.objects.filter(dataset_id=dataset.pk).select_related("cadence_set_by").first()
-    changes = list(DataChange.objects.filter(dataset_id=dataset.pk).order_by("-changed_at")[:RECENT_CHANGES]) if f else []
+    f = _freshness_of(dataset)
+    changes = (list(DataChange.objects.filter(dataset_id=dataset.pk).order_by("-changed_at")[:RECENT_CHANGES])
+               if f and f.last_changed_at else [])
     now = timezone.now()
     return {"dataset": dataset, "freshness": f, "summary": freshness_summary(f, now), "changes": changes, "now": now,
             "user": context.get("user"), "csrf_token": context.get("csrf_token")}
@@ -24,7 +32,7 @@ def freshness_section(context, dataset):
 
 @register.inclusion_tag("quality/_badge.html")
 def stale_badge(dataset):
-    f = Freshness.objects.filter(dataset_id=dataset.pk, stale_since__isnull=False).only("stale_since").first()
+    f = _freshness_of(dataset)
     return {"stale_since": f.stale_since if f else None}
 
 
@@ -46,7 +54,7 @@ def stale_ids(objects):
 def profiles_section(context, dataset):
     """The dataset page's Column profiles: each column's latest profile from the engine's statistics and its trend."""
     latest = profiles_latest(dataset)
-    marked = {name for _, name in sensitive_columns([dataset.pk])}
+    marked = {name for _, name in sensitive_columns([dataset.pk])} if latest else set()
     patterns = settings.CANON_SENSITIVE_COLUMNS
     user = context.get("user")
     rows = []
@@ -55,7 +63,7 @@ def profiles_section(context, dataset):
         rows.append({"name": name, "profile": current, "history": list(reversed(history)),
                      "sensitive": current.values_hidden or name in marked or is_sensitive(name, patterns),
                      "marked": name in marked, "by_pattern": is_sensitive(name, patterns)})
-    changes = list(ProfileChange.objects.filter(dataset=dataset)[:10])
+    changes = list(ProfileChange.objects.filter(dataset=dataset)[:10]) if latest else []
     opted = bool(user and user.is_authenticated and ProfileAlertOptIn.objects.filter(user=user).exists())
     return {"dataset": dataset, "rows": rows, "changes": changes, "user": user, "csrf_token": context.get("csrf_token"),
             "opted": opted}
