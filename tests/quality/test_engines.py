@@ -1,13 +1,15 @@
 """Freshness from engines other than PostgreSQL: MySQL's update_time (the engine's own time of change), and
 SQLite, which keeps none per table (said on the page, never stale)."""
 
+import json
 import sqlite3
 import time
 
 import pytest
 
+from catalog.connectors.mysql import _histogram_stats
 from catalog.inventory.models import Dataset
-from catalog.quality.models import DataChange, Freshness
+from catalog.quality.models import ColumnProfile, DataChange, Freshness
 from catalog.quality.services import freshness_cadence_set, freshness_check
 from catalog.sources.services import source_create
 from tests.quality.conftest import crawled
@@ -48,3 +50,30 @@ def test_sqlite_says_it_cannot_know_and_is_never_stale(tmp_path, settings, clien
     assert freshness_check() == [] and not Freshness.objects.stale().exists()
     page = client.get(dataset.get_absolute_url()).content.decode()
     assert "SQLite keeps no time of last change per table" in page
+
+
+def test_mariadb_column_statistics_are_profiles(mariadb, mariadb_database):
+    mariadb.execute("CREATE TABLE people (id INT PRIMARY KEY, country VARCHAR(2), score INT, user_email VARCHAR(80)) ENGINE=InnoDB;\n"
+                    "INSERT INTO people SELECT seq, IF(seq % 4 = 0, NULL, 'DE'), 100 + seq % 50, CONCAT('p', seq, '@example.com') "
+                    "FROM seq_1_to_400;\n"
+                    "ANALYZE TABLE people PERSISTENT FOR ALL", mariadb_database)
+    source = source_create(name="crm", url=mariadb.url(mariadb_database))
+    crawl = crawled(source)
+    assert not [w for w in crawl.warnings if "column profiles" in w]
+    country, score, email = (ColumnProfile.objects.get(column_name=n) for n in ("country", "score", "user_email"))
+    assert country.basis == "mysql.column_stats" and country.null_frac == 0.25
+    assert (score.min_value, score.max_value) == ("100", "149")
+    assert email.values_hidden and email.min_value == "" and email.null_frac == 0
+    crawled(source)  # the same statistics: nothing new kept
+    assert ColumnProfile.objects.count() == 4
+
+
+def test_mysql_8_histograms_read_as_profiles():
+    """No MySQL 8 server here: histograms as information_schema.COLUMN_STATISTICS documents them."""
+    singleton = {"buckets": [["DE", 0.5], ["FR", 0.8], ["IT", 0.9]], "null-values": 0.1, "histogram-type": "singleton"}
+    stats = _histogram_stats(json.dumps(singleton))
+    assert stats["null_frac"] == 0.1 and (stats["min"], stats["max"]) == ("DE", "IT") and stats["distinct"] == 3
+    assert stats["most_common"][:2] == [["DE", 0.5], ["FR", 0.3]]
+    equi = {"buckets": [[1, 10, 0.5, 10], [11, 99, 1.0, 80]], "null-values": 0.0, "histogram-type": "equi-height"}
+    assert (_histogram_stats(json.dumps(equi))["min"], _histogram_stats(json.dumps(equi))["max"]) == ("1", "99")
+    assert _histogram_stats("not json") == {}
