@@ -5,6 +5,7 @@ import json
 import sqlite3
 import time
 
+import duckdb
 import pytest
 
 from catalog.connectors.mysql import _histogram_stats
@@ -77,3 +78,20 @@ def test_mysql_8_histograms_read_as_profiles():
     equi = {"buckets": [[1, 10, 0.5, 10], [11, 99, 1.0, 80]], "null-values": 0.0, "histogram-type": "equi-height"}
     assert (_histogram_stats(json.dumps(equi))["min"], _histogram_stats(json.dumps(equi))["max"]) == ("1", "99")
     assert _histogram_stats("not json") == {}
+
+
+def test_duckdb_summarize_profiles_small_tables(tmp_path, settings):
+    path = tmp_path / "shop.duckdb"
+    conn = duckdb.connect(str(path))
+    conn.execute("CREATE TABLE orders AS SELECT range AS id, CASE WHEN range % 4 = 0 THEN NULL ELSE 'DE' END AS country, "
+                 "'p' || range || '@example.com' AS email FROM range(100)")
+    conn.close()
+    settings.CANON_FILE_ROOTS = [str(tmp_path)]
+    source = source_create(name="duck", url=f"duckdb:///{path}")
+    crawled(source)
+    country, ident, email = (ColumnProfile.objects.get(column_name=n) for n in ("country", "id", "email"))
+    assert country.basis == "duckdb summarize" and country.null_frac == 0.25 and country.distinct == 1
+    assert (ident.min_value, ident.max_value) == ("0", "99")
+    assert email.values_hidden and email.min_value == ""
+    crawled(source)
+    assert ColumnProfile.objects.count() == 3  # summarized again, the same: nothing new kept
