@@ -220,6 +220,7 @@ CELERY_TASK_ROUTES = {
     "canon.crawl_source": {"queue": "crawl"},
     "canon.outbox_flush": {"queue": "notify"},
     "canon.send_digests": {"queue": "notify"},
+    "canon.profile_sample": {"queue": "crawl"},
 }
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {

@@ -38,6 +38,7 @@ from collections.abc import Mapping
 from operator import attrgetter
 
 import psycopg
+import psycopg.sql
 
 from catalog.connectors.base import (
     FOREIGN_TABLE,
@@ -652,3 +653,71 @@ class _Sizes:
             return previous, float(mine["read_at"])
         except (KeyError, TypeError, ValueError, AttributeError):
             return {}, time.time()
+
+
+# Sampled profiles, opt-in per source, for tables the engine keeps no statistics of: the engine's own block
+# sampling (TABLESAMPLE SYSTEM), never a full scan, within a time budget. Each query may run at most the time
+# left; one that runs past it is cancelled by the server and ends the run (the rest are sampled next time).
+_SAMPLED_ORDERED = {"integer", "decimal", "float", "date", "timestamp", "text", "boolean", "uuid"}
+_SAMPLED_DISTINCT = _SAMPLED_ORDERED
+
+
+def _sample_query(schema: str, name: str, columns: list[tuple[str, str]], percent: float):
+    parts = [psycopg.sql.SQL("count(*)")]
+    for column, family in columns:
+        ident = psycopg.sql.Identifier(column)
+        parts.append(psycopg.sql.SQL("count({})").format(ident))
+        distinct = psycopg.sql.SQL("count(DISTINCT {})").format(ident) if family in _SAMPLED_DISTINCT else psycopg.sql.SQL("NULL")
+        ordered = family in _SAMPLED_ORDERED and family != "boolean"
+        low = psycopg.sql.SQL("min({})::text").format(ident) if ordered else psycopg.sql.SQL("NULL")
+        high = psycopg.sql.SQL("max({})::text").format(ident) if ordered else psycopg.sql.SQL("NULL")
+        shortest = psycopg.sql.SQL("min(length({}))").format(ident) if family == "text" else psycopg.sql.SQL("NULL")
+        longest = psycopg.sql.SQL("max(length({}))").format(ident) if family == "text" else psycopg.sql.SQL("NULL")
+        parts += [distinct, low, high, shortest, longest]
+    return psycopg.sql.SQL("SELECT {} FROM {}.{} TABLESAMPLE SYSTEM ({})").format(
+        psycopg.sql.SQL(", ").join(parts), psycopg.sql.Identifier(schema), psycopg.sql.Identifier(name),
+        psycopg.sql.Literal(float(percent)))
+
+
+def sample_profiles(connector: "PostgresConnector", tables: list[tuple[str, str, list[tuple[str, str]]]], *,
+                    percent: float, budget_s: float) -> tuple[dict, dict, bool]:
+    """Profiles of these tables ((schema, name, [(column, type family)])) from a TABLESAMPLE SYSTEM sample,
+    in order, until the budget is spent. Returns ({(schema, name): column_stats}, {(schema, name): problem},
+    whether every table was sampled). A table refused (permissions) is a problem and the run goes on; one
+    that runs past the time left is a problem and ends the run. Counts are of the sample, not the table."""
+    deadline = time.monotonic() + budget_s
+    profiles, problems = {}, {}
+    with connector.connect() as conn:
+        conn.autocommit = True
+        for schema, name, columns in tables:
+            if not columns:
+                continue
+            left = deadline - time.monotonic()
+            if left < 0.05:
+                return profiles, problems, False
+            try:
+                with conn.transaction():
+                    conn.execute(psycopg.sql.SQL("SET LOCAL statement_timeout = {}").format(psycopg.sql.Literal(max(int(left * 1000), 1))))
+                    row = conn.execute(_sample_query(schema, name, columns, percent)).fetchone()
+            except psycopg.errors.QueryCanceled:
+                problems[(schema, name)] = f"the sampled profile ran past the {budget_s:g} s budget and was cancelled; tried again next crawl"
+                return profiles, problems, False
+            except psycopg.Error as exc:
+                problems[(schema, name)] = f"no sampled profile: {connector.clean_message(describe_error(exc, connector.url))}"
+                continue
+            rows, stats, values = row[0], {}, row[1:]
+            basis = f"sample {percent:g}% (TABLESAMPLE SYSTEM, {rows:,} rows)"
+            for i, (column, _family) in enumerate(columns):
+                present, distinct, low, high, shortest, longest = values[i * 6:(i + 1) * 6]
+                entry = {"basis": basis}
+                if rows:
+                    entry["null_frac"] = round(1 - present / rows, 4)
+                if distinct is not None and rows:
+                    entry["distinct"] = distinct
+                if low is not None:
+                    entry["min"], entry["max"] = low, high
+                if shortest is not None:
+                    entry["min_len"], entry["max_len"] = shortest, longest
+                stats[column] = entry
+            profiles[(schema, name)] = stats
+    return profiles, problems, True

@@ -77,7 +77,7 @@ class ColumnProfile(models.Model):
     column_name = models.CharField(max_length=255)
     crawl = models.ForeignKey("sources.Crawl", null=True, on_delete=models.SET_NULL, related_name="+")
     observed_at = models.DateTimeField()
-    basis = models.CharField(max_length=30, help_text="pg_stats, parquet footer, ...")
+    basis = models.CharField(max_length=80, help_text="pg_stats, parquet footers (3 files), sample 1% (TABLESAMPLE SYSTEM, 1,200 rows), ...")
     null_frac = models.FloatField(null=True, blank=True)
     distinct = models.BigIntegerField(null=True, blank=True, help_text="Estimated distinct values")
     min_value = models.TextField(blank=True)
@@ -125,3 +125,23 @@ class ProfileAlertOptIn(models.Model):
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+
+
+class SamplingPolicy(models.Model):
+    """Opt-in, per source: sampled profiles (the engine's block sampling, never a full scan) of the tables the
+    engine keeps no statistics of, within a time budget per crawl; what is left is sampled next time."""
+
+    source = models.OneToOneField("sources.Source", on_delete=models.CASCADE, related_name="+")
+    enabled = models.BooleanField(default=False)
+    budget_seconds = models.FloatField(default=30.0)
+    percent = models.FloatField(default=1.0, help_text="Share of the table's blocks sampled (TABLESAMPLE SYSTEM)")
+    last_run_at = models.DateTimeField(null=True, blank=True)
+    last_summary = models.CharField(max_length=300, blank=True)
+
+
+class SampleState(models.Model):
+    """When a dataset was last sampled, and what went wrong if it did (shown on its page)."""
+
+    dataset = models.OneToOneField("inventory.Dataset", on_delete=models.CASCADE, related_name="+")
+    sampled_at = models.DateTimeField(null=True, blank=True)
+    warning = models.CharField(max_length=500, blank=True)

@@ -8,18 +8,30 @@ lengths) and never a value: none is stored, so none can be shown.
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F, OuterRef, Subquery
 from django.template.loader import render_to_string
+from django.utils import timezone
 
 from catalog.alerts.services import Email, outbox_queue
 from catalog.alerts.services.listeners import dataset_listeners
+from catalog.connectors import ConnectorError
+from catalog.connectors.postgres import sample_profiles
+from catalog.core.queue import task_send
+from catalog.core.sourceurl import parse_source_url, scrub
 from catalog.inventory.models import Column, Dataset
 from catalog.quality.jumps import is_sensitive, jumps
-from catalog.quality.models import ColumnProfile, ProfileAlertOptIn, ProfileChange, SensitiveColumn
+from catalog.quality.models import (
+    ColumnProfile, ProfileAlertOptIn, ProfileChange, SampleState, SamplingPolicy, SensitiveColumn,
+)
+from catalog.sources.services import source_connector
+
+logger = logging.getLogger(__name__)
 
 _COMPARED = ("basis", "null_frac", "distinct", "min_value", "max_value", "min_len", "max_len", "most_common", "values_hidden")
 
@@ -29,7 +41,7 @@ def _row_of(dataset_id: int, column: str, stats: dict, hidden: bool, crawl, now)
         return "" if hidden or value is None else str(value)[:1000]
     distinct = stats.get("distinct")
     return ColumnProfile(
-        dataset_id=dataset_id, column_name=column, crawl=crawl, observed_at=now, basis=str(stats.get("basis", ""))[:30],
+        dataset_id=dataset_id, column_name=column, crawl=crawl, observed_at=now, basis=str(stats.get("basis", ""))[:80],
         null_frac=stats.get("null_frac"), distinct=int(distinct) if distinct is not None else None,
         min_value=text(stats.get("min")), max_value=text(stats.get("max")),
         min_len=stats.get("min_len"), max_len=stats.get("max_len"),
@@ -58,7 +70,13 @@ def profiles_observe(source, crawl, extraction, now: datetime) -> list:
     ids = {(schema, name): pk for pk, schema, name in Dataset.objects.filter(
         source=source, removed_at__isnull=True, schema_name__in={s for s, _ in names}, name__in={n for _, n in names}
     ).values_list("pk", "schema_name", "name")}
-    dataset_ids = [ids[key] for key in names if key in ids]
+    stats = {ids[(m.schema, m.name)]: m.column_stats for m in read if (m.schema, m.name) in ids}
+    return _queue(source, crawl, _store(source, crawl, stats, now), key=f"crawl:{crawl.pk}")
+
+
+def _store(source, crawl, stats_by_dataset: dict[int, dict[str, dict]], now: datetime) -> list[ProfileChange]:
+    """Keep each column's profile that moved, and record the jumps from its previous one."""
+    dataset_ids = list(stats_by_dataset)
     previous: dict[tuple[int, str], ColumnProfile] = {}
     for row in ColumnProfile.objects.filter(dataset_id__in=dataset_ids).order_by("dataset_id", "column_name", "-observed_at"):
         previous.setdefault((row.dataset_id, row.column_name), row)
@@ -66,11 +84,8 @@ def profiles_observe(source, crawl, extraction, now: datetime) -> list:
     marked = sensitive_columns(dataset_ids)
     patterns = settings.CANON_SENSITIVE_COLUMNS
     rows, changes = [], []
-    for meta in read:
-        dataset_id = ids.get((meta.schema, meta.name))
-        if dataset_id is None:
-            continue
-        for column, stats in sorted(meta.column_stats.items()):
+    for dataset_id, column_stats in stats_by_dataset.items():
+        for column, stats in sorted(column_stats.items()):
             hidden = (dataset_id, column) in marked or is_sensitive(column, patterns)
             row = _row_of(dataset_id, column, stats, hidden, crawl, now)
             before = previous.get((dataset_id, column))
@@ -84,10 +99,11 @@ def profiles_observe(source, crawl, extraction, now: datetime) -> list:
                                                  kind=kind, description=description[:500], created_at=now))
     ColumnProfile.objects.bulk_create(rows, batch_size=2000)
     ProfileChange.objects.bulk_create(changes, batch_size=2000)
-    return _queue(source, crawl, changes)
+    return changes
 
 
-def _queue(source, crawl, changes: list[ProfileChange]) -> list:
+def _queue(source, crawl, changes: list[ProfileChange], *, key: str) -> list:
+    """One message per person who hears about these datasets and asked for profile jumps; `key` names the run."""
     if not changes:
         return []
     opted = set(ProfileAlertOptIn.objects.values_list("user_id", flat=True))
@@ -111,7 +127,7 @@ def _queue(source, crawl, changes: list[ProfileChange]) -> list:
         groups = sorted(entry["groups"].values(), key=lambda g: g["dataset"].qualified_name)
         subject = f"[Canon] {source.name}: column profiles jumped in {len(groups)} dataset{'s' if len(groups) != 1 else ''}"
         context = {"user": entry["user"], "groups": groups, "subject": subject, "source": source}
-        emails.append(Email(key=f"profile:crawl:{crawl.pk}:user:{user_id}", kind="profile", user=entry["user"], subject=subject[:300],
+        emails.append(Email(key=f"profile:{key}:user:{user_id}", kind="profile", user=entry["user"], subject=subject[:300],
                             body_text=render_to_string("quality/email/profile.txt", context),
                             body_html=render_to_string("quality/email/profile.html", context), crawl=crawl))
     return outbox_queue(emails)
@@ -148,3 +164,84 @@ def profiles_latest(dataset: Dataset, depth: int = 6) -> dict[str, list[ColumnPr
         if len(found[row.column_name]) < depth:
             found[row.column_name].append(row)
     return dict(found)
+
+
+SAMPLED_KINDS = ("table", "materialized_view", "partitioned_table")
+SAMPLE_TASK = "canon.profile_sample"
+
+
+def sampling_set(source, *, enabled: bool, budget_seconds: float = 30.0, percent: float = 1.0) -> SamplingPolicy:
+    """Turn a source's sampled profiles on or off. The budget is 1 s to 10 minutes a crawl, the sample 0.01% to 100%."""
+    if not 1 <= float(budget_seconds) <= 600:
+        raise ValueError("The time budget is between 1 and 600 seconds a crawl.")
+    if not 0.01 <= float(percent) <= 100:
+        raise ValueError("The sample is between 0.01% and 100% of the table's blocks.")
+    policy, _ = SamplingPolicy.objects.update_or_create(
+        source=source, defaults={"enabled": enabled, "budget_seconds": float(budget_seconds), "percent": float(percent)})
+    return policy
+
+
+def sampling_wanted(source) -> bool:
+    return SamplingPolicy.objects.filter(source=source, enabled=True).exists()
+
+
+def profiles_sample(source, *, connector=None, now: datetime | None = None) -> str:
+    """One sampled-profile run for a source that asked for it: its present tables without engine statistics, the
+    least recently sampled first, until the budget is spent. Network I/O outside any transaction; then the
+    profiles, jumps, warnings and the run's summary in one. Returns the summary ("" when not asked for)."""
+    policy = SamplingPolicy.objects.filter(source=source, enabled=True).first()
+    if policy is None:
+        return ""
+    now = now or timezone.now()
+    if (source.engine or "").lower() not in ("postgresql", "postgres"):
+        summary = "Sampled profiles: only PostgreSQL sources can be sampled yet."
+        SamplingPolicy.objects.filter(pk=policy.pk).update(last_run_at=now, last_summary=summary)
+        return summary
+    profiled = ColumnProfile.objects.filter(dataset__source=source).exclude(basis__startswith="sample").values("dataset_id")
+    last = Subquery(SampleState.objects.filter(dataset=OuterRef("pk")).values("sampled_at")[:1])
+    candidates = list(Dataset.objects.present().filter(source=source, kind__in=SAMPLED_KINDS).exclude(pk__in=profiled)
+                      .annotate(last_sampled=last).order_by(F("last_sampled").asc(nulls_first=True), "pk")
+                      .only("pk", "schema_name", "name"))
+    columns: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    for dataset_id, name, family in (Column.objects.filter(dataset_id__in=[d.pk for d in candidates])
+                                     .order_by("dataset_id", "position").values_list("dataset_id", "name", "type_family")):
+        columns[dataset_id].append((name, family))
+    by_name = {(d.schema_name, d.name): d.pk for d in candidates}
+    tables = [(d.schema_name, d.name, columns.get(d.pk, [])) for d in candidates]
+    try:
+        connector = connector or source_connector(parse_source_url(source.url), source.options)
+        profiles, problems, complete = sample_profiles(connector, tables, percent=policy.percent, budget_s=policy.budget_seconds)
+    except ConnectorError as exc:
+        summary = f"Sampled profiles could not run: {exc}"[:300]
+        SamplingPolicy.objects.filter(pk=policy.pk).update(last_run_at=now, last_summary=summary)
+        return summary
+    with transaction.atomic():
+        changes = _store(source, None, {by_name[key]: stats for key, stats in profiles.items()}, now)
+        for key in [*profiles, *problems]:
+            SampleState.objects.update_or_create(dataset_id=by_name[key], defaults={
+                "sampled_at": now, "warning": problems.get(key, "")[:500]})
+        left = len(tables) - len(profiles) - len(problems)
+        summary = (f"Sampled {len(profiles)} of {len(tables)} tables without engine statistics "
+                   f"({policy.percent:g}% of blocks, {policy.budget_seconds:g} s budget)"
+                   + (f"; {len(problems)} refused or timed out" if problems else "")
+                   + ("." if complete or not left else f"; out of budget: the other {left} are sampled next crawl."))
+        SamplingPolicy.objects.filter(pk=policy.pk).update(last_run_at=now, last_summary=summary[:300])
+        messages = _queue(source, None, changes, key=f"sample:{source.pk}:{int(now.timestamp())}")
+        if messages:
+            transaction.on_commit(_flush_soon)
+    return summary
+
+
+def _flush_soon() -> None:
+    try:
+        task_send("canon.outbox_flush")
+    except Exception as exc:  # the periodic flush sends later
+        logger.warning("could not enqueue the outbox flush (%s); the periodic flush will send", scrub(str(exc)))
+
+
+def sample_soon(source_id: int) -> None:
+    """After a crawl commits: a worker samples what the engine keeps no statistics of (queue crawl)."""
+    try:
+        task_send(SAMPLE_TASK, args=[source_id])
+    except Exception as exc:
+        logger.warning("could not enqueue the sampled profiles (%s); the next crawl asks again", scrub(str(exc)))

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from catalog.inventory.outcome import CrawlOutcome
-from catalog.quality.profiling import profiles_observe
+from django.db import transaction
+
+from catalog.quality.profiling import profiles_observe, sample_soon, sampling_wanted
 from catalog.quality.services import freshness_check, freshness_observe
 
 
@@ -17,3 +19,6 @@ def observe_freshness(outcome: CrawlOutcome) -> None:
 def observe_profiles(outcome: CrawlOutcome) -> None:
     """Column profiles the connector read from the engine's statistics, their jumps, and the emails about them."""
     outcome.messages_queued.extend(profiles_observe(outcome.source, outcome.crawl, outcome.extraction, outcome.now))
+    if sampling_wanted(outcome.source):  # opt-in: a worker samples, after the commit, what the engine keeps nothing of
+        source_id = outcome.source.pk
+        transaction.on_commit(lambda: sample_soon(source_id))

@@ -6,11 +6,13 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from catalog.core.decorators import staff_required
 from catalog.inventory.models import Dataset
 from catalog.quality.models import Freshness
-from catalog.quality.profiling import column_sensitive_set, profile_alerts_set
+from catalog.quality.profiling import column_sensitive_set, profile_alerts_set, sampling_set
 from catalog.quality.selectors import readers_of
 from catalog.quality.services import CadenceRefused, freshness_cadence, freshness_cadence_set
+from catalog.sources.models import Source
 
 PAGE_SIZE = 50
 
@@ -66,3 +68,18 @@ def profile_alerts_view(request):
                      else "No more emails about jumps in column profiles.")
     target = request.POST.get("next", "")
     return redirect(target if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}) and target.startswith("/") else "/")
+
+
+@staff_required
+@require_POST
+def sampling_view(request, name):
+    source = get_object_or_404(Source, name=name)
+    try:
+        policy = sampling_set(source, enabled=request.POST.get("enabled") == "1",
+                              budget_seconds=float(request.POST.get("budget_seconds") or 30),
+                              percent=float(request.POST.get("percent") or 1))
+    except ValueError as exc:
+        messages.error(request, str(exc) if "between" in str(exc) else "The budget and the sample are numbers.")
+    else:
+        messages.success(request, f"Sampled profiles {'on' if policy.enabled else 'off'} for {source.name}.")
+    return redirect(f"{source.get_absolute_url()}#sampling")

@@ -3,7 +3,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from catalog.quality.jumps import is_sensitive
-from catalog.quality.models import DataChange, Freshness, ProfileAlertOptIn, ProfileChange
+from catalog.quality.models import DataChange, Freshness, ProfileAlertOptIn, ProfileChange, SampleState, SamplingPolicy
 from catalog.quality.profiling import profiles_latest, sensitive_columns
 from catalog.quality.selectors import freshness_summary, stale_dataset_ids
 
@@ -82,3 +82,16 @@ def pct(value) -> str:
         return ""
     value = float(value) * 100
     return f"{value:.1f}%" if 0 < value < 1 else f"{value:.0f}%"
+
+
+@register.inclusion_tag("quality/_sampling.html", takes_context=True)
+def sampling_section(context, source):
+    """The source page's Sampled profiles: opt-in, its budget, and what the last run did."""
+    return {"source": source, "policy": SamplingPolicy.objects.filter(source=source).first(), "user": context.get("user"),
+            "csrf_token": context.get("csrf_token")}
+
+
+@register.simple_tag
+def sample_warning(dataset) -> str:
+    """Why the dataset's last sampled profile failed, if it did."""
+    return SampleState.objects.filter(dataset_id=dataset.pk).exclude(warning="").values_list("warning", flat=True).first() or ""
