@@ -267,9 +267,9 @@ def main(argv=None) -> int:
                     raise SystemExit(f"full crawl added {result.datasets_added} datasets, {result.columns_seen} columns")
                 fulls[on].append(elapsed)
                 if on:
-                    from catalog.quality.models import ColumnProfile, Freshness
+                    from catalog.quality.models import DatasetProfile, Freshness
 
-                    log(f"  kept: freshness of {Freshness.objects.count()} datasets, {ColumnProfile.objects.count()} column profiles")
+                    log(f"  kept: freshness of {Freshness.objects.count()} datasets, profiles of {DatasetProfile.objects.count()}")
         full_s, plain_full_s = min(fulls[True]), min(fulls[False])
         # A first crawl this large leaves its search documents to the `index` queue; no worker runs here, so do
         # what it would (untimed), and the recrawls below see the steady state a deployment sees.

@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.db import models
 
+from catalog.core.fields import JSONTextField
+
 
 class FreshnessQuerySet(models.QuerySet):
     def stale(self):
@@ -69,26 +71,19 @@ class DataChange(models.Model):
         indexes = [models.Index(fields=["dataset", "-changed_at"])]
 
 
-class ColumnProfile(models.Model):
-    """One column's profile as one crawl read it from the engine's statistics; a new row only when they moved,
-    so the rows of a column are its trend."""
+class DatasetProfile(models.Model):
+    """Every column's profile of one dataset as one crawl (or sampled run) read it from the engine, one document
+    per dataset: {column: {"null_frac", "distinct", "min", "max", "min_len", "max_len", "most_common", "basis",
+    "hidden"}}. A new row only when the document moved, so a dataset's rows are its columns' trend. One row per
+    dataset, not per column: a first crawl of 10,000 tables writes 10,000 rows, not 210,000."""
 
-    dataset = models.ForeignKey("inventory.Dataset", on_delete=models.CASCADE, related_name="column_profiles")
-    column_name = models.CharField(max_length=255)
-    crawl = models.ForeignKey("sources.Crawl", null=True, on_delete=models.SET_NULL, related_name="+")
+    dataset = models.ForeignKey("inventory.Dataset", on_delete=models.CASCADE, related_name="profiles")
+    crawl = models.ForeignKey("sources.Crawl", null=True, on_delete=models.SET_NULL, related_name="+", db_constraint=False)
     observed_at = models.DateTimeField()
-    basis = models.CharField(max_length=80, help_text="pg_stats, parquet footers (3 files), sample 1% (TABLESAMPLE SYSTEM, 1,200 rows), ...")
-    null_frac = models.FloatField(null=True, blank=True)
-    distinct = models.BigIntegerField(null=True, blank=True, help_text="Estimated distinct values")
-    min_value = models.TextField(blank=True)
-    max_value = models.TextField(blank=True)
-    min_len = models.IntegerField(null=True, blank=True)
-    max_len = models.IntegerField(null=True, blank=True)
-    most_common = models.JSONField(default=list, blank=True, help_text="[[value, frequency], ...]")
-    values_hidden = models.BooleanField(default=False, help_text="Sensitive: counts only, no value kept")
+    columns = JSONTextField(help_text="Each column's profile; a sensitive column's holds counts, never values")
 
     class Meta:
-        ordering = ["dataset", "column_name", "-observed_at"]
+        ordering = ["dataset", "-observed_at"]
         indexes = [models.Index(fields=["dataset", "-observed_at"])]
 
 

@@ -8,13 +8,14 @@ lengths) and never a value: none is stored, so none can be shown.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import defaultdict
 from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, OuterRef, Subquery
+from django.db.models import F, Max, OuterRef, Subquery
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -22,36 +23,33 @@ from catalog.alerts.services import Email, outbox_queue
 from catalog.alerts.services.listeners import dataset_listeners
 from catalog.connectors import ConnectorError
 from catalog.connectors.postgres import sample_profiles
+from catalog.core.bulk import JSONText, insert_rows
 from catalog.core.queue import task_send
 from catalog.core.sourceurl import parse_source_url, scrub
 from catalog.inventory.models import Column, Dataset
 from catalog.quality.jumps import is_sensitive, jumps
 from catalog.quality.models import (
-    ColumnProfile, ProfileAlertOptIn, ProfileChange, SampleState, SamplingPolicy, SensitiveColumn,
+    DatasetProfile, ProfileAlertOptIn, ProfileChange, SampleState, SamplingPolicy, SensitiveColumn,
 )
 from catalog.sources.services import source_connector
 
 logger = logging.getLogger(__name__)
 
-_COMPARED = ("basis", "null_frac", "distinct", "min_value", "max_value", "min_len", "max_len", "most_common", "values_hidden")
-
-
-def _row_of(dataset_id: int, column: str, stats: dict, hidden: bool, crawl, now) -> ColumnProfile:
-    def text(value):
-        return "" if hidden or value is None else str(value)[:1000]
-    distinct = stats.get("distinct")
-    return ColumnProfile(
-        dataset_id=dataset_id, column_name=column, crawl=crawl, observed_at=now, basis=str(stats.get("basis", ""))[:80],
-        null_frac=stats.get("null_frac"), distinct=int(distinct) if distinct is not None else None,
-        min_value=text(stats.get("min")), max_value=text(stats.get("max")),
-        min_len=stats.get("min_len"), max_len=stats.get("max_len"),
-        most_common=[] if hidden else [[None if v is None else str(v)[:200], f] for v, f in stats.get("most_common", [])],
-        values_hidden=hidden,
-    )
-
-
-def _as_stats(row: ColumnProfile) -> dict:
-    return {"null_frac": row.null_frac, "distinct": row.distinct, "min": row.min_value or None, "max": row.max_value or None}
+def _column_doc(stats: dict, hidden: bool) -> dict:
+    """What is kept of one column's profile: values only if the column is not sensitive."""
+    doc = {"basis": str(stats.get("basis", ""))[:80]}
+    for key in ("null_frac", "distinct", "min_len", "max_len"):
+        if stats.get(key) is not None:
+            doc[key] = stats[key]
+    if hidden:
+        doc["hidden"] = True
+        return doc
+    for key in ("min", "max"):
+        if stats.get(key) is not None:
+            doc[key] = str(stats[key])[:1000]
+    if stats.get("most_common"):
+        doc["most_common"] = [[None if v is None else str(v)[:200], f] for v, f in stats["most_common"]]
+    return doc
 
 
 def sensitive_columns(dataset_ids) -> set[tuple[int, str]]:
@@ -74,30 +72,38 @@ def profiles_observe(source, crawl, extraction, now: datetime) -> list:
     return _queue(source, crawl, _store(source, crawl, stats, now), key=f"crawl:{crawl.pk}")
 
 
+def profiles_previous(dataset_ids) -> dict[int, dict]:
+    """Each dataset's latest profile document."""
+    latest = DatasetProfile.objects.filter(dataset_id__in=list(dataset_ids)).values("dataset_id").annotate(last=Max("id")).values("last")
+    return dict(DatasetProfile.objects.filter(pk__in=latest).values_list("dataset_id", "columns"))
+
+
 def _store(source, crawl, stats_by_dataset: dict[int, dict[str, dict]], now: datetime) -> list[ProfileChange]:
-    """Keep each column's profile that moved, and record the jumps from its previous one."""
+    """Keep each dataset's profile document if it moved (one row, written in bulk), and record each column's jumps
+    from the previous document."""
     dataset_ids = list(stats_by_dataset)
-    previous: dict[tuple[int, str], ColumnProfile] = {}
-    for row in ColumnProfile.objects.filter(dataset_id__in=dataset_ids).order_by("dataset_id", "column_name", "-observed_at"):
-        previous.setdefault((row.dataset_id, row.column_name), row)
-    families = {(d, c): f for d, c, f in Column.objects.filter(dataset_id__in=dataset_ids).values_list("dataset_id", "name", "type_family")}
+    previous = profiles_previous(dataset_ids)  # a first crawl has none: nothing more is read
+    families = {}
+    if previous:
+        families = {(d, c): f for d, c, f in Column.objects.filter(dataset_id__in=list(previous))
+                    .values_list("dataset_id", "name", "type_family")}
     marked = sensitive_columns(dataset_ids)
     patterns = settings.CANON_SENSITIVE_COLUMNS
     rows, changes = [], []
     for dataset_id, column_stats in stats_by_dataset.items():
-        for column, stats in sorted(column_stats.items()):
-            hidden = (dataset_id, column) in marked or is_sensitive(column, patterns)
-            row = _row_of(dataset_id, column, stats, hidden, crawl, now)
-            before = previous.get((dataset_id, column))
-            if before is not None and all(getattr(before, f) == getattr(row, f) for f in _COMPARED):
-                continue  # analyzed again, same statistics: nothing to keep
-            rows.append(row)
-            if before is not None:
-                for kind, description in jumps(_as_stats(before), _as_stats(row), families.get((dataset_id, column), ""),
-                                               show_values=not hidden):
+        doc = {column: _column_doc(stats, (dataset_id, column) in marked or is_sensitive(column, patterns))
+               for column, stats in sorted(column_stats.items())}
+        before = previous.get(dataset_id)
+        if before == doc:
+            continue  # analyzed again, the same statistics: nothing to keep
+        rows.append((dataset_id, crawl.pk if crawl else None, now, JSONText(json.dumps(doc, sort_keys=True, separators=(",", ":")))))
+        for column, after in (doc.items() if before else ()):
+            if column in before:
+                for kind, description in jumps(before[column], after, families.get((dataset_id, column), ""),
+                                               show_values=not after.get("hidden")):
                     changes.append(ProfileChange(dataset_id=dataset_id, source_id=source.pk, crawl=crawl, column_name=column,
                                                  kind=kind, description=description[:500], created_at=now))
-    ColumnProfile.objects.bulk_create(rows, batch_size=2000)
+    insert_rows(DatasetProfile, ("dataset_id", "crawl_id", "observed_at", "columns"), rows)
     ProfileChange.objects.bulk_create(changes, batch_size=2000)
     return changes
 
@@ -140,8 +146,11 @@ def column_sensitive_set(dataset: Dataset, column_name: str, sensitive: bool, us
     sensitive whatever a person says. Returns whether the column is sensitive now."""
     if sensitive:
         SensitiveColumn.objects.get_or_create(dataset=dataset, column_name=column_name, defaults={"marked_by": user})
-        ColumnProfile.objects.filter(dataset=dataset, column_name=column_name).update(
-            min_value="", max_value="", most_common=[], values_hidden=True)
+        for profile in DatasetProfile.objects.filter(dataset=dataset).select_for_update():
+            kept = profile.columns.get(column_name)
+            if kept is not None and not kept.get("hidden"):
+                profile.columns[column_name] = {k: v for k, v in kept.items() if k not in ("min", "max", "most_common")} | {"hidden": True}
+                profile.save(update_fields=["columns"])
         ProfileChange.objects.filter(dataset=dataset, column_name=column_name, kind="range_moved").update(
             description="max is below the previous min")
     else:
@@ -157,12 +166,18 @@ def profile_alerts_set(user, wanted: bool) -> None:
         ProfileAlertOptIn.objects.filter(user=user).delete()
 
 
-def profiles_latest(dataset: Dataset, depth: int = 6) -> dict[str, list[ColumnProfile]]:
-    """Each column's latest profiles, newest first (at most `depth`): the dataset page's table and trend."""
-    found: dict[str, list[ColumnProfile]] = defaultdict(list)
-    for row in ColumnProfile.objects.filter(dataset=dataset).order_by("column_name", "-observed_at"):
-        if len(found[row.column_name]) < depth:
-            found[row.column_name].append(row)
+_EMPTY = {"null_frac": None, "distinct": None, "min": None, "max": None, "min_len": None, "max_len": None, "most_common": [],
+          "hidden": False}
+
+
+def profiles_latest(dataset: Dataset, depth: int = 6) -> dict[str, list[dict]]:
+    """Each column's latest profiles, newest first (at most `depth` documents back): the dataset page's table and
+    trend. Each profile is its column's document with "observed_at" added."""
+    found: dict[str, list[dict]] = defaultdict(list)
+    for observed_at, columns in DatasetProfile.objects.filter(dataset=dataset).order_by("-observed_at", "-id").values_list(
+            "observed_at", "columns")[:depth]:
+        for name, doc in columns.items():
+            found[name].append({**_EMPTY, **doc, "observed_at": observed_at})
     return dict(found)
 
 
@@ -197,7 +212,10 @@ def profiles_sample(source, *, connector=None, now: datetime | None = None) -> s
         summary = "Sampled profiles: only PostgreSQL sources can be sampled yet."
         SamplingPolicy.objects.filter(pk=policy.pk).update(last_run_at=now, last_summary=summary)
         return summary
-    profiled = ColumnProfile.objects.filter(dataset__source=source).exclude(basis__startswith="sample").values("dataset_id")
+    # Datasets whose latest profile came from the engine's statistics are not sampled.
+    profiled = [dataset_id for dataset_id, doc in profiles_previous(
+        Dataset.objects.present().filter(source=source, kind__in=SAMPLED_KINDS).values_list("pk", flat=True)).items()
+        if any(not str(c.get("basis", "")).startswith("sample") for c in doc.values())]
     last = Subquery(SampleState.objects.filter(dataset=OuterRef("pk")).values("sampled_at")[:1])
     candidates = list(Dataset.objects.present().filter(source=source, kind__in=SAMPLED_KINDS).exclude(pk__in=profiled)
                       .annotate(last_sampled=last).order_by(F("last_sampled").asc(nulls_first=True), "pk")

@@ -21,6 +21,7 @@ from django.utils import timezone
 from catalog.alerts.impact import impacts_for
 from catalog.alerts.services import Email, outbox_queue
 from catalog.alerts.services.listeners import dataset_listeners
+from catalog.core.bulk import insert_rows
 from catalog.inventory.models import Dataset
 from catalog.quality import cadence as cadences
 from catalog.quality.models import DataChange, Freshness
@@ -97,54 +98,55 @@ def freshness_observe(source, crawl, extraction, now: datetime, previous_crawl_a
     """
     ids = {(schema, name): pk for pk, schema, name in
            Dataset.objects.filter(source=source, removed_at__isnull=True).values_list("pk", "schema_name", "name")}
-    existing = {f.dataset_id: f for f in Freshness.objects.filter(source=source)}
+    # What is kept, as plain tuples: most of a recrawl's datasets did not move, and are compared only.
+    kept = {row[0]: row[1:] for row in Freshness.objects.filter(source=source).values_list(
+        "dataset_id", "inserted", "updated", "deleted", "analyzed_at", "vacuumed_at", "unknown_reason", "last_changed_at")}
     engine = (source.engine or "").lower()
-    created, updated, changed_rows, data_changes = [], [], [], []
+    new_rows, moved, data_changes = [], {}, []
     for meta in extraction.datasets:
         dataset_id = ids.get((meta.schema, meta.name))
         if dataset_id is None:
             continue
         activity, modified = meta.activity, _aware(meta.last_modified)
         reason = "" if activity or modified else _unknown_reason(engine, meta)
-        f = existing.get(dataset_id)
-        if f is None:
-            f = Freshness(dataset_id=dataset_id, source_id=source.pk, watching_since=now, unknown_reason=reason)
+        counts = (activity["inserted"], activity["updated"], activity["deleted"], activity["analyzed_at"],
+                  activity["vacuumed_at"]) if activity else (None,) * 5
+        before = kept.get(dataset_id)
+        if before is None:
+            new_rows.append((dataset_id, source.pk, modified, Freshness.ENGINE if modified else "", *counts, now, reason))
             if modified is not None:
-                f.last_changed_at, f.how = modified, Freshness.ENGINE
-                data_changes.append(DataChange(dataset_id=dataset_id, crawl=crawl, changed_at=modified, how=Freshness.ENGINE))
-            if activity:
-                f.inserted, f.updated, f.deleted = activity["inserted"], activity["updated"], activity["deleted"]
-                f.analyzed_at, f.vacuumed_at = activity["analyzed_at"], activity["vacuumed_at"]
-            created.append(f)
+                data_changes.append((dataset_id, crawl.pk, modified, None, Freshness.ENGINE, ""))
             continue
-        before = tuple(getattr(f, name) for name in _FRESHNESS_FIELDS)
+        engine_moved = modified is not None and (before[6] is None or modified > before[6])
+        if engine_moved or before[5] != reason or (activity and before[:5] != counts):
+            moved[dataset_id] = (activity, modified, reason)
+    changed_rows, updated = [], []
+    for f in Freshness.objects.filter(dataset_id__in=list(moved)) if moved else ():
+        activity, modified, reason = moved[f.dataset_id]
         changed = False
         if modified is not None and (f.last_changed_at is None or modified > f.last_changed_at):
             f.last_changed_at, f.changed_after, f.how, changed = modified, None, Freshness.ENGINE, True
-            data_changes.append(DataChange(dataset_id=dataset_id, crawl=crawl, changed_at=modified, how=Freshness.ENGINE))
+            data_changes.append((f.dataset_id, crawl.pk, modified, None, Freshness.ENGINE, ""))
         if activity:
             counts = (activity["inserted"], activity["updated"], activity["deleted"])
             known = (f.inserted, f.updated, f.deleted)
             if None not in known and counts != known and all(a >= b for a, b in zip(counts, known)) and modified is None:
-                moved = [f"{a - b:+,} {label}" for a, b, label in zip(counts, known, ("inserted", "updated", "deleted")) if a != b]
+                what = [f"{a - b:+,} {label}" for a, b, label in zip(counts, known, ("inserted", "updated", "deleted")) if a != b]
                 after = previous_crawl_at or f.watching_since
                 f.last_changed_at, f.changed_after, f.how, changed = now, after, Freshness.COUNTERS, True
-                data_changes.append(DataChange(dataset_id=dataset_id, crawl=crawl, changed_at=now, changed_after=after,
-                                               how=Freshness.COUNTERS, detail=", ".join(moved)))
+                data_changes.append((f.dataset_id, crawl.pk, now, after, Freshness.COUNTERS, ", ".join(what)))
             f.inserted, f.updated, f.deleted = counts
             f.analyzed_at, f.vacuumed_at = activity["analyzed_at"], activity["vacuumed_at"]
         f.unknown_reason = reason
-        if changed:
-            changed_rows.append(f)
-        elif tuple(getattr(f, name) for name in _FRESHNESS_FIELDS) != before:
-            updated.append(f)
-    DataChange.objects.bulk_create(data_changes, batch_size=2000)
-    learning = created + changed_rows
-    if data_changes:
-        _relearn([f for f in learning if f.last_changed_at is not None])
-    for f in learning:
+        (changed_rows if changed else updated).append(f)
+    # New rows have no cadence yet (none set, and one change teaches nothing): no deadline. Written with COPY.
+    insert_rows(Freshness, ("dataset_id", "source_id", "last_changed_at", "how", "inserted", "updated", "deleted", "analyzed_at",
+                            "vacuumed_at", "watching_since", "unknown_reason"), new_rows)
+    insert_rows(DataChange, ("dataset_id", "crawl_id", "changed_at", "changed_after", "how", "detail"), data_changes)
+    if changed_rows:
+        _relearn(changed_rows)
+    for f in changed_rows:
         _set_deadline(f)
-    Freshness.objects.bulk_create(created, batch_size=2000)
     Freshness.objects.bulk_update(changed_rows + updated, _FRESHNESS_FIELDS, batch_size=1000)
     return len(data_changes)
 

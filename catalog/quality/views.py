@@ -49,7 +49,7 @@ def freshness_cadence_view(request, pk):
 def column_sensitive_view(request, pk):
     dataset = get_object_or_404(Dataset, pk=pk)
     column = request.POST.get("column", "")
-    if not dataset.columns.filter(name=column).exists() and not dataset.column_profiles.filter(column_name=column).exists():
+    if not dataset.columns.filter(name=column).exists():
         messages.error(request, f"{dataset.qualified_name} has no column {column!r}.")
     else:
         wanted = request.POST.get("sensitive") == "1"

@@ -28,3 +28,16 @@ def orders(warehouse):
     crawled(source)
     source.warehouse = warehouse
     return source
+
+
+def profile_of(column: str, dataset: str | None = None) -> dict | None:
+    """The latest kept profile of a column (of the dataset so named, if given), as its document; None if none."""
+    from catalog.quality.models import DatasetProfile
+
+    rows = DatasetProfile.objects.order_by("-observed_at", "-id")
+    if dataset:
+        rows = rows.filter(dataset__name=dataset)
+    for profile in rows:
+        if column in profile.columns:
+            return profile.columns[column]
+    return None

@@ -10,10 +10,10 @@ import pytest
 
 from catalog.connectors.mysql import _histogram_stats
 from catalog.inventory.models import Dataset
-from catalog.quality.models import ColumnProfile, DataChange, Freshness
+from catalog.quality.models import DataChange, DatasetProfile, Freshness
 from catalog.quality.services import freshness_cadence_set, freshness_check
 from catalog.sources.services import source_create
-from tests.quality.conftest import crawled
+from tests.quality.conftest import crawled, profile_of
 
 pytestmark = pytest.mark.django_db
 
@@ -61,12 +61,12 @@ def test_mariadb_column_statistics_are_profiles(mariadb, mariadb_database):
     source = source_create(name="crm", url=mariadb.url(mariadb_database))
     crawl = crawled(source)
     assert not [w for w in crawl.warnings if "column profiles" in w]
-    country, score, email = (ColumnProfile.objects.get(column_name=n) for n in ("country", "score", "user_email"))
-    assert country.basis == "mysql.column_stats" and country.null_frac == 0.25
-    assert (score.min_value, score.max_value) == ("100", "149")
-    assert email.values_hidden and email.min_value == "" and email.null_frac == 0
+    country, score, email = (profile_of(n) for n in ("country", "score", "user_email"))
+    assert country["basis"] == "mysql.column_stats" and country["null_frac"] == 0.25
+    assert (score["min"], score["max"]) == ("100", "149")
+    assert email["hidden"] and "min" not in email and email["null_frac"] == 0
     crawled(source)  # the same statistics: nothing new kept
-    assert ColumnProfile.objects.count() == 4
+    assert DatasetProfile.objects.count() == 1
 
 
 def test_mysql_8_histograms_read_as_profiles():
@@ -89,9 +89,9 @@ def test_duckdb_summarize_profiles_small_tables(tmp_path, settings):
     settings.CANON_FILE_ROOTS = [str(tmp_path)]
     source = source_create(name="duck", url=f"duckdb:///{path}")
     crawled(source)
-    country, ident, email = (ColumnProfile.objects.get(column_name=n) for n in ("country", "id", "email"))
-    assert country.basis == "duckdb summarize" and country.null_frac == 0.25 and country.distinct == 1
-    assert (ident.min_value, ident.max_value) == ("0", "99")
-    assert email.values_hidden and email.min_value == ""
+    country, ident, email = (profile_of(n) for n in ("country", "id", "email"))
+    assert country["basis"] == "duckdb summarize" and country["null_frac"] == 0.25 and country["distinct"] == 1
+    assert (ident["min"], ident["max"]) == ("0", "99")
+    assert email["hidden"] and "min" not in email
     crawled(source)
-    assert ColumnProfile.objects.count() == 3  # summarized again, the same: nothing new kept
+    assert DatasetProfile.objects.count() == 1  # summarized again, the same: nothing new kept

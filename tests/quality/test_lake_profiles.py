@@ -7,10 +7,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from catalog.connectors.lake.formats import footer_stats, merge_footer_stats
-from catalog.quality.models import ColumnProfile, ProfileChange
+from catalog.quality.models import DatasetProfile, ProfileChange
 from catalog.sources.services import source_create
 from tests.connectors.lake_support import FolderLake, csv_bytes, parquet_bytes
-from tests.quality.conftest import crawled
+from tests.quality.conftest import crawled, profile_of
 
 pytestmark = pytest.mark.django_db
 
@@ -31,17 +31,16 @@ def test_lake_crawl_keeps_footer_profiles_and_records_a_jump(tmp_path, settings)
     lake.put("crm/leads/leads.csv", csv_bytes({"id": [1], "email": ["a@example.com"]}))
     source = source_create(name="lake", url=lake.url())
     crawled(source)
-    amount = ColumnProfile.objects.get(column_name="amount")
-    assert amount.basis == "parquet footers (1 file)" and amount.null_frac == 0
-    assert (amount.min_value, amount.max_value) == ("1.0", "4.0")
-    assert not ColumnProfile.objects.filter(dataset__name="leads").exists()  # CSV: no statistics
+    amount = profile_of("amount")
+    assert amount["basis"] == "parquet footers (1 file)" and amount["null_frac"] == 0
+    assert (amount["min"], amount["max"]) == ("1.0", "4.0")
+    assert not DatasetProfile.objects.filter(dataset__name="leads").exists()  # CSV: no statistics
 
     crawled(source)  # unchanged: no footer read, no profile
-    assert ColumnProfile.objects.filter(column_name="amount").count() == 1
+    assert DatasetProfile.objects.count() == 1
 
     lake.put("sales/orders/dt=2024-03-02/part-0.parquet", parquet_bytes({"order_id": [5, 6, 7, 8], "amount": [None, None, 9.0, None]}))
     crawled(source)
-    latest = ColumnProfile.objects.filter(column_name="amount").order_by("-observed_at", "-id").first()
-    assert latest.null_frac == 0.75  # the new file's footer
+    assert profile_of("amount")["null_frac"] == 0.75  # the new file's footer
     [jump] = ProfileChange.objects.filter(column_name="amount")
     assert jump.description == "null fraction rose from 0% to 75%"

@@ -6,10 +6,10 @@ import threading
 import pytest
 
 from catalog.inventory.models import Dataset
-from catalog.quality.models import ColumnProfile, SampleState, SamplingPolicy
+from catalog.quality.models import DatasetProfile, SampleState, SamplingPolicy
 from catalog.quality.profiling import SAMPLE_TASK, profiles_sample, sampling_set
 from catalog.sources.services import source_create
-from tests.quality.conftest import crawled, write
+from tests.quality.conftest import crawled, profile_of, write
 
 pytestmark = pytest.mark.django_db
 
@@ -44,12 +44,12 @@ def test_sampling_is_opt_in_and_profiles_tables_without_statistics(unanalyzed, d
 
     summary = profiles_sample(unanalyzed)
     assert summary == "Sampled 3 of 3 tables without engine statistics (100% of blocks, 30 s budget)."
-    country = ColumnProfile.objects.get(dataset__name="a", column_name="country")
-    assert country.basis == "sample 100% (TABLESAMPLE SYSTEM, 500 rows)"
-    assert (country.null_frac, country.distinct, country.min_value, country.min_len) == (0.2, 1, "DE", 2)
-    email = ColumnProfile.objects.get(dataset__name="a", column_name="user_email")
-    assert email.values_hidden and email.min_value == "" and email.distinct == 500
-    assert not ColumnProfile.objects.filter(dataset__name="analyzed", basis__startswith="sample").exists()  # pg_stats has it
+    country = profile_of("country", "a")
+    assert country["basis"] == "sample 100% (TABLESAMPLE SYSTEM, 500 rows)"
+    assert (country["null_frac"], country["distinct"], country["min"], country["min_len"]) == (0.2, 1, "DE", 2)
+    email = profile_of("user_email", "a")
+    assert email["hidden"] and "min" not in email and email["distinct"] == 500
+    assert profile_of("id", "analyzed")["basis"] == "pg_stats"  # the engine's statistics: not sampled
 
 
 def test_out_of_budget_samples_the_rest_next_time_and_says_so(unanalyzed):

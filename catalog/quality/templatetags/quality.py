@@ -61,7 +61,7 @@ def profiles_section(context, dataset):
     for name, history in sorted(latest.items()):
         current = history[0]
         rows.append({"name": name, "profile": current, "history": list(reversed(history)),
-                     "sensitive": current.values_hidden or name in marked or is_sensitive(name, patterns),
+                     "sensitive": current.get("hidden") or name in marked or is_sensitive(name, patterns),
                      "marked": name in marked, "by_pattern": is_sensitive(name, patterns)})
     changes = list(ProfileChange.objects.filter(dataset=dataset)[:10]) if latest else []
     opted = bool(user and user.is_authenticated and ProfileAlertOptIn.objects.filter(user=user).exists())
