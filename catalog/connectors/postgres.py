@@ -471,6 +471,9 @@ JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attname = s.attname
 WHERE c.oid = ANY(%s::pg_catalog.oid[]) AND s.inherited = (c.relkind = 'p')
 """
 STATS_STATE_KEY = "postgres_analyzed"  # in the crawl state: "oid epoch" of each table's last analyze whose statistics were read
+# At most this many tables' statistics are read per crawl (about a millisecond each, server and client): a first
+# crawl of a large warehouse stays within its cost, and the rest are read over the next crawls.
+STATS_TABLES_PER_CRAWL = 1000
 MOST_COMMON_KEPT = 5
 _NUMERIC_FAMILIES = {"integer", "decimal", "float"}
 
@@ -533,17 +536,24 @@ def read_column_stats(conn, by_oid: dict[int, DatasetMeta], previous_state: Mapp
         if analyzed is None:
             continue
         stamp = str(int(analyzed.timestamp() * 1000))
-        seen[str(oid)] = stamp
-        if known.get(str(oid)) != stamp:
+        if known.get(str(oid)) == stamp:
+            seen[str(oid)] = stamp
+        elif len(to_read) < STATS_TABLES_PER_CRAWL:
+            seen[str(oid)] = stamp
             to_read.append(oid)
+        elif str(oid) in known:
+            seen[str(oid)] = known[str(oid)]  # read again next crawl: its old stamp no longer matches
     if to_read:
+        families: dict[str, str] = {}
         with conn.cursor() as cur:
             for oid, column, null_frac, n_distinct, common_text, common_freqs, bounds_text, data_type in cur.execute(
                     COLUMN_STATS_SQL, (to_read,)):
                 dataset = by_oid[oid]
                 if dataset.column_stats is None:
                     dataset.column_stats = {}
-                family = type_family(data_type)
+                family = families.get(data_type)
+                if family is None:
+                    family = families[data_type] = type_family(data_type)
                 stats = {"basis": "pg_stats", "null_frac": round(float(null_frac), 4)}
                 if n_distinct is not None:
                     rows = dataset.row_estimate or 0

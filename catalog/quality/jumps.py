@@ -5,7 +5,9 @@ min, max. Only what both profiles know is compared; a type that cannot be ordere
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
+from functools import lru_cache
 
 NULLS_ROSE = "nulls_rose"
 DISTINCT_COLLAPSED = "distinct_collapsed"
@@ -53,5 +55,10 @@ def jumps(before: dict, after: dict, family: str, *, show_values: bool = True) -
 
 def is_sensitive(column_name: str, patterns) -> bool:
     """A column whose name holds one of the patterns (case-insensitive: "email" matches "customer_email")."""
-    name = column_name.lower()
-    return any(p and p.lower() in name for p in patterns)
+    return bool(_pattern(tuple(patterns)).search(column_name))
+
+
+@lru_cache(maxsize=8)
+def _pattern(patterns: tuple[str, ...]) -> re.Pattern:
+    words = [re.escape(p) for p in patterns if p]
+    return re.compile("|".join(words) if words else r"(?!)", re.IGNORECASE)

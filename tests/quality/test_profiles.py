@@ -125,3 +125,16 @@ def test_profile_alerts_toggle_from_the_dataset_page(people, client, plain_user)
     assert answer.status_code == 302 and answer["Location"].endswith("#profiles")
     assert "Stop emails about profile jumps" in client.get(dataset.get_absolute_url()).content.decode()
     assert client.post("/profile-alerts/", {"wanted": "0", "next": "https://evil.example/"})["Location"] == "/"
+
+
+def test_statistics_of_many_tables_are_read_over_several_crawls(people, monkeypatch):
+    write(people.warehouse, "CREATE TABLE public.more (id int); INSERT INTO public.more SELECT generate_series(1, 50); ANALYZE public.more")
+    monkeypatch.setattr("catalog.connectors.postgres.STATS_TABLES_PER_CRAWL", 1)
+    connector = PostgresConnector(parse_source_url(people.warehouse.url))
+    first = connector.extract()
+    assert sum(1 for d in first.datasets if d.column_stats) == 1
+    second = connector.extract(ExtractRequest(previous_state=first.state))
+    assert sum(1 for d in second.datasets if d.column_stats) == 1  # the other one, this time
+    assert {d.name for d in first.datasets if d.column_stats} | {d.name for d in second.datasets if d.column_stats} == {"people", "more"}
+    third = connector.extract(ExtractRequest(previous_state=second.state))
+    assert not any(d.column_stats for d in third.datasets)
