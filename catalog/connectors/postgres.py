@@ -460,15 +460,25 @@ def read_activity(conn, schemas: list[str], by_oid: dict[int, DatasetMeta]) -> N
 
 
 # Column profiles from what ANALYZE keeps (pg_stats: no scan), for some tables. A partitioned table's are its
-# whole tree's (inherited). Array values come as their text literal, parsed here.
+# whole tree's (inherited). The view is asked table by table (LATERAL, by schema and name, so each lookup uses the
+# catalogs' indexes: joined whole, the server builds the view for every column of the database first, seconds at
+# 10,000 tables however few are asked). Of the histogram only its ends and the length range of its values are sent
+# (cast to text[] by the server; not for array columns, whose values are arrays); the most common values come as
+# their text literal, parsed here.
 COLUMN_STATS_SQL = """
-SELECT c.oid, s.attname, s.null_frac, s.n_distinct, s.most_common_vals::text, s.most_common_freqs, s.histogram_bounds::text,
-       pg_catalog.format_type(a.atttypid, a.atttypmod)
-FROM pg_catalog.pg_stats s
-JOIN pg_catalog.pg_namespace n ON n.nspname = s.schemaname
-JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = s.tablename
+SELECT c.oid, s.attname, s.null_frac, s.n_distinct, s.most_common_vals::text, s.most_common_freqs,
+       h.low, h.high, h.shortest, h.longest, pg_catalog.format_type(a.atttypid, a.atttypmod)
+FROM pg_catalog.pg_class c
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+CROSS JOIN LATERAL (SELECT * FROM pg_catalog.pg_stats v WHERE v.schemaname = n.nspname AND v.tablename = c.relname
+                    AND v.inherited = (c.relkind = 'p') OFFSET 0) s
 JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attname = s.attname
-WHERE c.oid = ANY(%s::pg_catalog.oid[]) AND s.inherited = (c.relkind = 'p')
+JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
+LEFT JOIN LATERAL (SELECT b[1] AS low, b[pg_catalog.array_upper(b, 1)] AS high,
+                          (SELECT min(pg_catalog.length(x)) FROM pg_catalog.unnest(b) x) AS shortest,
+                          (SELECT max(pg_catalog.length(x)) FROM pg_catalog.unnest(b) x) AS longest
+                   FROM (SELECT s.histogram_bounds::text::text[] AS b) bounds) h ON t.typcategory <> 'A'
+WHERE c.oid = ANY(%s::pg_catalog.oid[])
 """
 STATS_STATE_KEY = "postgres_analyzed"  # in the crawl state: "oid epoch" of each table's last analyze whose statistics were read
 # At most this many tables' statistics are read per crawl (about a millisecond each, server and client): a first
@@ -546,8 +556,8 @@ def read_column_stats(conn, by_oid: dict[int, DatasetMeta], previous_state: Mapp
     if to_read:
         families: dict[str, str] = {}
         with conn.cursor() as cur:
-            for oid, column, null_frac, n_distinct, common_text, common_freqs, bounds_text, data_type in cur.execute(
-                    COLUMN_STATS_SQL, (to_read,)):
+            for (oid, column, null_frac, n_distinct, common_text, common_freqs, low_bound, high_bound, shortest, longest,
+                 data_type) in cur.execute(COLUMN_STATS_SQL, (to_read,)):
                 dataset = by_oid[oid]
                 if dataset.column_stats is None:
                     dataset.column_stats = {}
@@ -559,16 +569,16 @@ def read_column_stats(conn, by_oid: dict[int, DatasetMeta], previous_state: Mapp
                     rows = dataset.row_estimate or 0
                     distinct = -n_distinct * rows * (1 - null_frac) if n_distinct < 0 else n_distinct
                     stats["distinct"] = max(round(distinct), 0) if n_distinct >= 0 or rows else None
-                common = parse_array_literal(common_text) or []
-                bounds = parse_array_literal(bounds_text) or []
+                common = (parse_array_literal(common_text) or []) if family not in ("array", "json", "binary") else []
                 if common and common_freqs:
                     stats["most_common"] = [[v, round(float(f), 4)] for v, f in zip(common, common_freqs)][:MOST_COMMON_KEPT]
-                values = [v for v in (*common, *bounds) if v is not None]
+                values = [v for v in (*common, low_bound, high_bound) if v is not None]
                 low, high = _ordered(values, family)
                 if low is not None:
                     stats["min"], stats["max"] = low, high
                 if family == "text" and values:
-                    stats["min_len"], stats["max_len"] = min(map(len, values)), max(map(len, values))
+                    lengths = [*map(len, common), *(n for n in (shortest, longest) if n is not None)]
+                    stats["min_len"], stats["max_len"] = min(lengths), max(lengths)
                 dataset.column_stats[column] = stats
     return {STATS_STATE_KEY: "\n".join(f"{oid} {stamp}" for oid, stamp in sorted(seen.items()))}
 

@@ -138,3 +138,23 @@ def test_statistics_of_many_tables_are_read_over_several_crawls(people, monkeypa
     assert {d.name for d in first.datasets if d.column_stats} | {d.name for d in second.datasets if d.column_stats} == {"people", "more"}
     third = connector.extract(ExtractRequest(previous_state=second.state))
     assert not any(d.column_stats for d in third.datasets)
+
+
+def test_awkward_types_never_fail_the_crawl(warehouse):
+    write(warehouse, """
+        CREATE TYPE mood AS (level int, note text);
+        CREATE TABLE public.odd (tags int[], doc jsonb, word text, span int4range, m mood, grid int[][]);
+        INSERT INTO public.odd SELECT ARRAY[i, i + 1], jsonb_build_object('k', i), 'say "hi", {' || i || '}',
+               int4range(i, i + 5), ROW(i, 'n' || i)::mood, ARRAY[[i, 1], [2, 3]] FROM generate_series(1, 300) i;
+        CREATE TABLE public.parted (id int, region text) PARTITION BY LIST (region);
+        CREATE TABLE public.parted_eu PARTITION OF public.parted FOR VALUES IN ('eu');
+        CREATE TABLE public.parted_us PARTITION OF public.parted FOR VALUES IN ('us');
+        INSERT INTO public.parted SELECT i, CASE WHEN i % 2 = 0 THEN 'eu' ELSE 'us' END FROM generate_series(1, 400) i;
+        ANALYZE public.odd; ANALYZE public.parted;
+    """)
+    source = source_create(name="odd", url=warehouse.url)
+    crawled(source)
+    word = profile_of("word", "odd")
+    assert (word["min"], word["max"]) == ('say "hi", {100}', 'say "hi", {9}') and word["null_frac"] == 0  # the server's order (C)
+    assert "min" not in profile_of("grid", "odd") and "min" not in profile_of("tags", "odd")
+    assert profile_of("region", "parted")["distinct"] == 2  # the partitioned table's whole tree
