@@ -15,6 +15,11 @@ It measures:
 - the same crawls as `manage.py crawl` runs them, process and all (interpreter, Django, imports, the
   crawl; best of a few, a fresh catalog for the first), and how long `manage.py crawl --help` takes
   to start: the figures a cron job or a CI step sees.
+- each crawl with and without freshness and column profiles (catalog/quality: the connector's reads of
+  write counters and pg_stats, and the quality steps), first crawls alternating, recrawls in two blocks
+  (with, then without, so each block starts from its own last crawl's state). A crawl reads pg_stats for
+  at most 1,000 tables, so before the timed recrawls, untimed catch-up recrawls read the rest (each logged). `--rows N` writes N rows
+  to every table and ANALYZEs them, so pg_stats has profiles to read.
 
 Each crawl runs as a worker runs it: after a warm-up crawl of a one-table
 database (imports, first-use setup), on the source as stored (with what the
@@ -28,7 +33,11 @@ Progress lines go to stdout; the line before the last is, exactly (unless --proc
 
 and the LAST line is, exactly:
 
-    crawl tables=N full_s=.. recrawl_s=.. floor_s=.. full_ratio=.. recrawl_ratio=.. peak_rss_mb=..
+    crawl tables=N full_s=.. recrawl_s=.. floor_s=.. full_ratio=.. recrawl_ratio=.. peak_rss_mb=.. \
+        plain_full_ratio=.. plain_recrawl_ratio=.. quality_full_cost=.. quality_recrawl_cost=..
+
+full_s and recrawl_s are with freshness and profiles (the default); plain_* without them; quality_*_cost is
+with / without (1.20 = 20% more).
 """
 
 from __future__ import annotations
@@ -76,7 +85,7 @@ TABLE_BODY = (
 )
 
 
-def build_warehouse(server: PostgresServer, database: str, tables: int, schemas: int) -> None:
+def build_warehouse(server: PostgresServer, database: str, tables: int, schemas: int, rows: int = 0) -> None:
     """Tables split over `schemas` schemas, one DO block per schema, two at a time (two cores)."""
     names = [f"bench_{i}" for i in range(min(schemas, max(tables, 1)))]
     counts = [tables // len(names) + (1 if i < tables % len(names) else 0) for i in range(len(names))]
@@ -93,6 +102,11 @@ BEGIN
     EXECUTE format('CREATE TABLE {schema}.%I ({TABLE_BODY})', 't_' || i);
     EXECUTE format('COMMENT ON TABLE {schema}.%I IS %L', 't_' || i, 'Table ' || i || ' of {schema}, one row per event');
     EXECUTE format('COMMENT ON COLUMN {schema}.%I.customer_id IS %L', 't_' || i, 'Who the row belongs to');
+    IF {rows} > 0 THEN
+      EXECUTE format('INSERT INTO {schema}.%I (id, customer_id, account_code, amount, note, country) '
+                     'SELECT g, g %% 7, ''acct'' || g, g * 1.5, CASE WHEN g %% 3 = 0 THEN NULL ELSE ''n'' || g END, '
+                     '''DE'' FROM generate_series(1, {rows}) g', 't_' || i);
+    END IF;
   END LOOP;
 END $$""")
 
@@ -121,6 +135,8 @@ END $$""")
     with server.connect(database) as conn:
         conn.execute("VACUUM ANALYZE pg_catalog.pg_class, pg_catalog.pg_attribute, pg_catalog.pg_description, "
                      "pg_catalog.pg_constraint, pg_catalog.pg_attrdef")
+        if rows:
+            conn.execute("ANALYZE")  # as autovacuum would after the load: column statistics for the profiles
 
 
 def measure_floor(server: PostgresServer, database: str) -> tuple[float, int]:
@@ -178,6 +194,7 @@ def main(argv=None) -> int:
     parser.add_argument("--process-runs", type=int, default=3,
                         help="`manage.py crawl` processes timed for the first crawl and for the unchanged recrawl, best kept (0 skips)")
     parser.add_argument("--profile", choices=["full", "recrawl"], help="profile one crawl with cProfile, print the top")
+    parser.add_argument("--rows", type=int, default=0, help="rows written to each table, then ANALYZE (default 0: empty tables)")
     args = parser.parse_args(argv)
     tables = args.tables
 
@@ -188,7 +205,7 @@ def main(argv=None) -> int:
         server.create_database("warehouse")
         catalog_url = server.create_database("canon")
         started = time.perf_counter()
-        build_warehouse(server, "warehouse", tables, args.schemas)
+        build_warehouse(server, "warehouse", tables, args.schemas, args.rows)
         log(f"warehouse: {tables} tables x {COLUMNS_PER_TABLE + 1} columns in {time.perf_counter() - started:.1f}s")
 
         floors = []
@@ -205,6 +222,17 @@ def main(argv=None) -> int:
         from catalog.sources.models import Crawl, Source
         from catalog.crawls.services import source_crawl
         from catalog.sources.services import source_create
+
+        from django.conf import settings
+
+        steps_with = list(settings.CANON_CRAWL_STEPS)
+        steps_without = [s for s in steps_with if not s.startswith("catalog.quality.")]
+
+        def quality(on: bool) -> str:
+            """Freshness and profiles on (the default) or off: the connector's extra reads and the quality steps."""
+            settings.CANON_ENGINE_STATISTICS = on
+            settings.CANON_CRAWL_STEPS = steps_with if on else steps_without
+            return "with quality" if on else "without quality"
 
         warmup_url = server.create_database("warmup")
         with server.connect("warmup") as conn:
@@ -250,14 +278,20 @@ def main(argv=None) -> int:
             log(f"{label}: {elapsed:.3f}s ({result.summary()}), peak RSS {peak_rss_mb():.0f} MB")
             return result, elapsed
 
-        fulls = []
+        fulls = {False: [], True: []}
         for i in range(max(args.full_crawls, 1)):
-            created = fresh_catalog(first=i == 0)
-            result, elapsed = crawl("full crawl", args.profile == "full" and i == 0)
-            if (result.datasets_added, result.columns_seen) != (tables, expected_columns):
-                raise SystemExit(f"full crawl added {result.datasets_added} datasets, {result.columns_seen} columns")
-            fulls.append(elapsed)
-        full_s = min(fulls)
+            for on in (False, True):  # alternating, so both see the machine alike; the last one is with quality
+                label = quality(on)
+                created = fresh_catalog(first=i == 0 and not on)
+                result, elapsed = crawl(f"full crawl {label}", args.profile == "full" and i == 0 and on)
+                if (result.datasets_added, result.columns_seen) != (tables, expected_columns):
+                    raise SystemExit(f"full crawl added {result.datasets_added} datasets, {result.columns_seen} columns")
+                fulls[on].append(elapsed)
+                if on:
+                    from catalog.quality.models import DatasetProfile, Freshness
+
+                    log(f"  kept: freshness of {Freshness.objects.count()} datasets, profiles of {DatasetProfile.objects.count()}")
+        full_s, plain_full_s = min(fulls[True]), min(fulls[False])
         # A first crawl this large leaves its search documents to the `index` queue; no worker runs here, so do
         # what it would (untimed), and the recrawls below see the steady state a deployment sees.
         from catalog.search.index import search_index_source
@@ -272,13 +306,27 @@ def main(argv=None) -> int:
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
 
-        recrawls = []
-        for i in range(max(args.recrawls, 1)):
-            result, elapsed = crawl("unchanged recrawl", args.profile == "recrawl" and i == 0)
-            if (result.datasets_added, result.datasets_changed, result.datasets_removed) != (0, 0, 0):
-                raise SystemExit(f"an unchanged recrawl changed something: {result.summary()}")
-            recrawls.append(elapsed)
-        recrawl_s = min(recrawls)
+        # pg_stats is read for at most 1,000 tables a crawl: the next crawls read the rest (each logged, not timed
+        # as unchanged), until a recrawl reads none, the steady state the timed recrawls measure.
+        from catalog.quality.models import DatasetProfile
+
+        for _ in range(30):
+            before = DatasetProfile.objects.count()
+            result, elapsed = crawl("catch-up recrawl with quality (profiles still to read; not timed)", False)
+            if DatasetProfile.objects.count() == before:
+                break
+            log(f"  profiles of {DatasetProfile.objects.count()} datasets now")
+
+        recrawls = {False: [], True: []}
+        for on in (True, False):  # with first: the catalog and the connector's state are those of a crawl with quality
+            label = quality(on)
+            for i in range(max(args.recrawls, 1)):
+                result, elapsed = crawl(f"unchanged recrawl {label}", args.profile == "recrawl" and i == 0 and on)
+                if (result.datasets_added, result.datasets_changed, result.datasets_removed) != (0, 0, 0):
+                    raise SystemExit(f"an unchanged recrawl changed something: {result.summary()}")
+                recrawls[on].append(elapsed)
+        quality(True)
+        recrawl_s, plain_recrawl_s = min(recrawls[True]), min(recrawls[False])
 
         process_line = ""
         if args.process_runs > 0:
@@ -318,7 +366,9 @@ def main(argv=None) -> int:
         print(process_line, flush=True)
     print(
         f"crawl tables={tables} full_s={full_s:.3f} recrawl_s={recrawl_s:.3f} floor_s={floor_s:.3f} "
-        f"full_ratio={full_s / floor_s:.2f} recrawl_ratio={recrawl_s / floor_s:.2f} peak_rss_mb={peak_rss_mb():.0f}",
+        f"full_ratio={full_s / floor_s:.2f} recrawl_ratio={recrawl_s / floor_s:.2f} peak_rss_mb={peak_rss_mb():.0f} "
+        f"plain_full_ratio={plain_full_s / floor_s:.2f} plain_recrawl_ratio={plain_recrawl_s / floor_s:.2f} "
+        f"quality_full_cost={full_s / plain_full_s:.2f} quality_recrawl_cost={recrawl_s / plain_recrawl_s:.2f}",
         flush=True,
     )
     return 0

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "catalog.metrics",
     "catalog.search",
     "catalog.duplicates",
+    "catalog.quality",
     "catalog.crawls",
     "catalog.impact",
 ]
@@ -229,6 +230,7 @@ CELERY_TASK_ROUTES = {
     "canon.crawl_source": {"queue": "crawl"},
     "canon.outbox_flush": {"queue": "notify"},
     "canon.send_digests": {"queue": "notify"},
+    "canon.profile_sample": {"queue": "crawl"},
 }
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
@@ -250,6 +252,8 @@ CANON_CRAWL_STEPS = [
     "catalog.duplicates.steps.find_copies",
     "catalog.search.steps.index_changes",
     "catalog.alerts.steps.queue_alerts",
+    "catalog.quality.steps.observe_freshness",
+    "catalog.quality.steps.observe_profiles",
 ]
 # Copies of datasets (catalog/duplicates): a group shows at most this many datasets, with a warning past it; storage
 # prices in USD per GB-month by engine (the source URL's scheme), "default" for the others; the admin can override each.
@@ -277,6 +281,15 @@ CELERY_BEAT_SCHEDULE["canon-crawl-reap-dead"] = {"task": "canon.crawl_reap_dead"
 if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CANON_CRAWL_TIME_LIMIT + 300}
 CELERY_TASK_REJECT_ON_WORKER_LOST = False
+# Freshness: connectors read the engine's statistics (write counters, analyze and vacuum times; never data),
+# and a stale check runs this often besides each crawl (docs/quality.md).
+CANON_ENGINE_STATISTICS = env.bool("CANON_ENGINE_STATISTICS", default=True)
+CELERY_BEAT_SCHEDULE["canon-freshness-check"] = {"task": "canon.freshness_check",
+                                                 "schedule": env.float("CANON_FRESHNESS_CHECK_SECONDS", default=300.0)}
+# Columns whose profiles keep counts and never values: a column whose name holds one of these (any case).
+CANON_SENSITIVE_COLUMNS = env.list("CANON_SENSITIVE_COLUMNS", default=[
+    "email", "e_mail", "ssn", "social_security", "password", "passwd", "secret", "token", "phone", "iban", "card_number",
+    "credit_card", "birth", "address", "salary"])
 CANON_MASS_REMOVAL_SHARE = env.float("CANON_MASS_REMOVAL_SHARE", default=0.5)
 CANON_FAILING_AFTER = env.int("CANON_FAILING_AFTER", default=3)
 CANON_DIGEST_HOUR = env.int("CANON_DIGEST_HOUR", default=7)

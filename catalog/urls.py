@@ -14,6 +14,7 @@ from catalog.impact.api import ImpactView
 from catalog.inventory import views as inventory
 from catalog.inventory.api import DatasetViewSet
 from catalog.metrics.api import MetricViewSet
+from catalog.quality.api import FreshnessViewSet
 from catalog.search.api import SearchAPIView
 from catalog.sources import views as sources
 from catalog.sources.api import SourceViewSet
@@ -30,6 +31,7 @@ router.register("duplicates", DuplicateGroupViewSet, basename="api-duplicate")
 admin.site.site_header = "Canon administration"
 admin.site.site_title = "Canon admin"
 admin.site.index_title = "Sources, users, owners and settings"
+router.register("freshness", FreshnessViewSet, basename="api-freshness")
 
 # A URL under /api/ that names nothing (a negative id, say) is a JSON 404, as the schema documents.
 handler404 = "catalog.core.errors.not_found"
@@ -64,6 +66,7 @@ urlpatterns = [
     path("metrics/", include("catalog.metrics.urls")),
     path("search/", include("catalog.search.urls")),
     path("duplicates/", include("catalog.duplicates.urls")),
+    path("", include("catalog.quality.urls")),
     path("owners/", inventory.owner_list, name="owner-list"),
     path("owners/<int:pk>/map/", inventory.owner_map_view, name="owner-map"),
     path("login/", auth_views.LoginView.as_view(), name="login"),

@@ -61,6 +61,15 @@ class DatasetMeta:
     columns_skipped: bool = False
     # (canonical JSON, fingerprint) of the schema, when the crawl service worked it out early (ExtractRequest.prepare).
     schema_document: tuple[str, str] | None = None
+    # The engine's write counters and maintenance times, read for freshness without reading data (PostgreSQL:
+    # {"inserted", "updated", "deleted": cumulative counts, "analyzed_at", "vacuumed_at": datetimes or None}).
+    # None: the engine keeps none, or they were not asked for (ExtractRequest.statistics).
+    activity: dict | None = None
+    # Column profiles from the engine's own statistics, by column name (never a scan): {"null_frac": 0..1,
+    # "distinct": estimated count, "min", "max": the engine's values as text, "most_common": [[value, frequency]],
+    # "min_len", "max_len": text lengths of the values the statistics hold, "basis": where they come from}.
+    # Any key may be missing. None: not read this crawl (unchanged statistics, or the engine keeps none).
+    column_stats: dict[str, dict] | None = None
 
 
 @dataclass(slots=True)
@@ -93,6 +102,8 @@ class ExtractRequest:
     # Work the crawl service does on every dataset once its columns are read (fingerprinting), which a
     # connector may run while it waits on the server for something else (sizes).
     prepare: Callable[[list[DatasetMeta]], None] | None = None
+    # Whether to read the engine's statistics for freshness and profiles (catalog reads only, never data).
+    statistics: bool = True
 
 
 def schema_in_scope(schema: str, include: list[str], exclude: list[str]) -> bool:
@@ -129,7 +140,7 @@ def _clean_fields(obj, names) -> bool:
     return found
 
 
-_DATASET_FIELDS = ("schema", "name", "comment", "owner", "native_id", "definition", "properties", "warnings")
+_DATASET_FIELDS = ("schema", "name", "comment", "owner", "native_id", "definition", "properties", "warnings", "column_stats")
 _COLUMN_FIELDS = ("name", "data_type", "default", "comment", "native_id", "type_family", "generated")
 
 

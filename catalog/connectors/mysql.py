@@ -12,6 +12,7 @@ time zone is UTC so that UPDATE_TIME comes back comparable.
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 from datetime import timezone
@@ -196,7 +197,10 @@ class MySQLConnector(Connector):
             include = [self.url.database]
         conn = self.connect()
         try:
-            return self._extract(conn, include, exclude)
+            extraction = self._extract(conn, include, exclude)
+            if request.statistics:
+                read_column_stats(conn, extraction)
+            return extraction
         except pymysql.Error as exc:
             raise ConnectorError(self.clean_message(describe_error(exc, self.url))) from None
         finally:
@@ -325,3 +329,77 @@ def apply_view_row(meta: DatasetMeta, definition: str, definer: str, security: s
         meta.properties["security"] = security
     if not meta.definition:
         meta.warnings.append("The view's SQL is hidden from this user (it needs the SHOW VIEW privilege).")
+
+
+# Column profiles from what the server keeps after ANALYZE TABLE (no scan). MariaDB: engine-independent
+# statistics (ANALYZE TABLE ... PERSISTENT FOR ALL) in mysql.column_stats; MySQL 8: histograms (ANALYZE TABLE
+# ... UPDATE HISTOGRAM ON ...) in information_schema.COLUMN_STATISTICS.
+MARIADB_COLUMN_STATS_SQL = """
+SELECT db_name, table_name, column_name, min_value, max_value, nulls_ratio, avg_length, avg_frequency
+FROM mysql.column_stats WHERE db_name IN ({schemas})
+"""
+MYSQL_HISTOGRAMS_SQL = """
+SELECT SCHEMA_NAME, TABLE_NAME, COLUMN_NAME, HISTOGRAM FROM information_schema.COLUMN_STATISTICS WHERE SCHEMA_NAME IN ({schemas})
+"""
+
+
+def read_column_stats(conn, extraction: Extraction) -> None:
+    """Set DatasetMeta.column_stats from the server's column statistics, where it keeps some. A server (or a
+    user) that cannot show them adds one warning to the crawl; the crawl goes on without profiles."""
+    by_key = {(d.schema, d.name): d for d in extraction.datasets}
+    if not by_key:
+        return
+    schemas = sorted({schema for schema, _ in by_key})
+    placeholders = ", ".join(["%s"] * len(schemas))
+    with conn.cursor() as cur:
+        cur.execute("SELECT VERSION()")
+        mariadb = "mariadb" in _text(cur.fetchone()[0]).lower()
+        try:
+            cur.execute((MARIADB_COLUMN_STATS_SQL if mariadb else MYSQL_HISTOGRAMS_SQL).format(schemas=placeholders), schemas)
+            rows = cur.fetchall()
+        except pymysql.Error as exc:
+            where = "mysql.column_stats" if mariadb else "information_schema.COLUMN_STATISTICS"
+            extraction.warnings.append(f"column profiles: could not read {where} ({_text(exc.args[-1] if exc.args else exc)})")
+            return
+    for row in rows:
+        meta = by_key.get((_text(row[0]), _text(row[1])))
+        if meta is None:
+            continue
+        stats = _mariadb_stats(meta, row) if mariadb else _histogram_stats(row[3])
+        if stats:
+            if meta.column_stats is None:
+                meta.column_stats = {}
+            meta.column_stats[_text(row[2])] = stats
+
+
+def _mariadb_stats(meta: DatasetMeta, row) -> dict:
+    _, _, _, low, high, nulls_ratio, avg_length, avg_frequency = row
+    stats = {"basis": "mysql.column_stats"}
+    if nulls_ratio is not None:
+        stats["null_frac"] = round(float(nulls_ratio), 4)
+    if avg_frequency and meta.row_estimate:
+        stats["distinct"] = max(round(meta.row_estimate * (1 - float(nulls_ratio or 0)) / float(avg_frequency)), 1)
+    if low is not None and high is not None:
+        stats["min"], stats["max"] = _text(low), _text(high)
+    return stats
+
+
+def _histogram_stats(histogram) -> dict:
+    """A MySQL 8 histogram (JSON): the fraction of nulls, the lowest and highest values, the most common (singleton)."""
+    try:
+        data = json.loads(histogram) if isinstance(histogram, (str, bytes)) else dict(histogram)
+        buckets = data.get("buckets") or []
+        stats = {"basis": "mysql histogram", "null_frac": round(float(data.get("null-values", 0)), 4)}
+        if buckets:
+            # equi-height buckets are [lower, upper, cumulative frequency, distinct]; singletons [value, cumulative frequency]
+            stats["min"], stats["max"] = str(buckets[0][0]), str(buckets[-1][1 if data.get("histogram-type") == "equi-height" else 0])
+            if data.get("histogram-type") == "singleton":
+                previous, frequencies = 0.0, []
+                for value, cumulative in buckets:
+                    frequencies.append([str(value), round(float(cumulative) - previous, 4)])
+                    previous = float(cumulative)
+                stats["most_common"] = sorted(frequencies, key=lambda vf: -vf[1])[:5]
+                stats["distinct"] = len(buckets)
+        return stats
+    except (ValueError, TypeError, KeyError, IndexError):
+        return {}

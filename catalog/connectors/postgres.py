@@ -38,6 +38,7 @@ from collections.abc import Mapping
 from operator import attrgetter
 
 import psycopg
+import psycopg.sql
 
 from catalog.connectors.base import (
     FOREIGN_TABLE,
@@ -325,6 +326,10 @@ class PostgresConnector(Connector):
                     helper = start_helper(schemas)
                 try:
                     by_oid, signatures = self._relations(conn, schemas)
+                    stats_state = None
+                    if request.statistics:
+                        read_activity(conn, schemas, by_oid)
+                        stats_state = read_column_stats(conn, by_oid, request.previous_state)
                     sized = [oid for oid, d in by_oid.items() if d.kind in SIZED_KINDS]
                     sizes.signatures = signatures
                     if helper is None:
@@ -347,6 +352,8 @@ class PostgresConnector(Connector):
         datasets = sorted(by_oid.values(), key=lambda d: (d.schema, d.name))
         state = sizes.state()
         state[COLUMNS_STATE_KEY] = int(columns_read_at if unchanged else started)
+        if stats_state is not None:
+            state.update(stats_state)
         return Extraction(datasets=datasets, schemas=schemas, warnings=warnings, state=state)
 
     def _relations(self, conn, schemas) -> tuple[dict[int, DatasetMeta], dict[int, str]]:
@@ -420,6 +427,160 @@ class PostgresConnector(Connector):
         for oid, columns in to_read.items():
             columns.sort(key=_position)
             by_oid[oid].schema_signature = _signature(by_oid[oid], len(columns), sums[oid])
+
+
+# Freshness without reading data: each table's cumulative write counters and its last analyze and vacuum
+# (manual or automatic), from the statistics the server keeps; a partitioned table sums its leaf partitions.
+# Writes reach the counters when their transaction ends. Nothing without track_counts (no row is returned).
+ACTIVITY_SQL = """
+SELECT c.oid, sum(pg_catalog.pg_stat_get_tuples_inserted(l.relid))::bigint,
+       sum(pg_catalog.pg_stat_get_tuples_updated(l.relid))::bigint,
+       sum(pg_catalog.pg_stat_get_tuples_deleted(l.relid))::bigint,
+       max(GREATEST(pg_catalog.pg_stat_get_last_analyze_time(l.relid), pg_catalog.pg_stat_get_last_autoanalyze_time(l.relid))),
+       max(GREATEST(pg_catalog.pg_stat_get_last_vacuum_time(l.relid), pg_catalog.pg_stat_get_last_autovacuum_time(l.relid)))
+FROM pg_catalog.pg_class c
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+CROSS JOIN LATERAL (SELECT c.oid AS relid WHERE c.relkind IN ('r', 'm')
+                    UNION ALL
+                    SELECT t.relid FROM pg_catalog.pg_partition_tree(c.oid) t WHERE c.relkind = 'p' AND t.isleaf) l
+WHERE c.relkind IN ('r', 'm', 'p') AND NOT c.relispartition AND n.nspname = ANY(%s)
+  AND pg_catalog.current_setting('track_counts')::bool
+GROUP BY c.oid
+"""
+
+
+def read_activity(conn, schemas: list[str], by_oid: dict[int, DatasetMeta]) -> None:
+    """Set DatasetMeta.activity of each table in scope from the server's cumulative statistics (one query)."""
+    with conn.cursor() as cur:
+        for oid, inserted, updated, deleted, analyzed_at, vacuumed_at in cur.execute(ACTIVITY_SQL, (schemas,)):
+            dataset = by_oid.get(oid)
+            if dataset is not None:
+                dataset.activity = {"inserted": inserted or 0, "updated": updated or 0, "deleted": deleted or 0,
+                                    "analyzed_at": analyzed_at, "vacuumed_at": vacuumed_at}
+
+
+# Column profiles from what ANALYZE keeps (pg_stats: no scan), for some tables. A partitioned table's are its
+# whole tree's (inherited). The view is asked table by table (LATERAL, by schema and name, so each lookup uses the
+# catalogs' indexes: joined whole, the server builds the view for every column of the database first, seconds at
+# 10,000 tables however few are asked). Of the histogram only its ends and the length range of its values are sent
+# (cast to text[] by the server; not for array columns, whose values are arrays); the most common values come as
+# their text literal, parsed here.
+COLUMN_STATS_SQL = """
+SELECT c.oid, s.attname, s.null_frac, s.n_distinct, s.most_common_vals::text, s.most_common_freqs,
+       h.low, h.high, h.shortest, h.longest, pg_catalog.format_type(a.atttypid, a.atttypmod)
+FROM pg_catalog.pg_class c
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+CROSS JOIN LATERAL (SELECT * FROM pg_catalog.pg_stats v WHERE v.schemaname = n.nspname AND v.tablename = c.relname
+                    AND v.inherited = (c.relkind = 'p') OFFSET 0) s
+JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attname = s.attname
+JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
+LEFT JOIN LATERAL (SELECT b[1] AS low, b[pg_catalog.array_upper(b, 1)] AS high,
+                          (SELECT min(pg_catalog.length(x)) FROM pg_catalog.unnest(b) x) AS shortest,
+                          (SELECT max(pg_catalog.length(x)) FROM pg_catalog.unnest(b) x) AS longest
+                   FROM (SELECT s.histogram_bounds::text::text[] AS b) bounds) h ON t.typcategory <> 'A'
+WHERE c.oid = ANY(%s::pg_catalog.oid[])
+"""
+STATS_STATE_KEY = "postgres_analyzed"  # in the crawl state: "oid epoch" of each table's last analyze whose statistics were read
+# At most this many tables' statistics are read per crawl (about a millisecond each, server and client): a first
+# crawl of a large warehouse stays within its cost, and the rest are read over the next crawls.
+STATS_TABLES_PER_CRAWL = 1000
+MOST_COMMON_KEPT = 5
+_NUMERIC_FAMILIES = {"integer", "decimal", "float"}
+
+
+def parse_array_literal(text: str | None) -> list[str | None] | None:
+    """A one-dimensional PostgreSQL array literal ('{a,"b c",NULL}') as strings; None if it is not one (nested arrays)."""
+    if not text or text[0] != "{" or text[-1] != "}":
+        return None
+    body, values, i = text[1:-1], [], 0
+    while i < len(body):
+        if body[i] == "{":
+            return None
+        if body[i] == '"':
+            i += 1
+            value = []
+            while i < len(body) and body[i] != '"':
+                if body[i] == "\\" and i + 1 < len(body):
+                    i += 1
+                value.append(body[i])
+                i += 1
+            values.append("".join(value))
+            i += 2  # the closing quote and the comma
+        else:
+            end = body.find(",", i)
+            end = len(body) if end < 0 else end
+            word = body[i:end]
+            values.append(None if word == "NULL" else word)
+            i = end + 1
+    return values
+
+
+def _ordered(values: list[str], family: str):
+    """min and max of values as the engine orders them, where Canon can compare them (numbers, dates, text)."""
+    if family in _NUMERIC_FAMILIES:
+        numbers = []
+        for value in values:
+            try:
+                numbers.append((float(value), value))
+            except ValueError:
+                return None, None
+        return (min(numbers)[1], max(numbers)[1]) if numbers else (None, None)
+    if family in ("text", "date", "timestamp", "time", "boolean", "uuid", ""):
+        return (min(values), max(values)) if values else (None, None)
+    return None, None  # json, arrays, structs, binary: no order worth showing
+
+
+def read_column_stats(conn, by_oid: dict[int, DatasetMeta], previous_state: Mapping) -> dict:
+    """Set DatasetMeta.column_stats of each table analyzed since the last crawl that read its statistics (from
+    DatasetMeta.activity, so read_activity first); returns the crawl-state entry that remembers what was read.
+
+    min and max are those of the histogram bounds and most common values (the extremes ANALYZE's sample saw,
+    an estimate); text lengths likewise. Tables never analyzed have no statistics and get none."""
+    try:
+        known = dict(line.split(" ") for line in (previous_state.get(STATS_STATE_KEY) or "").splitlines())
+    except (ValueError, AttributeError):
+        known = {}
+    seen, to_read = {}, []
+    for oid, dataset in by_oid.items():
+        analyzed = (dataset.activity or {}).get("analyzed_at")
+        if analyzed is None:
+            continue
+        stamp = str(int(analyzed.timestamp() * 1000))
+        if known.get(str(oid)) == stamp:
+            seen[str(oid)] = stamp
+        elif len(to_read) < STATS_TABLES_PER_CRAWL:
+            seen[str(oid)] = stamp
+            to_read.append(oid)
+        elif str(oid) in known:
+            seen[str(oid)] = known[str(oid)]  # read again next crawl: its old stamp no longer matches
+    if to_read:
+        families: dict[str, str] = {}
+        with conn.cursor() as cur:
+            for (oid, column, null_frac, n_distinct, common_text, common_freqs, low_bound, high_bound, shortest, longest,
+                 data_type) in cur.execute(COLUMN_STATS_SQL, (to_read,)):
+                dataset = by_oid[oid]
+                if dataset.column_stats is None:
+                    dataset.column_stats = {}
+                family = families.get(data_type)
+                if family is None:
+                    family = families[data_type] = type_family(data_type)
+                stats = {"basis": "pg_stats", "null_frac": round(float(null_frac), 4)}
+                if n_distinct is not None:
+                    rows = dataset.row_estimate or 0
+                    distinct = -n_distinct * rows * (1 - null_frac) if n_distinct < 0 else n_distinct
+                    stats["distinct"] = max(round(distinct), 0) if n_distinct >= 0 or rows else None
+                common = (parse_array_literal(common_text) or []) if family not in ("array", "json", "binary") else []
+                if common and common_freqs:
+                    stats["most_common"] = [[v, round(float(f), 4)] for v, f in zip(common, common_freqs)][:MOST_COMMON_KEPT]
+                values = [v for v in (*common, low_bound, high_bound) if v is not None]
+                low, high = _ordered(values, family)
+                if low is not None:
+                    stats["min"], stats["max"] = low, high
+                if family == "text" and values:
+                    lengths = [*map(len, common), *(n for n in (shortest, longest) if n is not None)]
+                    stats["min_len"], stats["max_len"] = min(lengths), max(lengths)
+                dataset.column_stats[column] = stats
+    return {STATS_STATE_KEY: "\n".join(f"{oid} {stamp}" for oid, stamp in sorted(seen.items()))}
 
 
 def _signature(dataset: DatasetMeta, column_count: int, column_sum) -> str:
@@ -512,3 +673,71 @@ class _Sizes:
             return previous, float(mine["read_at"])
         except (KeyError, TypeError, ValueError, AttributeError):
             return {}, time.time()
+
+
+# Sampled profiles, opt-in per source, for tables the engine keeps no statistics of: the engine's own block
+# sampling (TABLESAMPLE SYSTEM), never a full scan, within a time budget. Each query may run at most the time
+# left; one that runs past it is cancelled by the server and ends the run (the rest are sampled next time).
+_SAMPLED_ORDERED = {"integer", "decimal", "float", "date", "timestamp", "text", "boolean", "uuid"}
+_SAMPLED_DISTINCT = _SAMPLED_ORDERED
+
+
+def _sample_query(schema: str, name: str, columns: list[tuple[str, str]], percent: float):
+    parts = [psycopg.sql.SQL("count(*)")]
+    for column, family in columns:
+        ident = psycopg.sql.Identifier(column)
+        parts.append(psycopg.sql.SQL("count({})").format(ident))
+        distinct = psycopg.sql.SQL("count(DISTINCT {})").format(ident) if family in _SAMPLED_DISTINCT else psycopg.sql.SQL("NULL")
+        ordered = family in _SAMPLED_ORDERED and family != "boolean"
+        low = psycopg.sql.SQL("min({})::text").format(ident) if ordered else psycopg.sql.SQL("NULL")
+        high = psycopg.sql.SQL("max({})::text").format(ident) if ordered else psycopg.sql.SQL("NULL")
+        shortest = psycopg.sql.SQL("min(length({}))").format(ident) if family == "text" else psycopg.sql.SQL("NULL")
+        longest = psycopg.sql.SQL("max(length({}))").format(ident) if family == "text" else psycopg.sql.SQL("NULL")
+        parts += [distinct, low, high, shortest, longest]
+    return psycopg.sql.SQL("SELECT {} FROM {}.{} TABLESAMPLE SYSTEM ({})").format(
+        psycopg.sql.SQL(", ").join(parts), psycopg.sql.Identifier(schema), psycopg.sql.Identifier(name),
+        psycopg.sql.Literal(float(percent)))
+
+
+def sample_profiles(connector: "PostgresConnector", tables: list[tuple[str, str, list[tuple[str, str]]]], *,
+                    percent: float, budget_s: float) -> tuple[dict, dict, bool]:
+    """Profiles of these tables ((schema, name, [(column, type family)])) from a TABLESAMPLE SYSTEM sample,
+    in order, until the budget is spent. Returns ({(schema, name): column_stats}, {(schema, name): problem},
+    whether every table was sampled). A table refused (permissions) is a problem and the run goes on; one
+    that runs past the time left is a problem and ends the run. Counts are of the sample, not the table."""
+    deadline = time.monotonic() + budget_s
+    profiles, problems = {}, {}
+    with connector.connect() as conn:
+        conn.autocommit = True
+        for schema, name, columns in tables:
+            if not columns:
+                continue
+            left = deadline - time.monotonic()
+            if left < 0.05:
+                return profiles, problems, False
+            try:
+                with conn.transaction():
+                    conn.execute(psycopg.sql.SQL("SET LOCAL statement_timeout = {}").format(psycopg.sql.Literal(max(int(left * 1000), 1))))
+                    row = conn.execute(_sample_query(schema, name, columns, percent)).fetchone()
+            except psycopg.errors.QueryCanceled:
+                problems[(schema, name)] = f"the sampled profile ran past the {budget_s:g} s budget and was cancelled; tried again next crawl"
+                return profiles, problems, False
+            except psycopg.Error as exc:
+                problems[(schema, name)] = f"no sampled profile: {connector.clean_message(describe_error(exc, connector.url))}"
+                continue
+            rows, stats, values = row[0], {}, row[1:]
+            basis = f"sample {percent:g}% (TABLESAMPLE SYSTEM, {rows:,} rows)"
+            for i, (column, _family) in enumerate(columns):
+                present, distinct, low, high, shortest, longest = values[i * 6:(i + 1) * 6]
+                entry = {"basis": basis}
+                if rows:
+                    entry["null_frac"] = round(1 - present / rows, 4)
+                if distinct is not None and rows:
+                    entry["distinct"] = distinct
+                if low is not None:
+                    entry["min"], entry["max"] = low, high
+                if shortest is not None:
+                    entry["min_len"], entry["max_len"] = shortest, longest
+                stats[column] = entry
+            profiles[(schema, name)] = stats
+    return profiles, problems, True

@@ -185,7 +185,8 @@ def source_crawl(source: Source, *, trigger: str = "manual", connector=None, cra
         _set_phase(crawl, "reading metadata")
         # The state from the database: a stale object would hand over old state.
         request = ExtractRequest(include=source.include_schemas, exclude=source.exclude_schemas, previous_state=source.connector_state,
-                                 known=_known_schemas(source), prepare=prepare_documents)
+                                 known=_known_schemas(source), prepare=prepare_documents,
+                                 statistics=settings.CANON_ENGINE_STATISTICS)
         extraction = _extract(connector, request)
         try:
             with heartbeat.paused():

@@ -189,7 +189,8 @@ def schema_detail(request, name, schema):
     POST (logged in): save the description."""
     source = get_object_or_404(Source, name=name)
     datasets = Dataset.objects.present().filter(source=source, schema_name=schema)
-    if not datasets.exists() and not SchemaDescription.objects.filter(source=source, schema_name=schema).exists():
+    known = Dataset.objects.filter(source=source, schema_name=schema).exists()  # removed ones too: their page links here
+    if not known and not SchemaDescription.objects.filter(source=source, schema_name=schema).exists():
         raise Http404("No such schema in this source.")
     note = SchemaDescription.objects.filter(source=source, schema_name=schema).select_related("updated_by").first()
     if request.method == "POST":

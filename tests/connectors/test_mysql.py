@@ -128,7 +128,7 @@ def test_uses_four_bulk_queries_whatever_the_number_of_tables(mariadb, mariadb_d
     assert len(extraction.datasets) == 60
     assert all(len(d.columns) == 2 and d.columns[1].comment for d in extraction.datasets)
     catalog_queries = [q for q in sent if q.startswith("SELECT") and "VERSION()" not in q]
-    assert len(catalog_queries) == 4, sent  # schemata, tables, views, columns (streamed)
+    assert len(catalog_queries) == 5, sent  # schemata, tables, views, columns (streamed), column statistics (profiles)
 
 
 def test_mariadb_scheme_and_test_connection(mariadb, shop):

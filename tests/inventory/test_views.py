@@ -217,7 +217,7 @@ def test_dataset_list_uses_a_constant_number_of_queries(client, django_assert_ma
                 assert client.get(f"/datasets/{query}").status_code == 200
             counts.append((query, len(queries)))
     assert counts[:3] == counts[3:], counts
-    with django_assert_max_num_queries(4):
+    with django_assert_max_num_queries(5):  # 4, and one for the page's stale badges (catalog/quality)
         client.get("/datasets/?sort=-rows&page=3")
 
 
@@ -241,7 +241,7 @@ def test_dataset_list_stays_fast_with_100000_datasets(client, django_assert_max_
     }
     for path, first_and_last in pages.items():
         started = time.monotonic()
-        with django_assert_max_num_queries(4):
+        with django_assert_max_num_queries(4 if path.startswith("/api/") else 5):  # pages: one more for stale badges
             response = client.get(path)
         elapsed = time.monotonic() - started
         assert response.status_code == 200

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 from catalog.connectors.base import FILE_SET, ColumnMeta, Connector, ConnectorError, DatasetMeta, ExtractRequest, Extraction, schema_in_scope
 from catalog.connectors.lake import state as lake_state
-from catalog.connectors.lake.formats import FileSchema, merge_columns, read_schema
+from catalog.connectors.lake.formats import FileSchema, merge_columns, merge_footer_stats, read_schema
 from catalog.connectors.lake.layout import (
     CSV,
     FORMAT_LABELS,
@@ -411,10 +411,10 @@ class LakeConnector(Connector):
             "schema_files": sum(len(v["f"]) for v in variants),
             "schema_variants": len(variants),
         }
-        if isinstance(store, S3Store) and all(f[_ETAG] for f in files):
+        if isinstance(store, S3Store) and all(f[ETAG] for f in files):
             # The objects' content, wherever they are: folders holding objects of the same ETags are copies (catalog/duplicates).
             # Not for local files, whose tag is their modification time and size, not their content.
-            properties["content_digest"] = hashlib.sha256("\n".join(sorted(f"{f[_SIZE]}:{f[_ETAG]}" for f in files)).encode()).hexdigest()
+            properties["content_digest"] = hashlib.sha256("\n".join(sorted(f"{f[SIZE]}:{f[ETAG]}" for f in files)).encode()).hexdigest()
         if plan.fmt != PARQUET:
             properties["compression"] = (compressions.pop() or "none") if len(compressions) == 1 else "mixed"
         if partition_facts:
@@ -435,6 +435,7 @@ class LakeConnector(Connector):
             properties=properties,
             warnings=[self.clean_message(w) for w in warnings],
         )
+        meta.column_stats = _footer_profiles(plan)
         entry = {"seen": lake_state.pack(current - transient)}
         if variants:
             entry["variants"] = [{"c": v["c"], "f": lake_state.pack(v["f"]), "e": v["e"]} for v in variants]
@@ -498,3 +499,10 @@ def _assign_to_datasets(keys: set[str], groups: dict[tuple[str, str], _Group], s
         else:
             stray.append(key)
     return stray
+
+
+def _footer_profiles(plan) -> dict | None:
+    """Column profiles from the footers of the Parquet files read this crawl (new or rewritten files: a recrawl
+    of an unchanged lake reads none, so it has none). None when no footer with statistics was read."""
+    stats = [r.stats for r in plan.results.values() if r.stats]
+    return merge_footer_stats(stats) or None

@@ -21,6 +21,7 @@ import csv
 import io
 import re
 import zlib
+from datetime import date, datetime
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -41,6 +42,8 @@ class FileSchema:
     problem: str = ""  # why no schema could be read
     transient: bool = False  # the problem may go away by itself (access denied, vanished)
     notes: list[str] = field(default_factory=list)
+    # Parquet: per column, what the footer says of its values (footer_stats); None for other formats.
+    stats: dict[str, dict] | None = None
 
 
 def arrow_family(arrow_type) -> str:
@@ -131,7 +134,80 @@ def read_parquet_schema(read: Reader, size: int) -> FileSchema:
     except Exception as exc:  # pyarrow raises OSError/ArrowInvalid with a useful message
         return FileSchema(problem=f"corrupt Parquet footer: {_one_line(exc)}")
     columns, notes = columns_of(schema)
-    return FileSchema(columns=columns, notes=notes)
+    return FileSchema(columns=columns, notes=notes, stats=footer_stats(metadata))
+
+
+def footer_stats(metadata) -> dict[str, dict]:
+    """Per top-level column, from the row groups' statistics in a Parquet footer (free: the footer is read
+    for the schema): {"rows", "nulls", "min", "max"}, each only if every row group has it. Nested fields and
+    columns whose statistics are missing or unordered (binary min/max that is not text) get less or nothing."""
+    found: dict[str, dict] = {}
+    try:
+        groups = [metadata.row_group(i) for i in range(metadata.num_row_groups)]
+        for j in range(metadata.num_columns):
+            name = groups[0].column(j).path_in_schema if groups else None
+            if not name or "." in name:
+                continue
+            rows, nulls, low, high, complete, ordered = 0, 0, None, None, True, True
+            for group in groups:
+                chunk = group.column(j)
+                rows += group.num_rows
+                s = chunk.statistics
+                if s is None or not s.has_null_count:
+                    complete = False
+                    continue
+                nulls += s.null_count
+                if s.has_min_max and ordered:
+                    try:
+                        low = s.min if low is None or s.min < low else low
+                        high = s.max if high is None or s.max > high else high
+                    except TypeError:
+                        ordered = False
+                elif group.num_rows > s.null_count:
+                    ordered = False
+            entry = {"rows": rows}
+            if complete:
+                entry["nulls"] = nulls
+            if ordered and low is not None and not isinstance(low, bytes):
+                entry["min"], entry["max"] = low, high
+            found[name] = entry
+    except Exception:  # statistics are a bonus: a footer whose schema was read is never refused for them
+        return {}
+    return found
+
+
+def merge_footer_stats(files: list[dict[str, dict]]) -> dict[str, dict]:
+    """Column profiles (DatasetMeta.column_stats) from the footer statistics of some files of one dataset."""
+    merged: dict[str, dict] = {}
+    for stats in files:
+        for name, entry in stats.items():
+            into = merged.setdefault(name, {"rows": 0, "nulls": 0, "complete": True, "min": None, "max": None, "ordered": True})
+            into["rows"] += entry["rows"]
+            if "nulls" in entry:
+                into["nulls"] += entry["nulls"]
+            else:
+                into["complete"] = False
+            if "min" in entry and into["ordered"]:
+                try:
+                    into["min"] = entry["min"] if into["min"] is None or entry["min"] < into["min"] else into["min"]
+                    into["max"] = entry["max"] if into["max"] is None or entry["max"] > into["max"] else into["max"]
+                except TypeError:
+                    into["ordered"] = False
+    profiles = {}
+    for name, into in merged.items():
+        profile = {"basis": f"parquet footers ({len(files)} file{'s' if len(files) != 1 else ''})"}
+        if into["complete"] and into["rows"]:
+            profile["null_frac"] = round(into["nulls"] / into["rows"], 4)
+        if into["ordered"] and into["min"] is not None:
+            profile["min"], profile["max"] = _shown(into["min"]), _shown(into["max"])
+        profiles[name] = profile
+    return profiles
+
+
+def _shown(value) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    return value.isoformat() if isinstance(value, date) else str(value)
 
 
 def _one_line(exc: Exception) -> str:
