@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "django_celery_beat",
+    "auditlog",
     "catalog.core",
     "catalog.sources",
     "catalog.inventory",
@@ -48,6 +49,7 @@ INSTALLED_APPS = [
     "catalog.metrics",
     "catalog.search",
     "catalog.crawls",
+    "catalog.audit",
 ]
 
 MIDDLEWARE = [
@@ -57,6 +59,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "catalog.core.middleware.LoginRequiredMiddleware",
+    "catalog.audit.middleware.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -269,6 +272,14 @@ CANON_METRIC_SQL_TIME_BUDGET = env.float("CANON_METRIC_SQL_TIME_BUDGET", default
 CANON_SEARCH_SYNC_DOCUMENTS = env.int("CANON_SEARCH_SYNC_DOCUMENTS", default=20_000)
 # Search prepares its one query statement on PostgreSQL (planned once per connection); off behind a pooler that cannot.
 CANON_SEARCH_PREPARE = env.bool("CANON_SEARCH_PREPARE", default=True)
+
+# Audit log (catalog/audit, docs/audit.md): django-auditlog writes Canon's own entry model; entries older than
+# this many days are pruned daily, and none is ever changed.
+AUDITLOG_LOGENTRY_MODEL = "audit.AuditEntry"
+AUDITLOG_STORE_JSON_CHANGES = True
+AUDITLOG_USE_FK_STRING_REPRESENTATION = True
+CANON_AUDIT_KEEP_DAYS = env.int("CANON_AUDIT_KEEP_DAYS", default=730)
+CELERY_BEAT_SCHEDULE["canon-audit-prune"] = {"task": "canon.audit_prune", "schedule": 86400.0}
 
 # Email. EMAIL_URL (smtp://user:pass@host:587/?tls=True) in production; the embedded
 # default writes each message as a file under var/mail/ for a person to read.
