@@ -6,6 +6,7 @@ from rest_framework.routers import DefaultRouter
 
 from catalog.alerts import views as alerts
 from catalog.alerts.api import SubscriptionViewSet
+from catalog.audit.api import AuditEntryViewSet
 from catalog.history import views as history
 from catalog.history.api import ChangeViewSet, DatasetVersionList
 from catalog.inventory import views as inventory
@@ -21,6 +22,7 @@ router.register("datasets", DatasetViewSet, basename="api-dataset")
 router.register("changes", ChangeViewSet, basename="api-change")
 router.register("subscriptions", SubscriptionViewSet, basename="api-subscription")
 router.register("metrics", MetricViewSet, basename="api-metric")
+router.register("audit", AuditEntryViewSet, basename="api-audit")
 
 # A URL under /api/ that names nothing (a negative id, say) is a JSON 404, as the schema documents.
 handler404 = "catalog.core.errors.not_found"
@@ -52,6 +54,7 @@ urlpatterns = [
     path("outbox/<int:pk>/retry/", alerts.outbox_retry, name="outbox-retry"),
     path("metrics/", include("catalog.metrics.urls")),
     path("search/", include("catalog.search.urls")),
+    path("audit/", include("catalog.audit.urls")),
     path("owners/", inventory.owner_list, name="owner-list"),
     path("owners/<int:pk>/map/", inventory.owner_map_view, name="owner-map"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
