@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "catalog.search",
     "catalog.crawls",
     "catalog.audit",
+    "catalog.usage",
 ]
 
 MIDDLEWARE = [
@@ -241,6 +242,7 @@ CANON_CRAWL_STEPS = [
     "catalog.metrics.steps.recheck_definitions",
     "catalog.search.steps.index_changes",
     "catalog.alerts.steps.queue_alerts",
+    "catalog.usage.steps.read_usage",
 ]
 CANON_CRAWL_TIME_LIMIT = env.int("CANON_CRAWL_TIME_LIMIT", default=3600)
 # A running crawl stamps its row this often; one not stamped for CANON_CRAWL_STALE_HEARTBEATS intervals
@@ -283,6 +285,13 @@ AUDITLOG_USE_FK_STRING_REPRESENTATION = True
 MIGRATION_MODULES = {"auditlog": None}
 CANON_AUDIT_KEEP_DAYS = env.int("CANON_AUDIT_KEEP_DAYS", default=730)
 CELERY_BEAT_SCHEDULE["canon-audit-prune"] = {"task": "canon.audit_prune", "schedule": 86400.0}
+
+# Usage from query history (catalog/usage, docs/usage.md): each crawl reads at most this many distinct
+# statements of the source's history (pg_stat_statements, performance_schema, Snowflake, BigQuery).
+CANON_USAGE_ENABLED = env.bool("CANON_USAGE_ENABLED", default=True)
+CANON_USAGE_MAX_STATEMENTS = env.int("CANON_USAGE_MAX_STATEMENTS", default=20_000)
+# The Unused page: datasets nobody read for this many days.
+CANON_UNUSED_DAYS = env.int("CANON_UNUSED_DAYS", default=90)
 
 # Email. EMAIL_URL (smtp://user:pass@host:587/?tls=True) in production; the embedded
 # default writes each message as a file under var/mail/ for a person to read.

@@ -4,6 +4,17 @@ from rest_framework.permissions import IsAdminUser
 from catalog.audit import present
 from catalog.audit.filters import AuditFilter
 from catalog.audit.models import AuditEntry
+from catalog.core.openapi import DETAIL, CanonAutoSchema, _error
+
+
+class StaffOnlySchema(CanonAutoSchema):
+    """Reading the audit log is for staff: a logged-in person who is not is answered 403, documented."""
+
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        if direction == "response":
+            responses.setdefault("403", _error("Not staff", DETAIL))
+        return responses
 
 
 class AuditEntrySerializer(serializers.ModelSerializer):
@@ -28,5 +39,6 @@ class AuditEntryViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = AuditEntry.objects.select_related("content_type").order_by("-timestamp", "-id")
     serializer_class = AuditEntrySerializer
     permission_classes = [IsAdminUser]
+    schema = StaffOnlySchema()
     filterset_class = AuditFilter
     ordering_fields = ["timestamp"]

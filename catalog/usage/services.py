@@ -1,0 +1,202 @@
+"""Recording a source's query history: parse each new digest once, add what ran since the last read to the
+days it ran, and refresh each dataset's and column's figures. Never raises for bad SQL: it is counted."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, timedelta
+
+from django.db.models import Count, Max, Q, Sum
+
+from catalog.connectors.history import QueryHistory
+from catalog.core.sqlnames import dialect_for
+from catalog.inventory.models import Column, Dataset
+from catalog.usage.models import ColumnUsage, DatasetUsage, QueryCount, QueryDigest, SourceUsage, UsageDay
+from catalog.usage.sql import UnparsedStatement, statement_use
+
+CHUNK = 2000
+DATASET = 0  # UsageDay.column_id of a dataset's own row
+
+
+def chunked(items, size):
+    items = list(items)
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+class _Names:
+    """A source's datasets and columns by the names statements use: exact, then without case; a table named
+    without a schema is the one dataset of that name, if only one."""
+
+    def __init__(self, source):
+        self.exact, self.folded, self.bare = {}, {}, defaultdict(set)
+        for pk, schema, name in Dataset.objects.filter(source=source, removed_at__isnull=True).values_list("id", "schema_name", "name"):
+            self.exact[(schema, name)] = pk
+            self.folded[(schema.lower(), name.lower())] = pk
+            self.bare[name.lower()].add(pk)
+        self._columns: dict[int, dict[str, int]] = {}
+
+    def dataset(self, schema: str, name: str) -> int | None:
+        if schema:
+            return self.exact.get((schema, name)) or self.folded.get((schema.lower(), name.lower()))
+        found = self.bare.get(name.lower(), ())
+        return next(iter(found)) if len(found) == 1 else None
+
+    def load_columns(self, dataset_ids) -> None:
+        wanted = [d for d in dataset_ids if d not in self._columns]
+        for d in wanted:
+            self._columns[d] = {}
+        for chunk in chunked(wanted, CHUNK):
+            for pk, dataset_id, name in Column.objects.filter(dataset_id__in=chunk).values_list("id", "dataset_id", "name"):
+                self._columns[dataset_id][name.lower()] = pk
+
+    def column(self, dataset_id: int, name: str) -> int | None:
+        return self._columns.get(dataset_id, {}).get(name.lower())
+
+
+def _parse(statement, dialect) -> tuple[bool, list, list, list]:
+    try:
+        use = statement_use(statement.text, dialect, statement.default_schema)
+    except UnparsedStatement:
+        return False, [], [], []
+    return True, sorted(map(list, use.reads)), sorted(map(list, use.writes)), sorted(map(list, use.columns))
+
+
+def usage_record(source, history: QueryHistory, *, now) -> SourceUsage:
+    """Record what the history says; the source's note says why there is none."""
+    usage, _ = SourceUsage.objects.get_or_create(source=source)
+    usage.available, usage.note, usage.read_at = history.available, history.note, now
+    if not history.available:
+        usage.statements = usage.parsed = usage.unparsed = 0
+        usage.save()
+        return usage
+    dialect = dialect_for(source.engine)
+    statements = history.statements
+    digests = {s.digest for s in statements}
+    known: dict[str, QueryDigest] = {}
+    for chunk in chunked(sorted(digests), CHUNK):
+        known.update({d.digest: d for d in QueryDigest.objects.filter(source=source, digest__in=chunk)})
+    new, texts = [], []
+    for statement in statements:
+        if statement.digest in known:
+            digest = known[statement.digest]
+            if usage.keep_query_text and not digest.text and digest.pk:
+                digest.text = statement.text
+                texts.append(digest)
+            continue
+        parsed, reads, writes, columns = _parse(statement, dialect)
+        digest = QueryDigest(source=source, digest=statement.digest, parsed=parsed, reads=reads, writes=writes, columns=columns,
+                             text=statement.text if usage.keep_query_text else "", first_seen_at=now)
+        known[statement.digest] = digest
+        new.append(digest)
+    QueryDigest.objects.bulk_create(new, batch_size=CHUNK)
+    QueryDigest.objects.bulk_update(texts, ["text"], batch_size=CHUNK)
+    usage.statements = len(digests)
+    usage.parsed = sum(1 for d in digests if known[d].parsed)
+    usage.unparsed = usage.statements - usage.parsed
+
+    # What ran since the last read, by digest and user.
+    previous: dict[tuple[str, str], QueryCount] = {}
+    if history.cumulative:
+        for chunk in chunked(sorted(digests), CHUNK):
+            for count in QueryCount.objects.filter(source=source, digest__in=chunk):
+                previous[(count.digest, count.user)] = count
+    ran: list[tuple] = []
+    changed_counts, new_counts = [], []
+    for statement in statements:
+        calls = statement.calls
+        if history.cumulative:
+            before = previous.get((statement.digest, statement.user))
+            delta = calls - before.calls if before is not None and calls >= before.calls else calls  # fewer: the engine reset
+            if before is None:
+                new_counts.append(QueryCount(source=source, digest=statement.digest, user=statement.user, calls=calls))
+            elif before.calls != calls:
+                before.calls = calls
+                changed_counts.append(before)
+        else:
+            delta = calls
+        if delta > 0 and known[statement.digest].parsed:
+            ran.append((known[statement.digest], statement.user, (statement.last_seen or now).date(), delta))
+    QueryCount.objects.bulk_create(new_counts, batch_size=CHUNK)
+    QueryCount.objects.bulk_update(changed_counts, ["calls"], batch_size=CHUNK)
+
+    names = _Names(source)
+    days: dict[tuple[int, int | None, date, str], list[int]] = defaultdict(lambda: [0, 0])
+    resolved = []
+    for digest, user, day, delta in ran:
+        reads = {names.dataset(*ref) for ref in digest.reads} - {None}
+        writes = {names.dataset(*ref) for ref in digest.writes} - {None}
+        resolved.append((digest, user, day, delta, reads, writes))
+    names.load_columns({d for *_, reads, writes in resolved for d in reads | writes})
+    for digest, user, day, delta, reads, writes in resolved:
+        for dataset_id in reads:
+            days[(dataset_id, DATASET, day, user)][0] += delta
+        for dataset_id in writes:
+            days[(dataset_id, DATASET, day, user)][1] += delta
+        for schema, table, column in digest.columns:
+            dataset_id = names.dataset(schema, table)
+            column_id = names.column(dataset_id, column) if dataset_id else None
+            if column_id is not None:
+                days[(dataset_id, column_id, day, user)][0] += delta
+    _add_days(days)
+    usage.save()
+    usage_refresh(source, today=now.date())
+    return usage
+
+
+def _add_days(days: dict) -> None:
+    if not days:
+        return
+    dataset_ids = sorted({k[0] for k in days})
+    first = min(k[2] for k in days)
+    existing = {}
+    for chunk in chunked(dataset_ids, CHUNK):
+        for row in UsageDay.objects.filter(dataset_id__in=chunk, day__gte=first):
+            existing[(row.dataset_id, row.column_id, row.day, row.user)] = row
+    created, updated = [], []
+    for key, (reads, writes) in days.items():
+        row = existing.get(key)
+        if row is None:
+            created.append(UsageDay(dataset_id=key[0], column_id=key[1], day=key[2], user=key[3], reads=reads, writes=writes))
+        else:
+            row.reads += reads
+            row.writes += writes
+            updated.append(row)
+    UsageDay.objects.bulk_create(created, batch_size=CHUNK)
+    UsageDay.objects.bulk_update(updated, ["reads", "writes"], batch_size=CHUNK)
+
+
+def usage_refresh(source, *, today: date) -> None:
+    """Each dataset's and column's figures over the last 30 and 90 days (windows move even when nothing ran)."""
+    d30, d90 = today - timedelta(days=29), today - timedelta(days=89)
+    rows = (UsageDay.objects.filter(dataset__source=source, day__gte=d90)
+            .values("dataset_id", "column_id")
+            .annotate(q30=Sum("reads", filter=Q(day__gte=d30)), q90=Sum("reads"), w30=Sum("writes", filter=Q(day__gte=d30)),
+                      u30=Count("user", filter=Q(day__gte=d30, reads__gt=0), distinct=True),
+                      u90=Count("user", filter=Q(reads__gt=0), distinct=True), last=Max("day", filter=Q(reads__gt=0))))
+    datasets, columns = [], []
+    for r in rows:
+        if r["column_id"] == DATASET:
+            datasets.append(DatasetUsage(dataset_id=r["dataset_id"], queries_30=r["q30"] or 0, queries_90=r["q90"] or 0,
+                                         users_30=r["u30"], users_90=r["u90"], writes_30=r["w30"] or 0, last_used_on=r["last"]))
+        else:
+            columns.append(ColumnUsage(column_id=r["column_id"], dataset_id=r["dataset_id"], queries_30=r["q30"] or 0,
+                                       queries_90=r["q90"] or 0, users_30=r["u30"], users_90=r["u90"], last_used_on=r["last"]))
+    # Last used before the 90 days: kept from the row before, so "not read for 200 days" stays known.
+    older = dict(DatasetUsage.objects.filter(dataset__source=source, last_used_on__lt=d90).values_list("dataset_id", "last_used_on"))
+    seen = {d.dataset_id for d in datasets}
+    datasets += [DatasetUsage(dataset_id=pk, last_used_on=day) for pk, day in older.items() if pk not in seen]
+    DatasetUsage.objects.filter(dataset__source=source).delete()
+    ColumnUsage.objects.filter(dataset__source=source).delete()
+    DatasetUsage.objects.bulk_create(datasets, batch_size=CHUNK)
+    ColumnUsage.objects.bulk_create(columns, batch_size=CHUNK)
+
+
+def usage_keep_text(source, *, keep: bool) -> SourceUsage:
+    """Opt in (or out) of keeping the statements' text; opting out forgets what was kept."""
+    usage, _ = SourceUsage.objects.get_or_create(source=source)
+    usage.keep_query_text = keep
+    usage.save(update_fields=["keep_query_text"])
+    if not keep:
+        QueryDigest.objects.filter(source=source).exclude(text="").update(text="")
+    return usage
