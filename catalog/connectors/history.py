@@ -2,9 +2,11 @@
 
 A connector module that can read its engine's history (pg_stat_statements, performance_schema digests,
 Snowflake's ACCOUNT_USAGE, BigQuery's INFORMATION_SCHEMA.JOBS) has a function
-`query_history(connector, *, limit) -> QueryHistory`, listed in READERS by URL scheme. It reads at most
+`query_history(connector, *, limit, since=None) -> QueryHistory`, listed in READERS by URL scheme. It reads at most
 `limit` statements, read-only, under the connector's statement timeout, and never raises for a missing
-extension or privilege: it answers available=False with a note a person can act on.
+extension or privilege: it answers available=False with a note a person can act on. Engines that keep
+cumulative counts (PostgreSQL, MySQL) ignore `since`; those that log each query (Snowflake, BigQuery) read
+from `since`, the last read (at most a day back), and count within that window.
 """
 
 from __future__ import annotations

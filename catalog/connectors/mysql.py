@@ -330,7 +330,7 @@ def apply_view_row(meta: DatasetMeta, definition: str, definer: str, security: s
 
 # Query history (issue 19): performance_schema's statement digests, when performance_schema is on.
 
-def query_history(connector: MySQLConnector, *, limit: int) -> QueryHistory:
+def query_history(connector: MySQLConnector, *, limit: int, since=None) -> QueryHistory:
     """The most-run statement digests of the server (each with the database it ran in), at most `limit`, read-only."""
     conn = connector.connect()
     try:

@@ -521,7 +521,7 @@ class _Sizes:
 _HIDDEN_QUERY = "<insufficient privilege>"
 
 
-def query_history(connector: PostgresConnector, *, limit: int) -> QueryHistory:
+def query_history(connector: PostgresConnector, *, limit: int, since=None) -> QueryHistory:
     """The most-run top-level statements of this database, per role: at most `limit`, read-only."""
     with connector.connect() as conn:
         try:

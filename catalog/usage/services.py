@@ -4,6 +4,7 @@ days it ran, and refresh each dataset's and column's figures. Never raises for b
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 from datetime import date, timedelta
 
 from django.db.models import Count, Max, Q, Sum
@@ -62,6 +63,20 @@ def _parse(statement, dialect) -> tuple[bool, list, list, list]:
     return True, sorted(map(list, use.reads)), sorted(map(list, use.writes)), sorted(map(list, use.columns))
 
 
+def _one_per_digest_and_user(statements):
+    """An engine may list a digest twice for one user (MySQL: once per database it ran in): counted together."""
+    merged: dict[tuple[str, str], object] = {}
+    for s in statements:
+        key = (s.digest, s.user)
+        if key in merged:
+            m = merged[key]
+            last = max((d for d in (m.last_seen, s.last_seen) if d), default=None)
+            merged[key] = replace(m, calls=m.calls + s.calls, last_seen=last, default_schema=m.default_schema or s.default_schema)
+        else:
+            merged[key] = s
+    return list(merged.values())
+
+
 def usage_record(source, history: QueryHistory, *, now) -> SourceUsage:
     """Record what the history says; the source's note says why there is none."""
     usage, _ = SourceUsage.objects.get_or_create(source=source)
@@ -71,7 +86,7 @@ def usage_record(source, history: QueryHistory, *, now) -> SourceUsage:
         usage.save()
         return usage
     dialect = dialect_for(source.engine)
-    statements = history.statements
+    statements = _one_per_digest_and_user(history.statements)
     digests = {s.digest for s in statements}
     known: dict[str, QueryDigest] = {}
     for chunk in chunked(sorted(digests), CHUNK):

@@ -11,6 +11,7 @@ from catalog.connectors.history import QueryHistory, history_reader
 from catalog.core.sourceurl import parse_source_url, scrub
 from catalog.inventory.outcome import CrawlOutcome
 from catalog.sources.services import source_connector
+from catalog.usage.models import SourceUsage
 from catalog.usage.services import usage_record
 
 logger = logging.getLogger(__name__)
@@ -25,7 +26,8 @@ def read_usage(outcome: CrawlOutcome) -> None:
     try:
         url = parse_source_url(source.url)
         secrets = url.secrets()
-        history = reader(source_connector(url, source.options), limit=settings.CANON_USAGE_MAX_STATEMENTS)
+        since = SourceUsage.objects.filter(source=source, available=True).values_list("read_at", flat=True).first()
+        history = reader(source_connector(url, source.options), limit=settings.CANON_USAGE_MAX_STATEMENTS, since=since)
     except Exception as exc:  # a connector's bug or a lost connection must not fail the crawl
         logger.warning("query history of %s could not be read (%s)", source.name, exc.__class__.__name__)
         history = QueryHistory(False, note=scrub(f"The query history could not be read: {exc}", secrets))
