@@ -292,6 +292,9 @@ CANON_USAGE_ENABLED = env.bool("CANON_USAGE_ENABLED", default=True)
 CANON_USAGE_MAX_STATEMENTS = env.int("CANON_USAGE_MAX_STATEMENTS", default=20_000)
 # The Unused page: datasets nobody read for this many days.
 CANON_UNUSED_DAYS = env.int("CANON_UNUSED_DAYS", default=90)
+# What a GB of storage costs a month, for the Unused page's estimate (object storage list price by default).
+CANON_STORAGE_COST_PER_GB_MONTH = env.float("CANON_STORAGE_COST_PER_GB_MONTH", default=0.023)
+CANON_STORAGE_COST_CURRENCY = env.str("CANON_STORAGE_COST_CURRENCY", default="USD")
 
 # Email. EMAIL_URL (smtp://user:pass@host:587/?tls=True) in production; the embedded
 # default writes each message as a file under var/mail/ for a person to read.

@@ -55,6 +55,7 @@ urlpatterns = [
     path("metrics/", include("catalog.metrics.urls")),
     path("search/", include("catalog.search.urls")),
     path("audit/", include("catalog.audit.urls")),
+    path("usage/", include("catalog.usage.urls")),
     path("owners/", inventory.owner_list, name="owner-list"),
     path("owners/<int:pk>/map/", inventory.owner_map_view, name="owner-map"),
     path("login/", auth_views.LoginView.as_view(), name="login"),

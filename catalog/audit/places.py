@@ -14,6 +14,7 @@ PARENTS: dict[str, list[tuple[str, str]]] = {
     "alerts.subscription": [("dataset", "inventory.dataset"), ("source", "sources.source")],
     "alerts.subscriptionexclusion": [("dataset", "inventory.dataset")],
     "django_celery_beat.periodictask": [("canon_source", "sources.source")],
+    "usage.sourceusage": [("source", "sources.source")],
 }
 
 # The page of an object with history: by its primary key or by its name (its text when the entry was written).

@@ -12,7 +12,7 @@ CREATE, UPDATE, DELETE = AbstractLogEntry.Action.CREATE, AbstractLogEntry.Action
 NOUNS = {
     "source": "source", "crawl": "crawl", "periodictask": "schedule", "dataset": "dataset", "column": "column",
     "owneridentity": "owner mapping", "metricdefinition": "metric definition", "metricversion": "version",
-    "subscription": "subscription", "subscriptionexclusion": "subscription exception", "user": "user",
+    "sourceusage": "query text setting", "subscription": "subscription", "subscriptionexclusion": "subscription exception", "user": "user",
 }
 KINDS = sorted(NOUNS.items(), key=lambda kv: kv[1])
 
@@ -71,6 +71,8 @@ def summary(entry) -> str:
         return "changed the URL (secrets masked)" + (" and " + ", ".join(f for f in changes if f != "url_display") if len(changes) > 1 else "")
     if model in ("dataset", "column") and "description" in changes:
         return f"described {noun} {entry.object_repr}"
+    if model == "sourceusage":
+        return "chose to keep query text" if _after(entry, "keep_query_text") in (True, "True") else "stopped keeping query text"
     if model == "owneridentity":
         return f"mapped owner {entry.object_repr}"
     return f"changed {', '.join(changes)} of {noun} {entry.object_repr}"

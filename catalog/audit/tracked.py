@@ -20,6 +20,7 @@ from catalog.audit.context import has_person
 from catalog.inventory.models import Column, Dataset, OwnerIdentity
 from catalog.metrics.models import MetricDefinition, MetricVersion
 from catalog.sources.models import Crawl, Source
+from catalog.usage.models import SourceUsage
 
 CREATE, UPDATE, DELETE = "create", "update", "delete"
 ALL = {CREATE, UPDATE, DELETE}
@@ -43,6 +44,7 @@ def tracked():
         (MetricVersion, {"include_fields": ["number", "message", "override_reason"]}, {CREATE}),
         (Subscription, {"include_fields": ["user", "source", "schema_name", "dataset", "mode", "breaking_only"]}, ALL),
         (SubscriptionExclusion, {"include_fields": ["subscription", "dataset"]}, {CREATE, DELETE}),
+        (SourceUsage, {"include_fields": ["keep_query_text"]}, {UPDATE}),
         (get_user_model(), {"include_fields": ["username", "email", "is_active", "is_staff", "is_superuser"],
                             "m2m_fields": {"groups", "user_permissions"}}, ALL),
     ]

@@ -14,8 +14,12 @@ class SourceUsage(models.Model):
     parsed = models.PositiveIntegerField(default=0)
     unparsed = models.PositiveIntegerField(default=0)
     read_at = models.DateTimeField(null=True, blank=True)
+    first_read_at = models.DateTimeField(null=True, blank=True, help_text="Usage is known from here on")
     keep_query_text = models.BooleanField(
         default=False, help_text="Keep and show the statements' text (it can hold literals with personal data)")
+
+    def __str__(self):
+        return f"query history of {self.source}"
 
     @property
     def unparsed_share(self) -> float:

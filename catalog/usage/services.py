@@ -12,6 +12,7 @@ from django.db.models import Count, Max, Q, Sum
 from catalog.connectors.history import QueryHistory
 from catalog.core.sqlnames import dialect_for
 from catalog.inventory.models import Column, Dataset
+from catalog.search.index import search_refresh_weights
 from catalog.usage.models import ColumnUsage, DatasetUsage, QueryCount, QueryDigest, SourceUsage, UsageDay
 from catalog.usage.sql import UnparsedStatement, statement_use
 
@@ -80,11 +81,16 @@ def _one_per_digest_and_user(statements):
 def usage_record(source, history: QueryHistory, *, now) -> SourceUsage:
     """Record what the history says; the source's note says why there is none."""
     usage, _ = SourceUsage.objects.get_or_create(source=source)
-    usage.available, usage.note, usage.read_at = history.available, history.note, now
     if not history.available:
-        usage.statements = usage.parsed = usage.unparsed = 0
-        usage.save()
+        # Nothing to record: written only if the note changed, so an unchanged recrawl writes nothing here.
+        if usage.available or usage.note != history.note or usage.statements:
+            usage.available, usage.note, usage.read_at = False, history.note, now
+            usage.statements = usage.parsed = usage.unparsed = 0
+            usage.save()
         return usage
+    usage.available, usage.note, usage.read_at = True, history.note, now
+    if usage.first_read_at is None:
+        usage.first_read_at = now
     dialect = dialect_for(source.engine)
     statements = _one_per_digest_and_user(history.statements)
     digests = {s.digest for s in statements}
@@ -197,14 +203,35 @@ def usage_refresh(source, *, today: date) -> None:
         else:
             columns.append(ColumnUsage(column_id=r["column_id"], dataset_id=r["dataset_id"], queries_30=r["q30"] or 0,
                                        queries_90=r["q90"] or 0, users_30=r["u30"], users_90=r["u90"], last_used_on=r["last"]))
-    # Last used before the 90 days: kept from the row before, so "not read for 200 days" stays known.
-    older = dict(DatasetUsage.objects.filter(dataset__source=source, last_used_on__lt=d90).values_list("dataset_id", "last_used_on"))
+    stored = {d.dataset_id: d for d in DatasetUsage.objects.filter(dataset__source=source)}
+    before = {pk: d.users_30 for pk, d in stored.items()}
     seen = {d.dataset_id for d in datasets}
-    datasets += [DatasetUsage(dataset_id=pk, last_used_on=day) for pk, day in older.items() if pk not in seen]
-    DatasetUsage.objects.filter(dataset__source=source).delete()
-    ColumnUsage.objects.filter(dataset__source=source).delete()
-    DatasetUsage.objects.bulk_create(datasets, batch_size=CHUNK)
-    ColumnUsage.objects.bulk_create(columns, batch_size=CHUNK)
+    # Last read before the 90 days: kept, so "not read for 200 days" stays known.
+    datasets += [DatasetUsage(dataset_id=pk, last_used_on=d.last_used_on) for pk, d in stored.items()
+                 if pk not in seen and d.last_used_on is not None]
+    _replace(DatasetUsage, "dataset_id", stored, datasets, DatasetUsage.objects.filter(dataset__source=source))
+    _replace(ColumnUsage, "column_id", {c.column_id: c for c in ColumnUsage.objects.filter(dataset__source=source)}, columns,
+             ColumnUsage.objects.filter(dataset__source=source))
+    after = {d.dataset_id: d.users_30 for d in datasets}
+    moved = {pk for pk in set(before) | set(after) if before.get(pk, 0) != after.get(pk, 0)}
+    if moved:
+        search_refresh_weights(moved)  # search ranks datasets more people read higher (usage/search.py)
+
+
+FIGURES = ("queries_30", "queries_90", "users_30", "users_90", "last_used_on")
+
+
+def _replace(model, key: str, stored: dict, rows: list, scope) -> None:
+    """Make the stored figures these rows, writing only what differs (an unchanged recrawl writes nothing)."""
+    fields = [f for f in FIGURES + ("writes_30",) if hasattr(model, f)]
+    wanted = {getattr(r, key): r for r in rows}
+    gone = [pk for pk in stored if pk not in wanted]
+    if gone:
+        for chunk in chunked(gone, CHUNK):
+            scope.filter(**{f"{key}__in": chunk}).delete()
+    model.objects.bulk_create([r for pk, r in wanted.items() if pk not in stored], batch_size=CHUNK)
+    changed = [r for pk, r in wanted.items() if pk in stored and any(getattr(r, f) != getattr(stored[pk], f) for f in fields)]
+    model.objects.bulk_update(changed, fields, batch_size=CHUNK)
 
 
 def usage_keep_text(source, *, keep: bool) -> SourceUsage:
