@@ -290,6 +290,8 @@ CELERY_BEAT_SCHEDULE["canon-audit-prune"] = {"task": "canon.audit_prune", "sched
 # statements of the source's history (pg_stat_statements, performance_schema, Snowflake, BigQuery).
 CANON_USAGE_ENABLED = env.bool("CANON_USAGE_ENABLED", default=True)
 CANON_USAGE_MAX_STATEMENTS = env.int("CANON_USAGE_MAX_STATEMENTS", default=20_000)
+# ... and parses new statements for at most this many seconds (the rest wait for the next crawl; 0: no bound).
+CANON_USAGE_PARSE_SECONDS = env.float("CANON_USAGE_PARSE_SECONDS", default=60.0)
 # The Unused page: datasets nobody read for this many days.
 CANON_UNUSED_DAYS = env.int("CANON_UNUSED_DAYS", default=90)
 # What a GB of storage costs a month, for the Unused page's estimate (object storage list price by default).

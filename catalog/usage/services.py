@@ -4,9 +4,11 @@ days it ran, and refresh each dataset's and column's figures. Never raises for b
 from __future__ import annotations
 
 from collections import defaultdict
+import time
 from dataclasses import replace
 from datetime import date, timedelta
 
+from django.conf import settings
 from django.db.models import Count, Max, Q, Sum
 
 from catalog.connectors.history import QueryHistory
@@ -78,8 +80,11 @@ def _one_per_digest_and_user(statements):
     return list(merged.values())
 
 
-def usage_record(source, history: QueryHistory, *, now) -> SourceUsage:
-    """Record what the history says; the source's note says why there is none."""
+def usage_record(source, history: QueryHistory, *, now, budget_seconds: float | None = None) -> SourceUsage:
+    """Record what the history says; the source's note says why there is none. New digests are parsed for at most
+    budget_seconds (default CANON_USAGE_PARSE_SECONDS); the rest wait for the next crawl, counted then."""
+    if budget_seconds is None:
+        budget_seconds = settings.CANON_USAGE_PARSE_SECONDS
     usage, _ = SourceUsage.objects.get_or_create(source=source)
     if not history.available:
         # Nothing to record: written only if the note changed, so an unchanged recrawl writes nothing here.
@@ -97,8 +102,15 @@ def usage_record(source, history: QueryHistory, *, now) -> SourceUsage:
     known: dict[str, QueryDigest] = {}
     for chunk in chunked(sorted(digests), CHUNK):
         known.update({d.digest: d for d in QueryDigest.objects.filter(source=source, digest__in=chunk)})
-    new, texts = [], []
+    new, texts, deferred = [], [], set()
+    deadline = time.monotonic() + budget_seconds if budget_seconds else None
     for statement in statements:
+        if statement.digest in deferred:
+            continue
+        # At least one new digest a crawl, so a budget too small for one still gets through the history in time.
+        if statement.digest not in known and new and deadline is not None and time.monotonic() > deadline:
+            deferred.add(statement.digest)  # parsed by the next crawl; its count is taken then
+            continue
         if statement.digest in known:
             digest = known[statement.digest]
             if usage.keep_query_text and not digest.text and digest.pk:
@@ -112,6 +124,11 @@ def usage_record(source, history: QueryHistory, *, now) -> SourceUsage:
         new.append(digest)
     QueryDigest.objects.bulk_create(new, batch_size=CHUNK)
     QueryDigest.objects.bulk_update(texts, ["text"], batch_size=CHUNK)
+    if deferred:
+        statements = [s for s in statements if s.digest not in deferred]
+        digests -= deferred
+        usage.note = " ".join(filter(None, [usage.note, f"{len(deferred)} new statements are left for the next crawl "
+                                                       f"(parsing is bounded to {budget_seconds:g} s a crawl)."]))
     usage.statements = len(digests)
     usage.parsed = sum(1 for d in digests if known[d].parsed)
     usage.unparsed = usage.statements - usage.parsed

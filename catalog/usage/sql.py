@@ -56,31 +56,42 @@ def statement_use(sql: str, dialect: str | None, default_schema: str = "") -> St
 
 
 def _collect(statement: exp.Expression, default_schema: str, use: StatementUse) -> None:
-    ctes = {cte.alias_or_name for cte in statement.find_all(exp.CTE)}
-    targets: set[int] = set()
+    # One walk over the tree (find_all three times cost a third of the time of parsing).
+    ctes, tables, columns = set(), [], []
+    for node in statement.walk():
+        if isinstance(node, exp.Table):
+            tables.append(node)
+        elif isinstance(node, exp.Column):
+            columns.append(node)
+        elif isinstance(node, exp.CTE):
+            ctes.add(node.alias_or_name)
+    target = None
     if isinstance(statement, _WRITE_KINDS):
         target = statement.this
         if isinstance(target, exp.Schema):
             target = target.this
         if isinstance(target, exp.Table) and target.name:
             use.writes.add(_key(target, default_schema))
-            targets.add(id(target))
+        else:
+            target = None
     aliases: dict[str, tuple[str, str]] = {}
-    read_tables: list[tuple[str, str]] = []
-    for table in statement.find_all(exp.Table):
+    read: set[tuple[str, str]] = set()
+    for table in tables:
         if not table.name or (not table.db and table.name in ctes) or not isinstance(table.this, exp.Identifier):
             continue
         key = _key(table, default_schema)
         aliases[table.alias_or_name] = key
         aliases[table.name] = key
-        if id(table) not in targets:
-            use.reads.add(key)
-            read_tables.append(key)
-    distinct_read = set(read_tables) | use.writes
-    only = next(iter(distinct_read)) if len(distinct_read) == 1 else None
-    for column in statement.find_all(exp.Column):
-        if not column.name or isinstance(column.this, exp.Star):
+        if table is not target:
+            read.add(key)
+    use.reads |= read
+    distinct = read | use.writes
+    only = next(iter(distinct)) if len(distinct) == 1 else None
+    for column in columns:
+        name = column.name
+        if not name or isinstance(column.this, exp.Star):
             continue
-        owner = aliases.get(column.table) if column.table else only
+        qualifier = column.table
+        owner = aliases.get(qualifier) if qualifier else only
         if owner:
-            use.columns.add((owner[0], owner[1], column.name))
+            use.columns.add((owner[0], owner[1], name))

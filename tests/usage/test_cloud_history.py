@@ -12,6 +12,7 @@ from catalog.connectors.registry import connector_for
 from catalog.inventory.models import Column
 from catalog.sources.services import source_create
 from catalog.usage.models import ColumnUsage, DatasetUsage, SourceUsage
+from catalog.connectors.history import LoggedStatement, QueryHistory
 from catalog.usage.services import usage_record
 from tests.metrics.conftest import add_dataset
 
@@ -94,3 +95,18 @@ def test_bigquery_jobs_per_dataset_and_column():
     email = Column.objects.get(dataset=customers, name="email")
     assert ColumnUsage.objects.get(column_id=email.pk).queries_30 == 7
     assert SourceUsage.objects.get(source=source).unparsed_share == pytest.approx(1 / 3)
+
+
+@pytest.mark.django_db
+def test_parsing_is_bounded_per_crawl_and_the_rest_is_counted_by_the_next():
+    source = source_create(name="pg", url="postgresql://reader:pw@127.0.0.1:1/shop")
+    orders = add_dataset(source, "sales", "orders", [("amount", "numeric")])
+    statements = [LoggedStatement(f"d{i}", f"SELECT amount FROM sales.orders WHERE amount > {i} AND {i} = {i}", 2, "ana")
+                  for i in range(300)]
+    first = usage_record(source, QueryHistory(True, statements=statements), now=NOW, budget_seconds=1e-9)
+    assert first.statements == 1 and "299 new statements are left for the next crawl" in first.note
+    counted = DatasetUsage.objects.get(dataset=orders).queries_30
+    assert counted == 2 * first.statements
+    second = usage_record(source, QueryHistory(True, statements=statements), now=NOW, budget_seconds=0)
+    assert second.statements == 300 and "left for" not in second.note
+    assert DatasetUsage.objects.get(dataset=orders).queries_30 == 600, "every run counted once, none twice"
