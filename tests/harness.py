@@ -37,7 +37,8 @@ def _pg_bin(name: str) -> str:
 class PostgresServer:
     """A throwaway PostgreSQL cluster: password auth on TCP, fsync off."""
 
-    def __init__(self):
+    def __init__(self, options: list[str] | None = None):
+        self.options = list(options or [])  # extra server settings, e.g. "-c pg_stat_statements.max=120000" for a benchmark
         self.password = secrets.token_hex(12)
         self.user = "postgres"
         self.port = free_port()
@@ -65,7 +66,7 @@ class PostgresServer:
                    # Statements of connections named 'canon' (the connector) are logged, so tests can count them.
                    "-c log_line_prefix='%a|' -c log_min_duration_statement=-1 "
                    # Query history for the usage tests (Debian's postgresql ships the extension).
-                   "-c shared_preload_libraries=pg_stat_statements")
+                   "-c shared_preload_libraries=pg_stat_statements " + " ".join(self.options))
         self._run([_pg_bin("pg_ctl"), "-D", str(self.data), "-o", options, "-l", str(self.base / "log"), "-w", "-t", "60", "start"])
         return self
 
