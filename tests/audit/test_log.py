@@ -181,3 +181,18 @@ def test_the_admin_shows_entries_and_lets_nobody_change_or_delete_them(shop_cata
     assert client.post(f"/admin/audit/auditentry/{entry.pk}/delete/", {"post": "yes"}).status_code == 403
     assert client.get("/admin/audit/auditentry/add/").status_code == 403
     assert AuditEntry.objects.filter(pk=entry.pk).exists()
+
+
+def test_a_setting_changed_in_the_admin_is_recorded_as_the_admins(shop_catalog, django_user_model):
+    source, _ = shop_catalog
+    root = django_user_model.objects.create_superuser("root", "root@example.com", "pw-root-123")
+    client = Client()
+    client.force_login(root)
+    form = client.get(f"/admin/sources/source/{source.pk}/change/")
+    assert form.status_code == 200
+    response = client.post(f"/admin/sources/source/{source.pk}/change/", {
+        "name": "shop", "include_schemas": "[]", "exclude_schemas": "[]", "description": "", "options": "{}",
+        "mass_removal_share": "0.9", "failure_streak": "0"})
+    assert response.status_code == 302, response.content.decode()[:3000]
+    (entry,) = [e for e in entries_about(source) if e.action == AuditEntry.Action.UPDATE]
+    assert (entry.origin, entry.actor_name, entry.changes["mass_removal_share"]) == ("admin", "root", [None, 0.9])
