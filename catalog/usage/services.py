@@ -99,23 +99,29 @@ def usage_record(source, history: QueryHistory, *, now, budget_seconds: float | 
     dialect = dialect_for(source.engine)
     statements = _one_per_digest_and_user(history.statements)
     digests = {s.digest for s in statements}
-    known: dict[str, QueryDigest] = {}
+    # Of the digests seen before, only whether each parsed is read now (cheap): their parses are loaded below,
+    # for those that ran since the last read.
+    parsed_before: dict[str, bool] = {}
     for chunk in chunked(sorted(digests), CHUNK):
-        known.update({d.digest: d for d in QueryDigest.objects.filter(source=source, digest__in=chunk)})
-    new, texts, deferred = [], [], set()
+        parsed_before.update(QueryDigest.objects.filter(source=source, digest__in=chunk).values_list("digest", "parsed"))
+    without_text: dict[str, int] = {}  # digest -> id, of those seen before the source chose to keep query text
+    if usage.keep_query_text:
+        for chunk in chunked(sorted(parsed_before), CHUNK):
+            without_text.update(QueryDigest.objects.filter(source=source, digest__in=chunk, text="").values_list("digest", "id"))
+    known: dict[str, QueryDigest] = {}
+    new, texts, deferred = [], {}, set()
     deadline = time.monotonic() + budget_seconds if budget_seconds else None
     for statement in statements:
         if statement.digest in deferred:
             continue
         # At least one new digest a crawl, so a budget too small for one still gets through the history in time.
-        if statement.digest not in known and new and deadline is not None and time.monotonic() > deadline:
+        seen = statement.digest in parsed_before or statement.digest in known
+        if not seen and new and deadline is not None and time.monotonic() > deadline:
             deferred.add(statement.digest)  # parsed by the next crawl; its count is taken then
             continue
-        if statement.digest in known:
-            digest = known[statement.digest]
-            if usage.keep_query_text and not digest.text and digest.pk:
-                digest.text = statement.text
-                texts.append(digest)
+        if seen:
+            if statement.digest in without_text:
+                texts[statement.digest] = statement.text
             continue
         parsed, reads, writes, columns = _parse(statement, dialect)
         digest = QueryDigest(source=source, digest=statement.digest, parsed=parsed, reads=reads, writes=writes, columns=columns,
@@ -123,14 +129,16 @@ def usage_record(source, history: QueryHistory, *, now, budget_seconds: float | 
         known[statement.digest] = digest
         new.append(digest)
     QueryDigest.objects.bulk_create(new, batch_size=CHUNK)
-    QueryDigest.objects.bulk_update(texts, ["text"], batch_size=CHUNK)
+    QueryDigest.objects.bulk_update([QueryDigest(id=without_text[d], text=text) for d, text in texts.items()], ["text"],
+                                    batch_size=CHUNK)
+    parsed_before.update({d.digest: d.parsed for d in new})
     if deferred:
         statements = [s for s in statements if s.digest not in deferred]
         digests -= deferred
         usage.note = " ".join(filter(None, [usage.note, f"{len(deferred)} new statements are left for the next crawl "
                                                        f"(parsing is bounded to {budget_seconds:g} s a crawl)."]))
     usage.statements = len(digests)
-    usage.parsed = sum(1 for d in digests if known[d].parsed)
+    usage.parsed = sum(1 for d in digests if parsed_before[d])
     usage.unparsed = usage.statements - usage.parsed
 
     # What ran since the last read, by digest and user.
@@ -153,10 +161,15 @@ def usage_record(source, history: QueryHistory, *, now, budget_seconds: float | 
                 changed_counts.append(before)
         else:
             delta = calls
-        if delta > 0 and known[statement.digest].parsed:
-            ran.append((known[statement.digest], statement.user, (statement.last_seen or now).date(), delta))
+        if delta > 0 and parsed_before[statement.digest]:
+            ran.append((statement.digest, statement.user, (statement.last_seen or now).date(), delta))
     QueryCount.objects.bulk_create(new_counts, batch_size=CHUNK)
     QueryCount.objects.bulk_update(changed_counts, ["calls"], batch_size=CHUNK)
+    load = sorted({d for d, *_ in ran} - set(known))
+    for chunk in chunked(load, CHUNK):
+        known.update({d.digest: d for d in QueryDigest.objects.filter(source=source, digest__in=chunk).only(
+            "digest", "parsed", "reads", "writes", "columns")})
+    ran = [(known[d], user, day, delta) for d, user, day, delta in ran]
 
     names = _Names(source)
     days: dict[tuple[int, int | None, date, str], list[int]] = defaultdict(lambda: [0, 0])
