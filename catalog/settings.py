@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
+    "auditlog",
     "catalog.core",
     "catalog.sources",
     "catalog.inventory",
@@ -52,6 +53,8 @@ INSTALLED_APPS = [
     "catalog.quality",
     "catalog.crawls",
     "catalog.impact",
+    "catalog.audit",
+    "catalog.usage",
 ]
 
 MIDDLEWARE = [
@@ -61,6 +64,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "catalog.core.middleware.LoginRequiredMiddleware",
+    "catalog.audit.middleware.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -254,6 +258,7 @@ CANON_CRAWL_STEPS = [
     "catalog.alerts.steps.queue_alerts",
     "catalog.quality.steps.observe_freshness",
     "catalog.quality.steps.observe_profiles",
+    "catalog.usage.steps.read_usage",
 ]
 # Copies of datasets (catalog/duplicates): a group shows at most this many datasets, with a warning past it; storage
 # prices in USD per GB-month by engine (the source URL's scheme), "default" for the others; the admin can override each.
@@ -303,6 +308,29 @@ CANON_METRIC_SQL_TIME_BUDGET = env.float("CANON_METRIC_SQL_TIME_BUDGET", default
 CANON_SEARCH_SYNC_DOCUMENTS = env.int("CANON_SEARCH_SYNC_DOCUMENTS", default=20_000)
 # Search prepares its one query statement on PostgreSQL (planned once per connection); off behind a pooler that cannot.
 CANON_SEARCH_PREPARE = env.bool("CANON_SEARCH_PREPARE", default=True)
+
+# Audit log (catalog/audit, docs/audit.md): django-auditlog writes Canon's own entry model; entries older than
+# this many days are pruned daily, and none is ever changed.
+AUDITLOG_LOGENTRY_MODEL = "audit.AuditEntry"
+AUDITLOG_STORE_JSON_CHANGES = True
+AUDITLOG_USE_FK_STRING_REPRESENTATION = True
+# Its own entry table (auditlog_logentry) is swapped out for audit.AuditEntry: never made, so nothing points at
+# content types and users from a table nobody reads (which would also stop the test databases' TRUNCATE).
+MIGRATION_MODULES = {"auditlog": None}
+CANON_AUDIT_KEEP_DAYS = env.int("CANON_AUDIT_KEEP_DAYS", default=730)
+CELERY_BEAT_SCHEDULE["canon-audit-prune"] = {"task": "canon.audit_prune", "schedule": 86400.0}
+
+# Usage from query history (catalog/usage, docs/usage.md): each crawl reads at most this many distinct
+# statements of the source's history (pg_stat_statements, performance_schema, Snowflake, BigQuery).
+CANON_USAGE_ENABLED = env.bool("CANON_USAGE_ENABLED", default=True)
+CANON_USAGE_MAX_STATEMENTS = env.int("CANON_USAGE_MAX_STATEMENTS", default=20_000)
+# ... and parses new statements for at most this many seconds (the rest wait for the next crawl; 0: no bound).
+CANON_USAGE_PARSE_SECONDS = env.float("CANON_USAGE_PARSE_SECONDS", default=60.0)
+# The Unused page: datasets nobody read for this many days.
+CANON_UNUSED_DAYS = env.int("CANON_UNUSED_DAYS", default=90)
+# What a GB of storage costs a month, for the Unused page's estimate (object storage list price by default).
+CANON_STORAGE_COST_PER_GB_MONTH = env.float("CANON_STORAGE_COST_PER_GB_MONTH", default=0.023)
+CANON_STORAGE_COST_CURRENCY = env.str("CANON_STORAGE_COST_CURRENCY", default="USD")
 
 # Email. EMAIL_URL (smtp://user:pass@host:587/?tls=True) in production; the embedded
 # default writes each message as a file under var/mail/ for a person to read.

@@ -5,8 +5,9 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from catalog.alerts import views as alerts
-from catalog.core.apiroot import CanonAPIRootView
 from catalog.alerts.api import SubscriptionViewSet
+from catalog.audit.api import AuditEntryViewSet
+from catalog.core.apiroot import CanonAPIRootView
 from catalog.duplicates.api import DuplicateGroupViewSet
 from catalog.history import views as history
 from catalog.history.api import ChangeViewSet, DatasetVersionList
@@ -27,11 +28,12 @@ router.register("changes", ChangeViewSet, basename="api-change")
 router.register("subscriptions", SubscriptionViewSet, basename="api-subscription")
 router.register("metrics", MetricViewSet, basename="api-metric")
 router.register("duplicates", DuplicateGroupViewSet, basename="api-duplicate")
+router.register("freshness", FreshnessViewSet, basename="api-freshness")
+router.register("audit", AuditEntryViewSet, basename="api-audit")
 
 admin.site.site_header = "Canon administration"
 admin.site.site_title = "Canon admin"
 admin.site.index_title = "Sources, users, owners and settings"
-router.register("freshness", FreshnessViewSet, basename="api-freshness")
 
 # A URL under /api/ that names nothing (a negative id, say) is a JSON 404, as the schema documents.
 handler404 = "catalog.core.errors.not_found"
@@ -67,6 +69,8 @@ urlpatterns = [
     path("search/", include("catalog.search.urls")),
     path("duplicates/", include("catalog.duplicates.urls")),
     path("", include("catalog.quality.urls")),
+    path("audit/", include("catalog.audit.urls")),
+    path("usage/", include("catalog.usage.urls")),
     path("owners/", inventory.owner_list, name="owner-list"),
     path("owners/<int:pk>/map/", inventory.owner_map_view, name="owner-map"),
     path("login/", auth_views.LoginView.as_view(), name="login"),

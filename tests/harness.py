@@ -37,7 +37,8 @@ def _pg_bin(name: str) -> str:
 class PostgresServer:
     """A throwaway PostgreSQL cluster: password auth on TCP, fsync off."""
 
-    def __init__(self):
+    def __init__(self, options: list[str] | None = None):
+        self.options = list(options or [])  # extra server settings, e.g. "-c pg_stat_statements.max=120000" for a benchmark
         self.password = secrets.token_hex(12)
         self.user = "postgres"
         self.port = free_port()
@@ -63,7 +64,9 @@ class PostgresServer:
         options = (f"-p {self.port} -c listen_addresses={self.host} -k {self.base} -c fsync=off -c synchronous_commit=off "
                    "-c full_page_writes=off -c max_connections=200 -c shared_buffers=256MB "
                    # Statements of connections named 'canon' (the connector) are logged, so tests can count them.
-                   "-c log_line_prefix='%a|' -c log_min_duration_statement=-1")
+                   "-c log_line_prefix='%a|' -c log_min_duration_statement=-1 "
+                   # Query history for the usage tests (Debian's postgresql ships the extension).
+                   "-c shared_preload_libraries=pg_stat_statements " + " ".join(self.options))
         self._run([_pg_bin("pg_ctl"), "-D", str(self.data), "-o", options, "-l", str(self.base / "log"), "-w", "-t", "60", "start"])
         return self
 
@@ -168,7 +171,8 @@ class MariaDBServer:
                   f"--pid-file={self.base / 'mariadb.pid'}", f"--log-error={self.base / 'error.log'}",
                   "--skip-name-resolve", "--innodb-buffer-pool-size=256M", "--innodb-flush-log-at-trx-commit=0",
                   "--innodb-doublewrite=0", "--skip-log-bin", "--max-connections=200", "--character-set-server=utf8mb4",
-                  "--table-definition-cache=4000", "--open-files-limit=20000"]
+                  "--table-definition-cache=4000", "--open-files-limit=20000",
+                  "--performance-schema=ON"]  # statement digests, the query history the usage tests read
         if self.run_as:
             server.append(f"--user={self.run_as}")
         server += self.options

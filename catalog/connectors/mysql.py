@@ -20,6 +20,7 @@ from datetime import timezone
 import pymysql
 import pymysql.cursors
 
+from catalog.connectors.history import LoggedStatement, QueryHistory
 from catalog.connectors.base import (
     PARTITIONED_TABLE,
     TABLE,
@@ -403,3 +404,35 @@ def _histogram_stats(histogram) -> dict:
         return stats
     except (ValueError, TypeError, KeyError, IndexError):
         return {}
+# Query history (issue 19): performance_schema's statement digests, when performance_schema is on.
+
+def query_history(connector: MySQLConnector, *, limit: int, since=None) -> QueryHistory:
+    """The most-run statement digests of the server (each with the database it ran in), at most `limit`, read-only."""
+    conn = connector.connect()
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT @@performance_schema")
+            if not int(cur.fetchone()[0] or 0):
+                return QueryHistory(False, note="performance_schema is off on this server: start it with "
+                                                "performance_schema=ON to let Canon read statement digests.")
+            database = connector.url.database or ""
+            where = "WHERE DIGEST IS NOT NULL AND DIGEST_TEXT IS NOT NULL"
+            params: list = []
+            if database:
+                where += " AND (SCHEMA_NAME = %s OR SCHEMA_NAME IS NULL)"
+                params.append(database)
+            cur.execute("SELECT DIGEST, DIGEST_TEXT, COUNT_STAR, LAST_SEEN, coalesce(SCHEMA_NAME, '') "
+                        f"FROM performance_schema.events_statements_summary_by_digest {where} "
+                        "ORDER BY COUNT_STAR DESC LIMIT %s", (*params, int(limit)))
+            rows = cur.fetchall()
+    except pymysql.Error as exc:
+        return QueryHistory(False, note=connector.clean_message(
+            f"performance_schema's digests could not be read: {describe_error(exc, connector.url)} "
+            "(the source's user needs SELECT on performance_schema)"))
+    finally:
+        conn.close()
+    statements = [LoggedStatement(digest=_text(digest), text=_text(text), calls=int(calls),
+                                  last_seen=last_seen.replace(tzinfo=timezone.utc) if last_seen else None,
+                                  default_schema=_text(schema))
+                  for digest, text, calls, last_seen, schema in rows]
+    return QueryHistory(True, statements=statements)

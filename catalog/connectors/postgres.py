@@ -40,6 +40,7 @@ from operator import attrgetter
 import psycopg
 import psycopg.sql
 
+from catalog.connectors.history import LoggedStatement, QueryHistory
 from catalog.connectors.base import (
     FOREIGN_TABLE,
     MATERIALIZED_VIEW,
@@ -741,3 +742,33 @@ def sample_profiles(connector: "PostgresConnector", tables: list[tuple[str, str,
                 stats[column] = entry
             profiles[(schema, name)] = stats
     return profiles, problems, True
+# Query history (issue 19): pg_stat_statements, when the extension is installed in the source's database.
+
+_HIDDEN_QUERY = "<insufficient privilege>"
+
+
+def query_history(connector: PostgresConnector, *, limit: int, since=None) -> QueryHistory:
+    """The most-run top-level statements of this database, per role: at most `limit`, read-only."""
+    with connector.connect() as conn:
+        try:
+            row = conn.execute("SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'pg_stat_statements'").fetchone()
+            if row is None:
+                return QueryHistory(False, note="pg_stat_statements is not installed in this database: add it to "
+                                                "shared_preload_libraries, restart, then CREATE EXTENSION pg_stat_statements.")
+            schema = psycopg.sql.Identifier(row[0])
+            rows = conn.execute(psycopg.sql.SQL(
+                "SELECT s.queryid::text, s.query, s.calls, coalesce(r.rolname, '') FROM {}.pg_stat_statements s "
+                "LEFT JOIN pg_roles r ON r.oid = s.userid "
+                "WHERE s.dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) AND s.toplevel "
+                "ORDER BY s.calls DESC LIMIT %s").format(schema), (int(limit),)).fetchall()
+        except psycopg.Error as exc:
+            return QueryHistory(False, note=connector.clean_message(f"pg_stat_statements could not be read: {describe_error(exc, connector.url)}"))
+    statements, hidden = [], 0
+    for queryid, text, calls, role in rows:
+        if queryid is None or text is None or text == _HIDDEN_QUERY:  # another role's, to a reader without pg_read_all_stats
+            hidden += 1
+            continue
+        statements.append(LoggedStatement(digest=queryid, text=text, calls=int(calls), user=role))
+    note = (f"{hidden} statement(s) of other roles are hidden from this source's user: grant it pg_read_all_stats to see them."
+            if hidden else "")
+    return QueryHistory(True, statements=statements, note=note)

@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import base64
 import re
+from datetime import datetime, timedelta, timezone
 
 from cryptography.hazmat.primitives import serialization
 
+from catalog.connectors.history import LoggedStatement, QueryHistory
 from catalog.connectors.base import (
     EXTERNAL_TABLE,
     MATERIALIZED_VIEW,
@@ -282,3 +284,51 @@ class SnowflakeConnector(Connector):
             except programming_error as exc:
                 warnings.append(f"Primary keys of schema {schema} could not be read: {' '.join(str(exc.msg or exc).split())}")
         return found
+
+
+# Query history (issue 19): ACCOUNT_USAGE.QUERY_HISTORY, grouped by the parameterized hash (literals taken out),
+# the successful statements of the source's database since the last read (at most a day back). It needs a role
+# with IMPORTED PRIVILEGES on the SNOWFLAKE database; without, the answer is a note.
+
+QUERY_HISTORY_SQL = """
+SELECT coalesce(query_parameterized_hash, query_hash) AS digest, any_value(query_text) AS query_text,
+       coalesce(user_name, '') AS user_name, count(*) AS calls, max(start_time) AS last_seen,
+       any_value(coalesce(schema_name, '')) AS schema_name
+FROM snowflake.account_usage.query_history
+WHERE start_time >= %(since)s AND execution_status = 'SUCCESS' AND database_name = %(database)s
+  AND query_type IN ('SELECT', 'INSERT', 'UPDATE', 'DELETE', 'MERGE', 'CREATE_TABLE_AS_SELECT', 'COPY')
+GROUP BY 1, 3 ORDER BY calls DESC LIMIT %(limit)s
+"""
+
+
+def history_from_rows(rows) -> list[LoggedStatement]:
+    """QUERY_HISTORY_SQL's rows (dicts, upper- or lower-case keys) as logged statements."""
+    out = []
+    for row in rows:
+        row = {k.lower(): v for k, v in row.items()}
+        if not row.get("digest") or not row.get("query_text"):
+            continue
+        last = row.get("last_seen")
+        if isinstance(last, str):
+            last = datetime.fromisoformat(last)
+        out.append(LoggedStatement(digest=str(row["digest"]), text=row["query_text"], calls=int(row["calls"]),
+                                   user=row.get("user_name") or "", last_seen=last, default_schema=row.get("schema_name") or ""))
+    return out
+
+
+def query_history(connector: SnowflakeConnector, *, limit: int, since: datetime | None = None) -> QueryHistory:
+    since = since or datetime.now(timezone.utc) - timedelta(days=1)
+    try:
+        conn = connector.connect()
+        try:
+            cur = conn.cursor()
+            cur.execute(QUERY_HISTORY_SQL, {"since": since, "database": connector.database, "limit": int(limit)})
+            names = [d[0] for d in cur.description]
+            rows = [dict(zip(names, row)) for row in cur.fetchall()]
+        finally:
+            conn.close()
+    except Exception as exc:  # the client's errors are imported only with it (an optional package)
+        return QueryHistory(False, note=connector.clean_message(
+            f"Snowflake's ACCOUNT_USAGE.QUERY_HISTORY could not be read ({describe_error(exc, connector.url)}); the source's role "
+            "needs IMPORTED PRIVILEGES on the SNOWFLAKE database."))
+    return QueryHistory(True, statements=history_from_rows(rows), cumulative=False)

@@ -51,6 +51,22 @@ class DeferredJoinPagination(CatalogPagination):
         return _rows_in_order(queryset, list(ids))
 
 
+def _nullable(model, path: str) -> bool:
+    """Whether ordering by this field, or this path across relations (usage__queries_30), can meet NULL: a null
+    field, or a relation on the way that can be missing (a reverse one-to-one, a nullable foreign key)."""
+    for part in path.split("__"):
+        try:
+            field = model._meta.get_field(part)
+        except FieldDoesNotExist:
+            return False
+        if field.null or (field.is_relation and (field.auto_created and not field.concrete)):
+            return True
+        if not field.is_relation:
+            return False
+        model = field.related_model
+    return False
+
+
 def stable_ordering(model, terms) -> list:
     """An ORDER BY that pages can rely on: unknown values (NULL) last in both directions, and
     the primary key last of all, so that rows with equal values never swap between pages."""
@@ -58,10 +74,7 @@ def stable_ordering(model, terms) -> list:
     for term in terms:
         if isinstance(term, str):
             name = term.lstrip("-")
-            try:
-                nullable = model._meta.get_field(name).null
-            except FieldDoesNotExist:
-                nullable = False
+            nullable = _nullable(model, name)
             if nullable:
                 term = F(name).desc(nulls_last=True) if term.startswith("-") else F(name).asc(nulls_last=True)
         ordering.append(term)

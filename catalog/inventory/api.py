@@ -66,7 +66,8 @@ class DatasetViewSet(viewsets.ReadOnlyModelViewSet):
 
     serializer_class = DatasetSerializer
     filterset_class = DatasetFilter
-    ordering_fields = ["name", "schema_name", "kind", "row_estimate", "size_bytes", "column_count", "first_seen_at", "id"]
+    ordering_fields = ["name", "schema_name", "kind", "row_estimate", "size_bytes", "column_count", "first_seen_at", "id",
+                       "usage__queries_30"]  # reads in 30 days (catalog/usage)
     # By source id, not name: (source, schema_name, name) is the unique index, so the default
     # order needs no sort of the whole table.
     ordering = ["source_id", "schema_name", "name"]

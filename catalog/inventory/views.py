@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, F, Q, Sum
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -38,6 +38,9 @@ SORTS = {
     "-columns": ("-column_count", "-id"),
     "first_seen": ("first_seen_at", "id"),
     "-first_seen": ("-first_seen_at", "-id"),
+    # Reads in the last 30 days, from query history (catalog/usage); unknown usage last either way.
+    "reads": (F("usage__queries_30").asc(nulls_last=True), "id"),
+    "-reads": (F("usage__queries_30").desc(nulls_last=True), "-id"),
 }
 DEFAULT_SORT = "name"
 # (label, sort key or None, direction of the first click, numeric column)
@@ -51,6 +54,7 @@ DATASET_COLUMNS = [
     ("Rows (est.)", "rows", "-", True),
     ("Size", "size", "-", True),
     ("First seen", "first_seen", "-", True),
+    ("Reads (30 d)", "reads", "-", True),
 ]
 PAGE_SIZE = 50
 OWNER_PAGE_SIZE = 100
@@ -107,7 +111,7 @@ def _param(params, name: str) -> str:
 def dataset_list(request):
     params = request.GET
     show_removed = params.get("removed") == "1"
-    datasets = Dataset.objects.filter(removed_at__isnull=not show_removed).select_related("source", "owner")
+    datasets = Dataset.objects.filter(removed_at__isnull=not show_removed).select_related("source", "owner", "usage")
     source_name, schema, kind = _param(params, "source"), _param(params, "schema"), _param(params, "kind")
     q, owner_param = _param(params, "q"), _param(params, "owner")
     if source_name:

@@ -148,6 +148,7 @@ def _expected_order(rows, sort):
         "name": ("name", "schema_name", "id"), "schema": ("schema_name", "name", "id"), "kind": ("kind", "name", "id"),
         "rows": ("row_estimate", "id"), "size": ("size_bytes", "id"), "columns": ("column_count", "id"),
         "first_seen": ("first_seen_at", "id"),
+        "reads": ("id",),  # no query history read here: every dataset's usage is unknown, so by id
     }[sort.lstrip("-")]
     return [r["name"] for r in sorted(rows, key=lambda r: tuple(r[f] for f in key_fields), reverse=sort.startswith("-"))]
 
