@@ -2,14 +2,19 @@
 failing sources; each a count linking to its list. Then what the team relies on."""
 
 import re
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 from catalog.crawls.services import source_crawl
+from catalog.inventory.models import Dataset
 from catalog.metrics.models import MetricDefinition
 from catalog.metrics.services import metric_register, metric_set_status
+from catalog.quality.models import Freshness
 from catalog.sources.models import Crawl
 from catalog.sources.services import source_create
+from catalog.usage.models import SourceUsage
 from tests.shop import build_shop
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -72,3 +77,24 @@ def test_breaking_changes_broken_definitions_and_failing_sources_are_counted_and
     relied = html[html.index("<h2>Certified definitions</h2>"):html.index("<h2>The catalog</h2>")]
     assert "Big spenders" in relied and "broken" in relied
     assert "sales.orders" in relied and "read by 1 definition" in relied
+
+
+def test_stale_copies_and_unused_datasets_have_their_counts_too(client, warehouse):
+    """The items the quality, duplicates and usage apps add (each in its attention.py)."""
+    build_shop(warehouse)
+    warehouse.execute("CREATE TABLE scratch.orders_backup_2024 AS SELECT * FROM sales.orders")
+    shop = source_create(name="shop", url=warehouse.url)
+    assert source_crawl(shop).status == Crawl.SUCCEEDED
+    html = client.get("/").content.decode()
+    copies = _item(html, "duplicates")
+    assert _count(copies) == 1 and "sales.orders" in copies and 'href="/duplicates/"' in copies
+
+    customers = Dataset.objects.get(source=shop, name="customers")
+    Freshness.objects.update_or_create(dataset=customers, defaults={"source": shop, "stale_since": timezone.now() - timedelta(hours=5)})
+    SourceUsage.objects.update_or_create(source=shop, defaults={"available": True, "first_read_at": timezone.now() - timedelta(days=120)})
+    html = client.get("/").content.decode()
+    stale = _item(html, "stale-datasets")
+    assert _count(stale) == 1 and "sales.customers" in stale and "stale for 5" in stale and 'href="/stale/"' in stale
+    unused = _item(html, "unused")
+    present = Dataset.objects.filter(source=shop, removed_at__isnull=True).count()
+    assert _count(unused) == present and 'href="/usage/unused/"' in unused, "no statement read any of them"
