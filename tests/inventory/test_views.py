@@ -337,8 +337,9 @@ def test_dataset_page_uses_a_constant_number_of_queries(client, shop, django_ass
             assert client.get(f"/datasets/{dataset.pk}/").status_code == 200
         counts.append(len(queries))
     assert counts[0] == counts[1]
-    # The dataset and its columns, plus a fixed few for the sections other apps add (lineage, ...).
-    with django_assert_max_num_queries(10):
+    # The dataset and its columns, plus a fixed few for the sections other apps add: lineage (tables, and columns
+    # both ways), copies, freshness and column profiles, usage, edit history, watching. Whatever the columns.
+    with django_assert_max_num_queries(16):
         client.get(f"/datasets/{dataset.pk}/")
 
 
