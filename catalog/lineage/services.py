@@ -15,7 +15,7 @@ from catalog.core.sqlnames import TableRef
 from catalog.inventory.models import Column, Dataset
 from catalog.lineage.columns import ColumnLineageError, view_column_lineage
 from catalog.lineage.models import ColumnLineageEdge, ColumnLineageState, LineageEdge
-from catalog.lineage.sql import LineageParseError, case_sensitive, default_schema, fallback_schemas, parse_view, view_upstreams
+from catalog.lineage.sql import LineageParseError, case_sensitive, default_schema, fallback_schemas, parse_view, table_qualified, view_upstreams
 
 # Prefix of the warning a view gets when its SQL cannot be read; replaced on every refresh.
 PARSE_WARNING = "Lineage: the view's SQL could not be parsed"
@@ -79,6 +79,7 @@ def lineage_forget_parses() -> None:
     with _PARSED_LOCK:
         _PARSED.clear()
     parse_view.cache_clear()
+    table_qualified.cache_clear()
 
 
 def lineage_refresh(source, *, columns: bool = True) -> LineageResult:
