@@ -20,11 +20,11 @@ from functools import lru_cache
 
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
-from sqlglot.optimizer.qualify import qualify
+from sqlglot.optimizer.qualify_columns import qualify_columns
 from sqlglot.optimizer.scope import Scope, build_scope
 from sqlglot.schema import MappingSchema
 
-from catalog.lineage.sql import LineageParseError, parse_view
+from catalog.lineage.sql import LineageParseError, table_qualified
 
 TableKey = tuple[str, str, str]  # (catalog, schema, name); catalog "" = the source's own
 InputColumn = tuple[TableKey, str]  # (table, column)
@@ -61,25 +61,14 @@ def view_column_lineage(
 @lru_cache(maxsize=2048)
 def _lineage(sql, dialect, default_schema, default_catalog, frozen, normalize) -> ColumnLineage:
     try:
-        query = parse_view(sql, dialect).copy()
+        query = table_qualified(sql, dialect, default_schema, default_catalog)[0].copy()
     except LineageParseError as exc:
         raise ColumnLineageError(str(exc)) from None
     try:
-        for table in query.find_all(exp.Table):
-            # A table named without an alias gets its own name as one, quoted as written: qualify() would give
-            # it an unquoted one, and then `"Accounts"."Id"` (PostgreSQL's way of printing a view) finds no table.
-            if not table.alias and isinstance(table.this, exp.Identifier):
-                table.set("alias", exp.TableAlias(this=table.this.copy()))
         mapping = MappingSchema(_nested(frozen, default_catalog), dialect=dialect, normalize=normalize)
-        query = qualify(
-            query,
-            dialect=dialect,
-            schema=mapping,
-            db=default_schema or None,
-            catalog=default_catalog or None,
-            quote_identifiers=False,
-            validate_qualify_columns=False,  # checked in the walk below, which visits the scopes anyway
-        )
+        # The tables are qualified already (table lineage did it, on the tree this is a copy of): what qualify()
+        # does next, and only that. Unresolved columns are checked in the walk below, which visits the scopes anyway.
+        query = qualify_columns(query, mapping, expand_alias_refs=True, expand_stars=True, infer_schema=None)
         root = build_scope(query)
         if root is None:
             raise ColumnLineageError("the view's SQL is not a query")

@@ -9,13 +9,14 @@ from dataclasses import dataclass
 
 import sqlglot
 
+from catalog.core.bulk import insert_rows
 from catalog.core.sourceurl import parse_source_url
 from catalog.core.sqlnames import dialect_for
 from catalog.core.sqlnames import TableRef
 from catalog.inventory.models import Column, Dataset
 from catalog.lineage.columns import ColumnLineageError, view_column_lineage
 from catalog.lineage.models import ColumnLineageEdge, ColumnLineageState, LineageEdge
-from catalog.lineage.sql import LineageParseError, case_sensitive, default_schema, fallback_schemas, parse_view, view_upstreams
+from catalog.lineage.sql import LineageParseError, case_sensitive, default_schema, fallback_schemas, parse_view, table_qualified, view_upstreams
 
 # Prefix of the warning a view gets when its SQL cannot be read; replaced on every refresh.
 PARSE_WARNING = "Lineage: the view's SQL could not be parsed"
@@ -79,6 +80,7 @@ def lineage_forget_parses() -> None:
     with _PARSED_LOCK:
         _PARSED.clear()
     parse_view.cache_clear()
+    table_qualified.cache_clear()
 
 
 def lineage_refresh(source, *, columns: bool = True) -> LineageResult:
@@ -272,14 +274,14 @@ def columns_refresh(source, dialect, default_catalog, views, parsed, parse_error
             existing[(d, dc, n, uc)] = (edge_id, u)
     stale = [edge_id for key, (edge_id, _) in existing.items() if key not in wanted and key[0] not in kept_views]
     moved = [ColumnLineageEdge(id=existing[key][0], upstream_id=u) for key, u in wanted.items() if key in existing and existing[key][1] != u]
-    new = [ColumnLineageEdge(source=source, downstream_id=d, downstream_column=dc, upstream_name=n, upstream_column=uc, upstream_id=u)
-           for (d, dc, n, uc), u in wanted.items() if (d, dc, n, uc) not in existing]
+    new = [(source.pk, d, dc, n, uc, u) for (d, dc, n, uc), u in wanted.items() if (d, dc, n, uc) not in existing]
     for chunk in _chunks(stale):
         ColumnLineageEdge.objects.filter(id__in=chunk).delete()
     if moved:
         ColumnLineageEdge.objects.bulk_update(moved, ["upstream"], batch_size=1000)
-    if new:
-        ColumnLineageEdge.objects.bulk_create(new, batch_size=1000)
+    if new:  # COPY on PostgreSQL: a first crawl writes several edges a view
+        insert_rows(ColumnLineageEdge, ["source_id", "downstream_id", "downstream_column", "upstream_name", "upstream_column",
+                                        "upstream_id"], new)
     result.column_edges += len(stale) + len(moved) + len(new)
 
     states = [ColumnLineageState(dataset_id=pk, source=source, digest=digests[pk], table_level_reason=reasons[pk]) for pk in due_ids]

@@ -97,11 +97,22 @@ def view_upstreams(sql: str, dialect: str | None, default_schema: str, default_c
     Names in default_catalog come back without it, so they match the source's own
     schema.name datasets. Raises LineageParseError when the SQL cannot be read.
     """
+    return table_qualified(sql, dialect, default_schema, default_catalog)[1]
+
+
+@lru_cache(maxsize=4096)
+def table_qualified(sql: str, dialect: str | None, default_schema: str, default_catalog: str = "") -> tuple[exp.Query, tuple[TableRef, ...]]:
+    """The view's query with every table qualified (and aliased), and the tables it reads: column lineage
+    goes on from a copy of that tree (catalog/lineage/columns.py), so the tables are qualified once."""
     query = parse_view(sql, dialect).copy()
     try:
         for table in query.find_all(exp.Table):
             if not table.args.get("db"):
                 table.meta[_IMPLICIT] = True  # kept by qualify(), which fills in the default schema
+            # A table named without an alias gets its own name as one, quoted as written: qualify() would give
+            # it an unquoted one, and then `"Accounts"."Id"` (PostgreSQL's way of printing a view) finds no table.
+            if not table.alias and isinstance(table.this, exp.Identifier):
+                table.set("alias", exp.TableAlias(this=table.this.copy()))
         query = qualify(
             query,
             dialect=dialect,
@@ -130,7 +141,7 @@ def view_upstreams(sql: str, dialect: str | None, default_schema: str, default_c
     except (RecursionError, ValueError, KeyError, AttributeError, TypeError) as exc:
         # sqlglot's optimizer can trip over shapes its parser accepted.
         raise LineageParseError(f"the view's SQL could not be analysed ({exc.__class__.__name__})") from None
-    return tuple(sorted(TableRef(*key, implicit_schema=implicit) for key, implicit in found.items()))
+    return query, tuple(sorted(TableRef(*key, implicit_schema=implicit) for key, implicit in found.items()))
 
 
 def _one_line(exc: Exception) -> str:
