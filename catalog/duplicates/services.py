@@ -294,6 +294,8 @@ def duplicates_announce(groups: list[DuplicateGroup], *, new_ids, crawl=None) ->
     added) and the other is not: a new dataset or view that duplicates an existing one. Keyed by the pair, so it
     goes once, whatever crawl finds the pair again."""
     new_ids = set(new_ids)
+    if not new_ids or not groups:  # a crawl that only changed datasets announces nothing
+        return []
     pairs = []
     for group in groups:
         for member in group.members.select_related("dataset__source", "like__source").all():
