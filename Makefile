@@ -13,7 +13,7 @@ PORT ?= 8000
 SNOWFLAKE_VENV := .venv-snowflake
 DBT_VENV := .venv-dbt
 
-.PHONY: run test install test-envs system-deps bench bench-mysql bench-s3 clean
+.PHONY: run test install install-test test-envs system-deps screenshots bench bench-mysql bench-s3 clean
 
 $(BIN)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +21,14 @@ $(BIN)/.installed: requirements.txt
 	$(BIN)/pip install --quiet -r requirements.txt
 	touch $@
 
+# The test tools (pytest, Playwright, schemathesis, moto, ...) apart: `make run` does not wait for them.
+$(BIN)/.installed-test: requirements-test.txt $(BIN)/.installed
+	$(BIN)/pip install --quiet -r requirements-test.txt
+	touch $@
+
 install: $(BIN)/.installed
+
+install-test: $(BIN)/.installed-test
 
 $(SNOWFLAKE_VENV)/.installed: requirements-snowflake-emulator.txt
 	$(PYTHON) -m venv $(SNOWFLAKE_VENV)
@@ -44,6 +51,8 @@ system-deps:
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
+# Links in emails (the demo's alerts included) point where `make run` serves, unless CANON_BASE_URL says otherwise.
+run: export CANON_BASE_URL ?= http://$(HOST):$(PORT)
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py demo
@@ -53,22 +62,27 @@ run: install
 # The whole suite runs with the catalog on PostgreSQL (production); then everything that reads or
 # writes the catalog itself (not the connectors' own tests) runs again on SQLite (the embedded default).
 SQLITE_PASS := tests/core tests/sources tests/crawls tests/inventory tests/history tests/alerts tests/metrics tests/search tests/test_api.py
-test: system-deps install test-envs
+test: system-deps install-test test-envs
 	$(BIN)/lint-imports  # the layers (.importlinter; docs/architecture.md)
 	$(BIN)/python -m pytest
 	CANON_TEST_DB=sqlite $(BIN)/python -m pytest -m "not browser and not postgres_catalog" -q $(SQLITE_PASS)
 
-bench: install
+# Every page at a phone's and a laptop's width, on the demo, as PNG files in screenshots/ (tests/browser/test_every_page.py).
+screenshots: system-deps install-test
+	CANON_SCREENSHOTS=$(CURDIR)/screenshots $(BIN)/python -m pytest -q -p no:cacheprovider tests/browser/test_every_page.py -k every_page_fits
+	@echo "screenshots of every page: $(CURDIR)/screenshots/"
+
+bench: install-test
 	$(BIN)/python bench/crawl_postgres.py --tables 10000
 	$(BIN)/python bench/drift.py --tables 10000
 
 # The MariaDB warehouse crawl (its own MariaDB and PostgreSQL servers; a few minutes).
-bench-mysql: install
+bench-mysql: install-test
 	$(BIN)/python bench/crawl_mysql.py --tables 10000
 
 # 100,000 objects in moto: loading the bucket alone takes 15-40 minutes on two cores.
-bench-s3: install
+bench-s3: install-test
 	$(BIN)/python bench/crawl_s3.py --datasets 1000 --objects 100
 
 clean:
-	rm -rf $(VENV) $(SNOWFLAKE_VENV) $(DBT_VENV) var
+	rm -rf $(VENV) $(SNOWFLAKE_VENV) $(DBT_VENV) var screenshots

@@ -17,6 +17,9 @@ It measures:
   (with, then without, so each block starts from its own last crawl's state). A crawl reads pg_stats for
   at most 1,000 tables, so before the timed recrawls, untimed catch-up recrawls read the rest (each logged). `--rows N` writes N rows
   to every table and ANALYZEs them, so pg_stats has profiles to read.
+- the same crawls as `manage.py crawl` runs them, process and all (interpreter, Django, imports, the
+  crawl; best of a few, a fresh catalog for the first), and how long `manage.py crawl --help` takes
+  to start: the figures a cron job or a CI step sees.
 
 Each crawl runs as a worker runs it: after a warm-up crawl of a one-table
 database (imports, first-use setup), on the source as stored (with what the
@@ -24,7 +27,11 @@ last crawl kept for the next), and, after the first crawl, with the search
 index caught up as the `index` worker would and the catalog's planner
 statistics up to date as autovacuum would leave them (both untimed).
 
-Progress lines go to stdout; the LAST line is, exactly:
+Progress lines go to stdout; the line before the last is, exactly (unless --process-runs 0):
+
+    process start_s=.. full_s=.. recrawl_s=.. full_ratio=.. recrawl_ratio=..
+
+and the LAST line is, exactly:
 
     crawl tables=N full_s=.. recrawl_s=.. floor_s=.. full_ratio=.. recrawl_ratio=.. peak_rss_mb=.. \
         plain_full_ratio=.. plain_recrawl_ratio=.. quality_full_cost=.. quality_recrawl_cost=..
@@ -38,6 +45,7 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import subprocess
 import sys
 import tempfile
 import threading
@@ -158,6 +166,16 @@ def setup_django(catalog_url: str) -> None:
     call_command("migrate", verbosity=0, interactive=False)
 
 
+def manage_seconds(*args: str) -> float:
+    """Wall time of one `manage.py` process, as a shell would see it; it must succeed."""
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], cwd=ROOT, capture_output=True, text=True)
+    elapsed = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"manage.py {' '.join(args)} failed: {done.stderr[-2000:]}")
+    return elapsed
+
+
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
@@ -173,6 +191,8 @@ def main(argv=None) -> int:
     parser.add_argument("--floor-runs", type=int, default=5, help="floor query runs, best kept (default 5)")
     parser.add_argument("--full-crawls", type=int, default=3, help="first crawls, each into a fresh catalog, best kept (default 3)")
     parser.add_argument("--recrawls", type=int, default=5, help="unchanged recrawls, best kept, as for the floor (default 5)")
+    parser.add_argument("--process-runs", type=int, default=3,
+                        help="`manage.py crawl` processes timed for the first crawl and for the unchanged recrawl, best kept (0 skips)")
     parser.add_argument("--profile", choices=["full", "recrawl"], help="profile one crawl with cProfile, print the top")
     parser.add_argument("--rows", type=int, default=0, help="rows written to each table, then ANALYZE (default 0: empty tables)")
     args = parser.parse_args(argv)
@@ -281,7 +301,7 @@ def main(argv=None) -> int:
         log(f"search index caught up, as the index worker would: {documents} documents in {time.perf_counter() - started:.1f}s (not timed)")
         # And the planner statistics, as autovacuum would before a scheduled recrawl: right after a bulk load they
         # are stale, and the search stale-document check alone then takes ~20 s at 10,000 tables.
-        from django.db import connection
+        from django.db import connection, connections
 
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
@@ -307,6 +327,32 @@ def main(argv=None) -> int:
                 recrawls[on].append(elapsed)
         quality(True)
         recrawl_s, plain_recrawl_s = min(recrawls[True]), min(recrawls[False])
+
+        process_line = ""
+        if args.process_runs > 0:
+            # Process and all: what `manage.py crawl` costs a cron job. The child reads the catalog this process
+            # migrated (DATABASE_URL and the keys are in the environment setup_django wrote).
+            start_s = min(manage_seconds("crawl", "--help") for _ in range(max(args.process_runs, 3)))
+            log(f"manage.py crawl --help: {start_s:.3f}s (best of {max(args.process_runs, 3)})")
+            process_fulls = []
+            for _ in range(args.process_runs):
+                created = fresh_catalog(first=False)
+                connections.close_all()  # the child migrates nothing and must not wait on this process's transaction
+                process_fulls.append(manage_seconds("crawl", "bench"))
+                log(f"manage.py crawl bench, first crawl: {process_fulls[-1]:.3f}s")
+            search_index_source(created.pk)
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
+            connections.close_all()
+            process_recrawls = []
+            for _ in range(args.process_runs):
+                process_recrawls.append(manage_seconds("crawl", "bench"))
+                log(f"manage.py crawl bench, unchanged: {process_recrawls[-1]:.3f}s")
+            if Source.objects.get(pk=created.pk).crawls.filter(status=Crawl.SUCCEEDED).count() != 1 + args.process_runs:
+                raise SystemExit("manage.py crawl did not record its crawls")
+            process_full, process_recrawl = min(process_fulls), min(process_recrawls)
+            process_line = (f"process start_s={start_s:.3f} full_s={process_full:.3f} recrawl_s={process_recrawl:.3f} "
+                            f"full_ratio={process_full / floor_s:.2f} recrawl_ratio={process_recrawl / floor_s:.2f}")
     finally:
         try:
             from django.db import connections
@@ -316,6 +362,8 @@ def main(argv=None) -> int:
             pass
         server.stop()
 
+    if process_line:
+        print(process_line, flush=True)
     print(
         f"crawl tables={tables} full_s={full_s:.3f} recrawl_s={recrawl_s:.3f} floor_s={floor_s:.3f} "
         f"full_ratio={full_s / floor_s:.2f} recrawl_ratio={recrawl_s / floor_s:.2f} peak_rss_mb={peak_rss_mb():.0f} "

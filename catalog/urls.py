@@ -1,10 +1,11 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from catalog.alerts import views as alerts
+from catalog.core.apiroot import CanonAPIRootView
 from catalog.alerts.api import SubscriptionViewSet
 from catalog.history import views as history
 from catalog.history.api import ChangeViewSet, DatasetVersionList
@@ -17,12 +18,17 @@ from catalog.sources import views as sources
 from catalog.sources.api import SourceViewSet
 
 router = DefaultRouter()
+router.APIRootView = CanonAPIRootView
 router.register("sources", SourceViewSet, basename="api-source")
 router.register("datasets", DatasetViewSet, basename="api-dataset")
 router.register("changes", ChangeViewSet, basename="api-change")
 router.register("subscriptions", SubscriptionViewSet, basename="api-subscription")
 router.register("metrics", MetricViewSet, basename="api-metric")
 router.register("freshness", FreshnessViewSet, basename="api-freshness")
+
+admin.site.site_header = "Canon administration"
+admin.site.site_title = "Canon admin"
+admin.site.index_title = "Sources, users, owners and settings"
 
 # A URL under /api/ that names nothing (a negative id, say) is a JSON 404, as the schema documents.
 handler404 = "catalog.core.errors.not_found"
@@ -33,6 +39,8 @@ urlpatterns = [
     path("sources/new/", sources.source_create_view, name="source-create"),
     path("sources/<slug:name>/", sources.source_detail, name="source-detail"),
     path("sources/<slug:name>/edit/", sources.source_edit_view, name="source-edit"),
+    path("sources/<slug:name>/delete/", sources.source_delete_view, name="source-delete"),
+    path("sources/<slug:name>/schemas/<path:schema>/", inventory.schema_detail, name="schema-detail"),
     path("sources/<slug:name>/test/", sources.source_test_view, name="source-test"),
     path("sources/<slug:name>/crawl/", sources.source_crawl_view, name="source-crawl"),
     path("sources/<slug:name>/confirm-removal/", sources.source_confirm_removal_view, name="source-confirm-removal"),
@@ -64,4 +72,5 @@ urlpatterns = [
     path("api/search/", SearchAPIView.as_view(), name="api-search"),
     path("api/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema", title="Canon API reference"), name="api-docs"),
 ]

@@ -1,5 +1,9 @@
 """SQLite files, opened read-only. One query joins sqlite_master with pragma_table_xinfo.
 
+Row counts come from ANALYZE's statistics (sqlite_stat1) when the file has them; a table's size (its pages
+and its indexes' pages) from the dbstat table, which walks the file's b-trees: only for files up to
+SIZE_WALK_MAX_BYTES, and only when SQLite was built with it (Debian's and Python's builds are).
+
 A view whose SQL no longer resolves (its table was dropped) makes the bulk query
 fail as a whole; then each dataset is read on its own so that the broken view
 gets a warning and everything else is still read.
@@ -30,6 +34,14 @@ ONE_SQL = 'SELECT cid, name, type, "notnull", dflt_value, pk, hidden FROM pragma
 
 # ANALYZE's statistics: the first number of a table's stat is its row count.
 STATS_SQL = "SELECT tbl, max(CAST(substr(stat, 1, instr(stat || ' ', ' ') - 1) AS INTEGER)) FROM sqlite_stat1 GROUP BY tbl"
+
+# Bytes of each table with its indexes: dbstat's per-b-tree totals (aggregate), summed by the table they belong to.
+SIZES_SQL = """
+SELECT m.tbl_name, SUM(s.pgsize) FROM dbstat AS s JOIN sqlite_master AS m ON m.name = s.name
+WHERE s.aggregate = 1 GROUP BY m.tbl_name
+"""
+# dbstat reads every page header of the file: past this size, sizes are left unknown (and the crawl says so).
+SIZE_WALK_MAX_BYTES = 256 * 1024 * 1024
 
 
 def local_path(url: SourceURL) -> str:
@@ -90,7 +102,10 @@ class SQLiteConnector(Connector):
             available = ["main"]
             schemas = [s for s in available if schema_in_scope(s, include, exclude)]
             datasets = self._read(conn) if schemas else []
-            return Extraction(datasets=datasets, schemas=schemas, warnings=self.scope_warnings(available, include))
+            warnings = self.scope_warnings(available, include)
+            if datasets:
+                warnings += self._add_sizes(conn, datasets)
+            return Extraction(datasets=datasets, schemas=schemas, warnings=warnings)
         except sqlite3.DatabaseError as exc:
             raise ConnectorError(f"reading {self.path} failed: {exc}") from None
         finally:
@@ -125,6 +140,21 @@ class SQLiteConnector(Connector):
             except sqlite3.OperationalError as exc:
                 meta.warnings.append(f"SQLite cannot resolve its columns: {exc}")
         return by_name
+
+    def _add_sizes(self, conn: sqlite3.Connection, datasets: list[DatasetMeta]) -> list[str]:
+        """Each table's bytes (with its indexes), when the file is small enough to walk; the warnings to show."""
+        file_bytes = os.path.getsize(self.path)
+        if file_bytes > SIZE_WALK_MAX_BYTES:
+            return [f"table sizes not read: the file is {file_bytes // (1024 * 1024)} MB, and reading them walks every page "
+                    f"(SQLite's dbstat), done for files up to {SIZE_WALK_MAX_BYTES // (1024 * 1024)} MB"]
+        try:
+            sizes = dict(conn.execute(SIZES_SQL).fetchall())
+        except sqlite3.OperationalError:  # built without dbstat: sizes stay unknown
+            return []
+        for meta in datasets:
+            if meta.kind == TABLE and sizes.get(meta.name) is not None:
+                meta.size_bytes = int(sizes[meta.name])
+        return []
 
     def _stats(self, conn: sqlite3.Connection) -> dict[str, int]:
         has_stats = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_stat1'").fetchone()

@@ -119,15 +119,17 @@ def _flush_outbox_soon() -> None:
         logger.warning("could not enqueue the outbox flush (%s); the periodic flush will send", scrub(str(exc)))
 
 
-def crawl_enqueue(source: Source, *, trigger: str = "web", allow_mass_removal: bool = False) -> Crawl:
-    """Queue a crawl for a worker; a queued or running crawl of the same source is returned instead of a second one."""
+def crawl_enqueue(source: Source, *, trigger: str = "web", allow_mass_removal: bool = False, user=None) -> Crawl:
+    """Queue a crawl for a worker; a queued or running crawl of the same source is returned instead of a second one.
+    `user`: the person who asked, shown in the source's crawl list."""
     # A crawl whose worker died is recorded as failed first: "crawl now" never answers with a dead crawl.
     crawl_reap_dead(source)
     active = source.crawls.filter(status__in=Crawl.ACTIVE).order_by("-started_at").first()
     if active is not None and not allow_mass_removal:
         return active
     crawl = Crawl.objects.create(source=source, trigger=trigger, status=Crawl.QUEUED, started_at=timezone.now(),
-                                 allow_mass_removal=allow_mass_removal, phase="waiting for a worker")
+                                 allow_mass_removal=allow_mass_removal, phase="waiting for a worker",
+                                 started_by=user if getattr(user, "is_authenticated", False) else None)
     Source.objects.filter(pk=source.pk).update(last_crawl=crawl)
 
     def send():

@@ -1,8 +1,11 @@
 """The crawl's tasks: thin shims over catalog/crawls/services.py, sent by name (canon.crawl_source on the
 `crawl` queue, by crawl_enqueue and beat's schedules; canon.crawl_reap_dead by beat)."""
 
+from datetime import timedelta
+
 from celery import shared_task
 from django.conf import settings
+from django.utils import timezone
 
 from catalog.crawls.services import crawl_reap_dead, source_crawl
 from catalog.sources.models import Crawl, Source
@@ -25,7 +28,11 @@ def crawl_source_task(self, source_id: int, crawl_id: int | None = None, trigger
     result = source_crawl(source, trigger=trigger if crawl is None else crawl.trigger, crawl=crawl,
                           allow_mass_removal=bool(crawl and crawl.allow_mass_removal))
     if result.status == Crawl.FAILED and result.error.startswith("could not connect") and self.request.retries < CONNECT_RETRIES:
-        raise self.retry(kwargs={"trigger": "retry"}, countdown=30 * 2 ** self.request.retries)
+        countdown = 30 * 2 ** self.request.retries
+        # The source page says when it is tried again; the retries do not count as failures of their own
+        # (catalog.alerts.services.recipients.crawl_health_record), so one click is not "crawls are failing".
+        Crawl.objects.filter(pk=result.pk).update(retry_at=timezone.now() + timedelta(seconds=countdown))
+        raise self.retry(kwargs={"trigger": "retry"}, countdown=countdown)
 
 
 @shared_task(name="canon.crawl_reap_dead", ignore_result=True)

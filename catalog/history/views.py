@@ -2,9 +2,11 @@ from datetime import datetime, time, timedelta
 
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 
+from catalog.core.export import csv_response, csv_url, wants_csv
 from catalog.history import diff
 from catalog.history.models import SchemaChange
 from catalog.inventory.models import Dataset
@@ -37,8 +39,14 @@ def change_list(request):
     since = _since(since_text)
     if since:
         changes = changes.filter(created_at__gte=since)
+    if wants_csv(request):
+        return csv_response("changes.csv", ["created_at", "source", "dataset", "severity", "kind", "column", "old", "new", "url"],
+                            ((c.created_at, c.source.name, c.dataset_name, c.severity, c.kind, c.column, c.old_value, c.new_value,
+                              request.build_absolute_uri(reverse("dataset-history", args=[c.dataset_id])))
+                             for c in changes.order_by("-created_at", "-id").iterator(chunk_size=2000)))
     page = Paginator(changes.order_by("-created_at", "-id"), 50).get_page(params.get("page"))
     return render(request, "history/change_list.html", {
+        "csv_url": csv_url(request),
         "page": page,
         "filters": {"source": source, "severity": severity, "kind": kind, "since": since_text},
         "bad_since": bool(since_text) and since is None,

@@ -121,10 +121,31 @@ def build_demo_warehouse(path: Path, *, customers: int = 400, seed: int = 7) -> 
             [(i, rng.randrange(1, customers + 1), rng.choice(EVENTS), str(start + timedelta(days=rng.randrange(360))),
               f"/shop/{rng.choice(CATEGORIES)}", "{}") for i in range(1, customers * 10 + 1)],
         )
+        conn.execute("ANALYZE")  # row counts in sqlite_stat1, as the connector reads them
         conn.commit()
     finally:
         conn.close()
     return path
+
+
+# The shop's next release, as its migration would ship it: one column renamed (the churn definition reads it, so
+# that definition breaks), one dropped (breaking), one added (not breaking). The demo crawls before and after.
+DEMO_RELEASE = """
+ALTER TABLE customers RENAME COLUMN churned_at TO cancelled_at;
+ALTER TABLE products DROP COLUMN active;
+ALTER TABLE orders ADD COLUMN discount_amount NUMERIC(12, 2) NOT NULL DEFAULT 0;
+"""
+
+
+def apply_demo_release(path: Path) -> None:
+    """Ship DEMO_RELEASE to the demo warehouse at path."""
+    conn = sqlite3.connect(path)
+    try:
+        conn.executescript(DEMO_RELEASE)
+        conn.execute("ANALYZE")
+        conn.commit()
+    finally:
+        conn.close()
 
 
 def build_demo_lake(root: Path, *, seed: int = 7) -> Path:

@@ -138,3 +138,19 @@ class SchemaVersion(models.Model):
     class Meta:
         ordering = ["dataset", "-number"]
         constraints = [models.UniqueConstraint(fields=["dataset", "number"], name="schema_version_unique")]
+
+
+class SchemaDescription(models.Model):
+    """What people wrote about one schema of a source (Markdown), shown on the schema's page."""
+
+    source = models.ForeignKey("sources.Source", on_delete=models.CASCADE, related_name="schema_descriptions")
+    schema_name = models.CharField(max_length=255)
+    description = models.TextField(blank=True)
+    updated_at = models.DateTimeField(null=True, blank=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["source", "schema_name"], name="inventory_schema_description_unique")]
+
+    def __str__(self):
+        return f"{self.source_id}:{self.schema_name}"

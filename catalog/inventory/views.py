@@ -1,16 +1,24 @@
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count, Q, Sum
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from catalog.alerts.models import Subscription
+from catalog.core.attention import attention_items
 from catalog.core.decorators import staff_required
+from catalog.core.export import csv_response, csv_url, wants_csv
 from catalog.core.pagination import paginate_deferred, stable_ordering
-from catalog.inventory.models import Column, Dataset, OwnerIdentity
-from catalog.inventory.services.edit import EditError, column_describe, dataset_describe, owner_identity_map
+from catalog.history.models import SchemaChange
+from catalog.inventory.models import Column, Dataset, OwnerIdentity, SchemaDescription
+from catalog.inventory.services.edit import EditError, column_describe, dataset_describe, owner_identity_map, schema_describe
+from catalog.metrics.models import MetricDefinition
 from catalog.sources.models import Crawl, Source
 
 # Every ordering ends with the primary key, so that pages never overlap or skip rows;
@@ -56,7 +64,16 @@ def home(request):
         {"kind": row["kind"], "label": labels.get(row["kind"], row["kind"]), "n": row["n"]}
         for row in present.values("kind").annotate(n=Count("id")).order_by("-n", "kind")
     ]
+    # Then what the team relies on: certified definitions, and the datasets most watched and read by definitions.
+    certified = MetricDefinition.objects.filter(status=MetricDefinition.CERTIFIED).order_by("broken", "title", "name")[:6]
+    relied_on = (present.select_related("source")
+                 .annotate(watchers=Count("subscriptions", filter=~Q(subscriptions__mode=Subscription.OFF), distinct=True),
+                           readers=Count("metric_uses", distinct=True))
+                 .filter(Q(watchers__gt=0) | Q(readers__gt=0)).order_by("-watchers", "-readers", "name")[:6])
     context = {
+        "attention": attention_items(),
+        "certified": certified,
+        "relied_on": relied_on,
         "totals": totals,
         "source_count": Source.objects.count(),
         "schema_count": present.values("source_id", "schema_name").distinct().count(),
@@ -109,8 +126,15 @@ def dataset_list(request):
     if sort not in SORTS:
         sort = DEFAULT_SORT
     datasets = datasets.order_by(*stable_ordering(Dataset, SORTS[sort]))
+    if wants_csv(request):
+        return csv_response("datasets.csv", ["source", "schema", "name", "kind", "owner", "columns", "rows_estimate", "size_bytes",
+                                             "first_seen_at", "last_changed_at", "removed_at", "url"],
+                            ((d.source.name, d.schema_name, d.name, d.kind, d.owner.name if d.owner else "", d.column_count,
+                              d.row_estimate, d.size_bytes, d.first_seen_at, d.last_changed_at, d.removed_at,
+                              request.build_absolute_uri(d.get_absolute_url())) for d in datasets.iterator(chunk_size=2000)))
     page = paginate_deferred(datasets, params.get("page"), PAGE_SIZE)
     context = {
+        "csv_url": csv_url(request),
         "page": page,
         "sort": sort,
         "headers": _sort_headers(sort),
@@ -125,6 +149,12 @@ def dataset_list(request):
 
 def dataset_detail(request, pk):
     dataset = get_object_or_404(Dataset.objects.select_related("source", "owner", "owner__user", "description_updated_by"), pk=pk)
+    if wants_csv(request):  # its columns
+        return csv_response(f"{dataset.source.name}.{dataset.qualified_name}.columns.csv".replace("/", "_").replace('"', "_"),
+                            ["position", "name", "data_type", "type_family", "nullable", "default", "primary_key", "generated",
+                             "comment", "description"],
+                            ((c.position, c.name, c.data_type, c.type_family, c.nullable, c.default, c.is_primary_key, c.generated,
+                              c.comment, c.description) for c in dataset.columns.order_by("position")))
     columns = list(dataset.columns.order_by("position"))
     editing_column = request.GET.get("edit_column") if request.user.is_authenticated else None
     return render(request, "inventory/dataset_detail.html", {
@@ -134,6 +164,7 @@ def dataset_detail(request, pk):
         "warnings": dataset.warnings if isinstance(dataset.warnings, list) else [],
         "editing": request.GET.get("edit") == "description" and request.user.is_authenticated,
         "editing_column": editing_column,
+        "csv_url": csv_url(request),
     })
 
 
@@ -148,6 +179,41 @@ def dataset_describe_view(request, pk):
     else:
         messages.success(request, "Description saved.")
     return redirect(dataset)
+
+
+SCHEMA_DATASETS = 500  # listed on a schema's page; the dataset list filtered to the schema shows every one
+
+
+def schema_detail(request, name, schema):
+    """One schema of a source: what people wrote about it, its datasets, their owners, its recent changes.
+    POST (logged in): save the description."""
+    source = get_object_or_404(Source, name=name)
+    datasets = Dataset.objects.present().filter(source=source, schema_name=schema)
+    if not datasets.exists() and not SchemaDescription.objects.filter(source=source, schema_name=schema).exists():
+        raise Http404("No such schema in this source.")
+    note = SchemaDescription.objects.filter(source=source, schema_name=schema).select_related("updated_by").first()
+    if request.method == "POST":
+        if not request.user.is_authenticated:
+            return redirect(f"{reverse('login')}?next={request.path}")
+        try:
+            schema_describe(source, schema, description=request.POST.get("description", ""), user=request.user)
+        except EditError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, "Description saved.")
+        return redirect(request.path)
+    totals = datasets.aggregate(datasets=Count("id"), columns=Sum("column_count"), rows=Sum("row_estimate"), bytes=Sum("size_bytes"))
+    owners = (OwnerIdentity.objects.filter(datasets__in=datasets).select_related("user")
+              .annotate(owned=Count("datasets")).order_by("-owned", "name"))
+    changes = (SchemaChange.objects.filter(source=source, dataset__schema_name=schema).select_related("dataset")
+               .order_by("-created_at", "-id")[:20])
+    return render(request, "inventory/schema_detail.html", {
+        "source": source, "schema": schema, "note": note, "editing": request.GET.get("edit") == "description",
+        "datasets": datasets.select_related("owner").order_by("name")[:SCHEMA_DATASETS], "totals": totals,
+        "owners": owners, "changes": changes,
+        "list_url": f"{reverse('dataset-list')}?{urlencode({'source': source.name, 'schema': schema})}",
+        "changes_url": f"{reverse('change-list')}?{urlencode({'source': source.name})}",
+    })
 
 
 @login_required

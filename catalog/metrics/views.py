@@ -13,6 +13,7 @@ from django.db.models import Count, Prefetch, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from catalog.core.export import csv_response, csv_url, wants_csv
 from catalog.metrics.forms import MetricForm, initial_for
 from catalog.metrics.models import MetricColumnUse, MetricDatasetUse, MetricDefinition, MetricTag
 from catalog.metrics.services import (
@@ -59,6 +60,13 @@ def metric_list(request):
         definitions = definitions.filter(origin=origin)
     if q:
         definitions = definitions.filter(Q(name__icontains=q) | Q(title__icontains=q) | Q(synonyms__name__icontains=q)).distinct()
+    if wants_csv(request):
+        return csv_response("definitions.csv", ["name", "title", "status", "broken", "owners", "tags", "source", "dialect", "unit", "grain",
+                                                "version", "updated_at", "sql", "url"],
+                            ((d.name, d.title, d.status, d.broken, " ".join(u.get_username() for u in d.owners.all()),
+                              " ".join(t.name for t in d.tags.all()), d.source.name if d.source else "", d.dialect, d.unit, d.grain,
+                              d.version, d.updated_at, d.sql, request.build_absolute_uri(d.get_absolute_url()))
+                             for d in definitions.select_related("source").order_by("name", "id")))
     page = Paginator(definitions.order_by("name", "id"), PAGE_SIZE).get_page(params.get("page"))
     owners = get_user_model().objects.filter(owned_metrics__isnull=False).distinct().order_by("username")
     return render(request, "metrics/metric_list.html", {
@@ -66,6 +74,7 @@ def metric_list(request):
         "statuses": MetricDefinition.STATUS_CHOICES, "origins": MetricDefinition.ORIGIN_CHOICES,
         "owners": owners.values_list("username", flat=True), "tags": MetricTag.objects.values_list("name", flat=True),
         "broken_count": MetricDefinition.objects.filter(broken=True).count(),
+        "csv_url": csv_url(request),
     })
 
 
@@ -97,9 +106,10 @@ def metric_detail(request, name):
     })
 
 
-def _form_page(request, form, *, definition=None, result=None):
+def _form_page(request, form, *, definition=None, result=None, blocked=None):
+    """The form again; `blocked`: why nothing was saved (a DuplicateMetric, or the form's errors), said at the top."""
     return render(request, "metrics/metric_form.html", {
-        "form": form, "definition": definition, "result": result,
+        "form": form, "definition": definition, "result": result, "blocked": blocked,
         "typed_name": (form.data.get("name") or "").strip() if form.is_bound else "",
     })
 
@@ -122,7 +132,7 @@ def metric_create(request):
     except (MetricError, DuplicateMetric) as exc:
         if isinstance(exc, MetricError):
             form.apply_errors(exc.errors)
-        return _form_page(request, form, result=metric_check(data))
+        return _form_page(request, form, result=metric_check(data), blocked=exc)
     messages.success(request, f"Registered {definition.name} as a draft (version 1).")
     return redirect(definition)
 
@@ -146,7 +156,7 @@ def metric_edit(request, name):
         if isinstance(exc, MetricError):
             form.apply_errors(exc.errors)
         definition.refresh_from_db()
-        return _form_page(request, form, definition=definition, result=metric_check(data, instance=definition))
+        return _form_page(request, form, definition=definition, result=metric_check(data, instance=definition), blocked=exc)
     except MetricPermissionError as exc:
         raise PermissionDenied(str(exc)) from None
     if definition.version == version:
@@ -326,7 +336,8 @@ def metric_compare(request):
             b_columns = {(u.dataset_id, u.column_name) for u in b.column_uses.all()}
             context.update({
                 "a": a, "b": b,
-                "rows": [{"label": label, "old": left[key], "new": right[key], "changed": left[key] != right[key]}
+                "rows": [{"label": label, "old": left[key], "new": right[key], "changed": left[key] != right[key],
+                          "markdown": key == "description"}
                          for key, label in FIELD_LABELS],
                 "sql_rows": _sql_diff(a.sql, b.sql), "likeness": likeness,
                 "shared_datasets": sorted({u.dataset_name for u in a.dataset_uses.all()} & {u.dataset_name for u in b.dataset_uses.all()}),

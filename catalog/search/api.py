@@ -31,6 +31,15 @@ class SearchHitSerializer(serializers.Serializer):
     alias = serializers.CharField(help_text="The synonym the definition was found by")
 
 
+class SearchSuggestionSerializer(SearchHitSerializer):
+    """The same hit as the search box shows it while typing (catalog.search.views.suggest): what a line of the
+    list needs, the title with its matches marked (escaped HTML) and the kind spelled for people."""
+
+    id = snippet = score = matched = status = source = schema = alias = None
+    kind_label = serializers.CharField(source="get_kind_display")
+    title_html = serializers.CharField()
+
+
 class SearchResponseSerializer(serializers.Serializer):
     query = serializers.CharField()
     count = serializers.IntegerField(help_text="Ranked candidates (the best few hundred) after filters")

@@ -48,6 +48,7 @@ DOCS_PER_EXACT_NAME = 100
 DOCS_PER_NAME = 8
 TEXT_SCAN = 1000  # text matches examined at most (a common word matches hundreds of thousands)
 TEXT_KEEP = 200
+KIND_LABELS = dict(SearchDocument.KIND_CHOICES)  # "dataset": "Dataset", as people read a kind
 KIND_ORDER = {SearchDocument.METRIC: 0, SearchDocument.DATASET: 1, SearchDocument.COLUMN: 2, SearchDocument.OWNER: 3,
               SearchDocument.TAG: 4}
 FACET_VALUES = 12
@@ -111,6 +112,9 @@ class Hit:
     source: str
     schema: str
     alias: str = ""
+
+    def get_kind_display(self) -> str:
+        return KIND_LABELS.get(self.kind, self.kind)
 
 
 @dataclass

@@ -7,15 +7,14 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from catalog.search.engine import search
-from catalog.search.models import SearchDocument
+from catalog.search.api import SearchSuggestionSerializer
+from catalog.search.engine import KIND_LABELS, search
 from catalog.search.plan import FACETS, Filters
 
 PAGE_SIZE = 20
 MAX_PAGES = 25  # ranking keeps the best few hundred candidates
 SUGGESTIONS = 8
 FACET_TITLES = {"kind": "Kind", "source": "Source", "schema": "Schema", "owner": "Owner", "tag": "Tag", "status": "Status"}
-KIND_LABELS = dict(SearchDocument.KIND_CHOICES)
 
 
 def _page_number(value) -> int:
@@ -75,7 +74,6 @@ def suggest(request):
         results = search(q, limit=SUGGESTIONS, facets=False, typing=True)
     return JsonResponse({
         "query": q,
-        "results": [{"kind": h.kind, "kind_label": KIND_LABELS.get(h.kind, h.kind), "title": h.title, "title_html": h.title_html,
-                     "subtitle": h.subtitle, "url": h.url, "label": h.label} for h in results.hits],
+        "results": SearchSuggestionSerializer(results.hits, many=True).data,
         "more_url": reverse("search") + "?" + urlencode({"q": q}),
     })

@@ -5,10 +5,13 @@ from catalog.sources.models import Crawl, Source
 
 
 class CrawlSerializer(serializers.ModelSerializer):
+    started_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True,
+                                              help_text="Who asked for it; null for schedules, commands and retries")
+
     class Meta:
         model = Crawl
-        fields = ["id", "status", "trigger", "started_at", "finished_at", "duration_s", "datasets_seen", "datasets_added",
-                  "datasets_changed", "datasets_removed", "columns_seen", "error", "warnings"]
+        fields = ["id", "status", "trigger", "started_by", "started_at", "finished_at", "duration_s", "datasets_seen", "datasets_added",
+                  "datasets_changed", "datasets_removed", "columns_seen", "error", "warnings", "retry_at"]
 
 
 class SourceSerializer(serializers.ModelSerializer):
@@ -25,7 +28,7 @@ class SourceSerializer(serializers.ModelSerializer):
 class SourceViewSet(viewsets.ReadOnlyModelViewSet):
     """Sources. Their URLs are shown with secrets masked; adding a source is a staff action."""
 
-    queryset = Source.objects.select_related("last_crawl").annotate(
+    queryset = Source.objects.select_related("last_crawl", "last_crawl__started_by").annotate(
         dataset_count=Count("datasets", filter=Q(datasets__removed_at__isnull=True))
     ).order_by("name")
     serializer_class = SourceSerializer

@@ -25,7 +25,8 @@ class SecretURLInput(forms.TextInput):
 
 
 class SourceForm(forms.Form):
-    name = forms.SlugField(max_length=100, help_text="Lower-case letters, digits, '-' and '_'.")
+    name = forms.SlugField(max_length=100, help_text="Lower-case letters, digits, '-' and '_'.",
+                           error_messages={"invalid": "A name is lower-case letters, digits, '-' and '_' (no spaces), e.g. sales-warehouse."})
     url = forms.CharField(
         max_length=2000,
         label="URL",

@@ -69,6 +69,10 @@ class Crawl(models.Model):
     source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="crawls")
     status = models.CharField(max_length=20, choices=STATUS_CHOICES, default=RUNNING)
     trigger = models.CharField(max_length=20, default="manual")
+    # The person who asked for it ("crawl now", a confirmed removal); empty for schedules, commands and retries.
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # A failed crawl that will be tried again (the warehouse could not be reached): when.
+    retry_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField()
     finished_at = models.DateTimeField(null=True, blank=True)
     duration_s = models.FloatField(null=True, blank=True)

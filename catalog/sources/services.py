@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import logging
 import re
+from collections import defaultdict
 
 from django.conf import settings
+from django.db import router
+from django.db.models.deletion import Collector
 
 from catalog.connectors import ConnectorError, connector_for
 from catalog.core import crypto
@@ -138,3 +141,37 @@ def source_test_connection(url: str) -> tuple[bool, str]:
     except Exception as exc:  # a connector bug must still answer, without a traceback or a secret
         logger.exception("test connection failed unexpectedly")
         return False, scrub(f"{exc.__class__.__name__}: {exc}", secrets)
+
+
+def source_delete_preview(source: Source) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
+    """What deleting the source takes with it, as Django's deletion will do it: ([("datasets", 9), ...] removed,
+    [("metric definitions", 2), ...] kept but no longer naming the source). Every app's rows are counted without
+    this app knowing them."""
+    collector = Collector(using=router.db_for_write(Source))
+    collector.collect([source])
+    removed: dict[str, int] = defaultdict(int)
+    for model, instances in collector.data.items():
+        if model is not Source:
+            removed[str(model._meta.verbose_name_plural)] += len(instances)
+    for queryset in collector.fast_deletes:
+        count = queryset.count()
+        if count:
+            removed[str(queryset.model._meta.verbose_name_plural)] += count
+    # Rows of other kinds that stay, with their link to what goes emptied (a definition's source, an email's crawl).
+    deleted_models = set(collector.data) | {queryset.model for queryset in collector.fast_deletes}
+    unlinked: dict[str, int] = defaultdict(int)
+    for (field, _value), batches in collector.field_updates.items():
+        if field.model in deleted_models:
+            continue
+        count = sum(len(batch) if isinstance(batch, (list, set, tuple)) else batch.count() for batch in batches)
+        if count:
+            unlinked[str(field.model._meta.verbose_name_plural)] += count
+    order = lambda item: (-item[1], item[0])  # noqa: E731
+    return sorted(((k, v) for k, v in removed.items() if v), key=order), sorted(unlinked.items(), key=order)
+
+
+def source_delete(source: Source) -> str:
+    """Delete the source and everything crawled from it (its schedule too: signals.drop_schedule). Returns its name."""
+    name = source.name
+    source.delete()
+    return name

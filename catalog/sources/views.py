@@ -3,6 +3,7 @@ import json
 from django.contrib import messages
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from catalog.alerts.models import Subscription
@@ -14,7 +15,15 @@ from catalog.sources.forms import SourceEditForm, SourceForm, options_text
 from catalog.sources.models import Crawl, Source
 from catalog.sources.schedules import ScheduleError, source_schedule_clear, source_schedule_describe, source_schedule_set
 from catalog.crawls.services import crawl_enqueue
-from catalog.sources.services import SourceError, SourceOptionsError, source_create, source_test_connection, source_update
+from catalog.sources.services import (
+    SourceError,
+    SourceOptionsError,
+    source_create,
+    source_delete,
+    source_delete_preview,
+    source_test_connection,
+    source_update,
+)
 
 CRAWL_HISTORY = 20
 
@@ -23,7 +32,10 @@ def source_list(request):
     sources = Source.objects.select_related("last_crawl").annotate(
         dataset_total=Count("datasets", filter=Q(datasets__removed_at__isnull=True))
     )
-    return render(request, "sources/source_list.html", {"sources": sources})
+    failed_only = request.GET.get("status") == Crawl.FAILED
+    if failed_only:  # the home page's "Failing sources" count links here
+        sources = sources.filter(last_crawl__status=Crawl.FAILED)
+    return render(request, "sources/source_list.html", {"sources": sources, "failed_only": failed_only})
 
 
 def source_detail(request, name):
@@ -32,14 +44,16 @@ def source_detail(request, name):
         Dataset.objects.present().filter(source=source).values("schema_name")
         .annotate(datasets=Count("id")).order_by("schema_name")
     )
-    crawls = source.crawls.all()[:CRAWL_HISTORY]
+    crawls = source.crawls.select_related("started_by")[:CRAWL_HISTORY]
     active = source.crawls.filter(status__in=Crawl.ACTIVE).order_by("-started_at").first()
     held = source.last_crawl if source.last_crawl and source.last_crawl.status == Crawl.HELD else None
+    last = source.last_crawl
+    retry_at = last.retry_at if last and last.status == Crawl.FAILED and last.retry_at and last.retry_at > timezone.now() else None
     watching = None
     if request.user.is_authenticated:
         watching = Subscription.objects.filter(user=request.user, source=source, schema_name="", dataset__isnull=True).first()
     return render(request, "sources/source_detail.html", {
-        "source": source, "schemas": schemas, "crawls": crawls, "active_crawl": active, "held_crawl": held,
+        "source": source, "schemas": schemas, "crawls": crawls, "active_crawl": active, "held_crawl": held, "retry_at": retry_at,
         "schedule": source_schedule_describe(source), "watching": watching,
         "options_json": json.dumps(source.options, ensure_ascii=False, sort_keys=True),
         "schedule_every": source.schedule.interval.every if source.schedule and source.schedule.interval_id
@@ -147,6 +161,20 @@ def source_create_view(request):
 
 
 @staff_required
+def source_delete_view(request, name):
+    """GET: what deleting the source takes with it, named and counted. POST: delete it."""
+    source = get_object_or_404(Source, name=name)
+    if request.method == "POST":
+        removed, _ = source_delete_preview(source)
+        datasets = dict(removed).get("datasets", 0)
+        source_delete(source)
+        messages.success(request, f"Source {name} deleted, with the {datasets} dataset{'s' if datasets != 1 else ''} crawled from it.")
+        return redirect("source-list")
+    removed, unlinked = source_delete_preview(source)
+    return render(request, "sources/source_delete.html", {"source": source, "removed": removed, "unlinked": unlinked})
+
+
+@staff_required
 def source_edit_view(request, name):
     source = get_object_or_404(Source, name=name)
     key = _url_key(source.name)
@@ -194,7 +222,7 @@ def source_test_view(request, name):
 def source_crawl_view(request, name):
     """Queue a crawl for a worker; the source page follows its progress."""
     source = get_object_or_404(Source, name=name)
-    crawl = crawl_enqueue(source, trigger="web")
+    crawl = crawl_enqueue(source, trigger="web", user=request.user)
     messages.info(request, f"Crawl #{crawl.pk} of {source.name} is {crawl.get_status_display()}; this page follows it.")
     return redirect(source)
 
@@ -204,7 +232,7 @@ def source_crawl_view(request, name):
 def source_confirm_removal_view(request, name):
     """A person confirms what a held crawl would remove: crawl again, allowed to remove."""
     source = get_object_or_404(Source, name=name)
-    crawl = crawl_enqueue(source, trigger="confirmed", allow_mass_removal=True)
+    crawl = crawl_enqueue(source, trigger="confirmed", allow_mass_removal=True, user=request.user)
     messages.info(request, f"Crawl #{crawl.pk} will apply the removals.")
     return redirect(source)
 

@@ -1,10 +1,12 @@
 """The SQLite connector against real SQLite files."""
 
+import os
 import sqlite3
 
 import pytest
 
 from catalog.connectors import ConnectorError, connector_for
+from catalog.connectors import sqlite as sqlite_connector
 
 
 def _make(path, sql):
@@ -94,3 +96,31 @@ def test_opens_read_only_and_relative_paths(shop_file, monkeypatch):
     monkeypatch.chdir(shop_file.parent)
     assert connector_for("sqlite:///shop.db").path == "shop.db"
     assert connector_for("sqlite:///shop.db").test().startswith("SQLite 3.")
+
+
+def test_table_sizes_count_their_indexes_pages_and_big_files_say_why_they_have_none(tmp_path, monkeypatch):
+    path = _make(tmp_path / "sized.db", """
+        PRAGMA page_size = 4096;
+        CREATE TABLE big (id INTEGER PRIMARY KEY, body TEXT);
+        CREATE INDEX big_body ON big (body);
+        CREATE TABLE small (id INTEGER PRIMARY KEY);
+        CREATE VIEW v AS SELECT id FROM small;
+    """)
+    conn = sqlite3.connect(path)
+    conn.executemany("INSERT INTO big VALUES (?, ?)", [(i, "x" * 400 + str(i)) for i in range(2000)])
+    conn.commit()
+    conn.close()
+    extraction = connector_for(f"sqlite:///{path}").extract()
+    datasets = {d.name: d for d in extraction.datasets}
+    # 2,000 rows of ~400 bytes, twice (the table and its index on body): about 1.6 MB in 4 KB pages.
+    assert 1_600_000 < datasets["big"].size_bytes < 2_400_000 and datasets["big"].size_bytes % 4096 == 0
+    assert datasets["small"].size_bytes == 4096, "one page, empty"
+    assert datasets["v"].size_bytes is None, "a view has no pages"
+    assert extraction.warnings == []
+
+    monkeypatch.setattr(sqlite_connector, "SIZE_WALK_MAX_BYTES", 1024 * 1024)
+    extraction = connector_for(f"sqlite:///{path}").extract()
+    assert all(d.size_bytes is None for d in extraction.datasets)
+    megabytes = os.path.getsize(path) // (1024 * 1024)
+    assert extraction.warnings == [f"table sizes not read: the file is {megabytes} MB, and reading them walks every page (SQLite's dbstat), done for files up to 1 MB"]
+    assert datasets["big"].columns and extraction.datasets, "the rest is read as before"

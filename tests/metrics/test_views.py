@@ -83,6 +83,13 @@ def test_register_form_shows_duplicates_then_saves_with_a_reason(client, wau, bo
     assert "Looks like <a href=\"/metrics/weekly_active_users/\"><code>weekly_active_users</code></a>, certified, owned by Ana" in page
     assert "Add “logins_per_week” as a synonym of weekly_active_users instead" in page
     assert "<details class=\"override\" open>" in page
+    # Said at the top of the form, before anything else: nothing was saved, and why.
+    top = page[page.index("<h1>"):page.index('<form method="post" id="metric-form"')]
+    assert 'id="not-saved"' in top and "Nothing was saved: this computes what 1 definition already computes." in top
+    assert '<a href="/metrics/weekly_active_users/">Weekly active users</a>' in top
+    assert not MetricDefinition.objects.filter(name="logins_per_week").exists()
+    invalid = client.post(reverse("metric-create"), {**data, "name": "", "sql": ""}).content.decode()
+    assert "Nothing was saved:</strong> 2 fields need a change, marked below." in invalid
     saved = client.post(reverse("metric-create"), {**data, "force": "on", "reason": "Counts app logins, not web"})
     assert saved.status_code == 302
     assert MetricDefinition.objects.get(name="logins_per_week").versions.get().override_reason == "Counts app logins, not web"
@@ -158,6 +165,8 @@ def test_compare_two_definitions(client, wau, bo):
     page = client.get(reverse("metric-compare"), {"a": wau.name, "b": other.name}).content.decode()
     assert "They look alike:" in page and "the same aggregate over the same columns with the same filters" in page
     assert "Both read sales.events" in page
+    # Descriptions are Markdown, rendered (and sanitised) as on a definition's page.
+    assert "<div class=\"markdown\"><p>Logged in at least once in the week." in page and "<script>alert(1)" not in page
     missing = client.get(reverse("metric-compare"), {"a": wau.name, "b": "nope"}, follow=True).content.decode()
     assert "There is no definition named nope." in missing
 

@@ -92,6 +92,9 @@ def test_suggestions_are_the_few_best_results_fast(client, catalog, django_asser
     assert data["results"][0]["label"] == "certified" and data["results"][0]["url"] == "/metrics/active_customers/"
     assert data["results"][1]["url"].startswith("/datasets/")
     assert data["results"][1]["title_html"] == "sales.<mark>cust</mark>omers"
+    # The search API's hit, cut to what a line of the list shows (catalog.search.api.SearchSuggestionSerializer).
+    assert set(data["results"][1]) == {"kind", "kind_label", "title", "title_html", "subtitle", "url", "label"}
+    assert (data["results"][0]["kind_label"], data["results"][1]["kind_label"]) == ("metric definition", "dataset")
     assert len(data["results"]) <= 8
     assert client.get("/search/suggest/", {"q": "customers"}).json()["results"][0]["title"] == "sales.customers"
     assert client.get("/search/suggest/", {"q": "custmer"}).json()["results"][0]["title"] == "sales.customers"

@@ -69,7 +69,7 @@ def test_source_detail_shows_schemas_and_the_crawl_history(client, pg, source, s
     assert "The shop&#x27;s warehouse" in text
     schemas = {s["schema_name"]: s["datasets"] for s in response.context["schemas"]}
     assert schemas == {"analytics": 2, "sales": 4}  # scratch's only table was dropped
-    assert 'href="/datasets/?source=shop&amp;schema=sales"' in text
+    assert 'href="/sources/shop/schemas/sales/"' in text, "each schema links to its page"
     crawls = re.search(r'<table class="list crawls">.*?</table>', text, re.S).group(0)
     rows = re.findall(r"<tr>(.*?)</tr>", crawls.split("<tbody>")[1], re.S)
     assert len(rows) == 2
@@ -185,7 +185,7 @@ def test_staff_add_a_source(staff, pg, shop, staff_user):
 
 @pytest.mark.parametrize("data, message", [
     ({"name": "shop"}, "A source named &#x27;shop&#x27; already exists."),
-    ({"name": "Bad Name!"}, "Enter a valid “slug”"),
+    ({"name": "Bad Name!"}, "A name is lower-case letters, digits, &#x27;-&#x27; and &#x27;_&#x27; (no spaces), e.g. sales-warehouse."),
     ({"url": "mongodb://admin:{password}@127.0.0.1/db"}, "Unknown URL scheme &#x27;mongodb&#x27;"),
     ({"url": "postgresql://admin:{password}@127.0.0.1:99999999/db"}, "the port is not a number"),
     ({"url": "admin:{password}@127.0.0.1/db"}, "The URL has no scheme"),
@@ -373,7 +373,8 @@ def test_crawl_now_queues_a_crawl_and_the_page_follows_it(staff, pg, source, dja
     crawl.refresh_from_db()
     assert crawl.status == Crawl.SUCCEEDED and crawl.datasets_added == 7
     page = body(staff.get("/sources/shop/"))
-    assert 'http-equiv="refresh"' not in page and "<td>web</td>" in page
+    assert 'http-equiv="refresh"' not in page and "<td>ana</td>" in page, "who clicked"
+    assert crawl.started_by.username == "ana"
     assert staff.get("/sources/shop/crawl/").status_code == 405
     assert staff.post("/sources/nope/crawl/").status_code == 404
 

@@ -127,11 +127,14 @@ def alerts_queue_for_crawl(source, crawl, changes: list[SchemaChange]) -> list[O
 
 
 def crawl_health_record(source, crawl) -> OutboxMessage | None:
-    """Count failures in a row; tell the source's owners once when it starts failing and once when it recovers."""
+    """Count failures in a row; tell the source's owners once when it starts failing and once when it recovers.
+    Attempts count (a schedule's, a person's), not the automatic retries of one attempt."""
     if crawl.status not in (Crawl.FAILED, Crawl.SUCCEEDED):
         return None
     source.refresh_from_db(fields=["failure_streak", "failing_alert_sent"])
     kind = None
+    if crawl.status == Crawl.FAILED and crawl.trigger == "retry":
+        return None  # an automatic retry of a failed attempt: the attempt was counted, its retries are not
     if crawl.status == Crawl.FAILED:
         source.failure_streak += 1
         if source.failure_streak >= settings.CANON_FAILING_AFTER and not source.failing_alert_sent:

@@ -11,7 +11,7 @@ One crawl:
    new or changed file, so a new column in new files is caught. Reads run in parallel and fetch
    only a Parquet footer or a bounded text sample (``formats``); in the default layout they start
    while the listing goes on, as soon as the listing has moved past a dataset's folder.
-4. Merges the schemas of a dataset's files, and says on the dataset which files differ and
+4. Merges the schemas of a dataset's files (``merge``), and says on the dataset which files differ and
    which could not be read. Facts (format, objects, bytes, first and last modified, partition
    keys with their count and range, owner) come from the listing.
 
@@ -40,18 +40,27 @@ from catalog.connectors.lake.layout import (
     file_format,
     is_data_key,
     list_prefixes,
-    partition_summary,
+)
+from catalog.connectors.lake.merge import (
+    COMPRESSION,
+    ETAG,
+    KEY,
+    MODIFIED,
+    PARTITIONS,
+    SIZE,
+    add_to_variants,
+    outside_links_warning,
+    partitions_of,
+    relative,
+    unnamed_warning,
+    variant_warnings,
 )
 from catalog.connectors.lake.options import LakeOptions
 from catalog.connectors.lake.stores import LocalStore, ObjectStore, S3Store, StoreError
 
-MAX_VARIANTS = 16  # distinct schemas remembered per dataset; more are folded into the last
-MAX_EXAMPLES = 3
 MAX_PROBLEM_WARNINGS = 10
 
 
-# One data file from the listing: (key, size, etag, last_modified, compression, partitions).
-_KEY, _SIZE, _ETAG, _MODIFIED, _COMPRESSION, _PARTITIONS = range(6)
 
 
 class _Group:
@@ -177,7 +186,7 @@ class LakeConnector(Connector):
                     return
                 plan = self._plan(group, previous.get(lake_state.dataset_key(group.schema, group.name)), options)
                 plans[(group.schema, group.name)] = plan
-                reads.extend((plan, f[_KEY], pool.submit(self._read_one, store, plan, f, options)) for f in plan.to_read)
+                reads.extend((plan, f[KEY], pool.submit(self._read_one, store, plan, f, options)) for f in plan.to_read)
 
             # In the default layout a dataset's keys are one contiguous run of the listing, so its
             # reads can start as soon as the listing has moved past it, while listing goes on.
@@ -212,9 +221,9 @@ class LakeConnector(Connector):
             examples = ", ".join(sorted(ignored)[:3])
             warnings.append(f"{ignored.count} object(s) of no format Canon reads were left out (e.g. {examples}).")
         if stray_unnamed:
-            warnings.append(_unnamed_warning(stray_unnamed, ""))
+            warnings.append(unnamed_warning(stray_unnamed, ""))
         if stray_links:
-            warnings.append(_outside_links_warning(stray_links, ""))
+            warnings.append(outside_links_warning(stray_links, ""))
         return Extraction(
             datasets=datasets,
             schemas=sorted({p.group.schema for p in plans.values()}),
@@ -277,20 +286,20 @@ class LakeConnector(Connector):
         if fmt == CSV and options.csv_reread:
             previous = None  # read as a first crawl reads: the newest sample_files files
         files = list(group.by_format[fmt])  # a snapshot: a late key must not shift it under running reads
-        ids = [lake_state.file_id(f[_KEY], f[_ETAG]) for f in files]
+        ids = [lake_state.file_id(f[KEY], f[ETAG]) for f in files]
         if previous is None:
-            newest = sorted((f for f in files if f[_SIZE] > 0), key=lambda f: (f[_MODIFIED], f[_KEY]), reverse=True)
+            newest = sorted((f for f in files if f[SIZE] > 0), key=lambda f: (f[MODIFIED], f[KEY]), reverse=True)
             to_read = newest[: options.sample_files]
         else:
             seen = lake_state.unpack(previous.get("seen", ""))
-            to_read = [f for f, i in zip(files, ids) if i not in seen and f[_SIZE] > 0]
+            to_read = [f for f, i in zip(files, ids) if i not in seen and f[SIZE] > 0]
         return _Plan(group=group, fmt=fmt, files=files, ids=ids, previous=previous, to_read=to_read)
 
     @staticmethod
     def _read_one(store: ObjectStore, plan: _Plan, f: tuple, options: LakeOptions) -> FileSchema:
-        key, size, etag = f[_KEY], f[_SIZE], f[_ETAG]
+        key, size, etag = f[KEY], f[SIZE], f[ETAG]
         try:
-            result = read_schema(plan.fmt, f[_COMPRESSION], lambda start, length: store.read_range(key, start, length, etag),
+            result = read_schema(plan.fmt, f[COMPRESSION], lambda start, length: store.read_range(key, start, length, etag),
                                  size, sample_bytes=options.sample_bytes, csv_dialect=options.csv_dialect(key))
         except StoreError as exc:
             message = str(exc)
@@ -306,16 +315,16 @@ class LakeConnector(Connector):
         """The owner tag of each dataset's newest file read this crawl: one request per dataset with new files."""
         jobs = []
         for plan in plans:
-            readable = [f for f in plan.to_read if plan.results[f[_KEY]].columns is not None]
+            readable = [f for f in plan.to_read if plan.results[f[KEY]].columns is not None]
             if readable:
-                jobs.append((plan, max(readable, key=lambda f: (f[_MODIFIED], f[_KEY]))[_KEY]))
+                jobs.append((plan, max(readable, key=lambda f: (f[MODIFIED], f[KEY]))[KEY]))
         for plan, owner in pool.map(lambda job: (job[0], store.object_tag(job[1], tag)), jobs):
             plan.owner_tag = owner
 
     def _assemble(self, store: ObjectStore, plan: _Plan, owners: "_Owners") -> tuple[DatasetMeta, dict]:
         group, files, previous = plan.group, plan.files, plan.previous or {}
         current = set(plan.ids)
-        keys = {f[_KEY] for f in files} if (plan.results or plan.previous is not None) else set()
+        keys = {f[KEY] for f in files} if (plan.results or plan.previous is not None) else set()
 
         # Schemas known from earlier crawls, for files still there unchanged.
         variants = []
@@ -327,21 +336,21 @@ class LakeConnector(Connector):
 
         transient: set[int] = set()
         transient_warnings: list[str] = []
-        by_key = dict(zip((f[_KEY] for f in files), plan.ids))
-        for f in sorted(plan.to_read, key=lambda f: (f[_MODIFIED], f[_KEY])):
-            key, result = f[_KEY], plan.results.get(f[_KEY])
+        by_key = dict(zip((f[KEY] for f in files), plan.ids))
+        for f in sorted(plan.to_read, key=lambda f: (f[MODIFIED], f[KEY])):
+            key, result = f[KEY], plan.results.get(f[KEY])
             if result is None:
                 continue
             fid = by_key[key]
             if result.transient:
                 transient.add(fid)
-                transient_warnings.append(f"{_relative(key, group.location)}: {result.problem} (tried again next crawl)")
+                transient_warnings.append(f"{relative(key, group.location)}: {result.problem} (tried again next crawl)")
                 continue
             for variant in variants:  # a rewritten file is an example of its new schema only
                 if key in variant["e"]:
                     variant["e"].remove(key)
             if result.columns is not None:
-                _add_to_variants(variants, result.columns, fid, key)
+                add_to_variants(variants, result.columns, fid, key)
             messages = [result.problem] if result.problem else list(result.notes)
             if messages:
                 problems[key] = [fid, "; ".join(messages)]
@@ -349,28 +358,28 @@ class LakeConnector(Connector):
                 problems.pop(key, None)
 
         merged, _ = merge_columns([v["c"] for v in variants])
-        warnings = _variant_warnings(variants, merged, group.location)
+        warnings = variant_warnings(variants, merged, group.location)
         for key in sorted(problems)[:MAX_PROBLEM_WARNINGS]:
-            warnings.append(f"{_relative(key, group.location)}: {problems[key][1]}")
+            warnings.append(f"{relative(key, group.location)}: {problems[key][1]}")
         if len(problems) > MAX_PROBLEM_WARNINGS:
             warnings.append(f"and {len(problems) - MAX_PROBLEM_WARNINGS} more files with problems")
         warnings += transient_warnings
         if group.unnamed:
-            warnings.append(_unnamed_warning(group.unnamed, group.location))
+            warnings.append(unnamed_warning(group.unnamed, group.location))
         if group.outside_links:
-            warnings.append(_outside_links_warning(group.outside_links, group.location))
+            warnings.append(outside_links_warning(group.outside_links, group.location))
 
-        empty = [f[_KEY] for f in files if f[_SIZE] == 0]
+        empty = [f[KEY] for f in files if f[SIZE] == 0]
         if empty:
-            shown = ", ".join(_relative(k, group.location) for k in empty[:3])
+            shown = ", ".join(relative(k, group.location) for k in empty[:3])
             warnings.append(f"{len(empty)} empty file(s), no data: {shown}")
         for other, others in sorted(group.by_format.items()):
             if other != plan.fmt:
-                shown = ", ".join(_relative(f[_KEY], group.location) for f in others[:3])
+                shown = ", ".join(relative(f[KEY], group.location) for f in others[:3])
                 warnings.append(f"{len(others)} {FORMAT_LABELS[other]} file(s) left out: this folder is a "
                                 f"{FORMAT_LABELS[plan.fmt]} dataset (e.g. {shown})")
 
-        partition_columns, partition_facts, layout_warning = _partitions(files, group.location)
+        partition_columns, partition_facts, layout_warning = partitions_of(files, group.location)
         if layout_warning:
             warnings.append(layout_warning)
         if not variants:
@@ -388,9 +397,9 @@ class LakeConnector(Connector):
         owner_tag = plan.owner_tag or previous.get("owner") or None
         owner, owner_from = (owner_tag, "object tag") if owner_tag else owners.default()
 
-        sizes = [f[_SIZE] for f in files]
-        modified = [f[_MODIFIED] for f in files]
-        compressions = {f[_COMPRESSION] for f in files}
+        sizes = [f[SIZE] for f in files]
+        modified = [f[MODIFIED] for f in files]
+        compressions = {f[COMPRESSION] for f in files}
         properties = {
             "format": plan.fmt,
             "location": store.location(group.location),
@@ -405,7 +414,7 @@ class LakeConnector(Connector):
             properties["compression"] = (compressions.pop() or "none") if len(compressions) == 1 else "mixed"
         if partition_facts:
             properties["partition_keys"] = partition_facts
-            properties["partitions"] = len({f[_PARTITIONS] for f in files})
+            properties["partitions"] = len({f[PARTITIONS] for f in files})
         if owner:
             properties["owner_from"] = owner_from
 
@@ -485,96 +494,6 @@ def _assign_to_datasets(keys: set[str], groups: dict[tuple[str, str], _Group], s
         else:
             stray.append(key)
     return stray
-
-
-def _unnamed_warning(keys: list[str], location: str) -> str:
-    shown = ", ".join(_relative(k, location) for k in keys[:MAX_EXAMPLES])
-    return f"{len(keys)} file(s) or folder(s) left out: the name is not UTF-8, rename to read (e.g. {shown})"
-
-
-def _outside_links_warning(keys: list[str], location: str) -> str:
-    # Names the links only: where they lead, and what is there, stays unsaid.
-    shown = ", ".join(_relative(k, location) for k in keys[:MAX_EXAMPLES])
-    return f"{len(keys)} symbolic link(s) left out, not read: each leads outside the source's folder (e.g. {shown})"
-
-
-def _relative(key: str, location: str) -> str:
-    return key[len(location):] if location and key.startswith(location) else key
-
-
-def _add_to_variants(variants: list[dict], columns: list[list], fid: int, key: str) -> None:
-    for variant in variants:
-        if variant["c"] == columns:
-            break
-    else:
-        if len(variants) >= MAX_VARIANTS:
-            variant = variants[-1]
-            variant["c"], _ = merge_columns([variant["c"], columns])
-        else:
-            variant = {"c": columns, "f": set(), "e": []}
-            variants.append(variant)
-    variant["f"].add(fid)
-    if key not in variant["e"] and len(variant["e"]) < MAX_EXAMPLES:
-        variant["e"].append(key)
-
-
-def _variant_warnings(variants: list[dict], merged: list[list], location: str) -> list[str]:
-    """When files disagree: for each group of files, what it lacks or types differently."""
-    if len(variants) < 2:
-        return []
-    merged_types = {c[0]: c[1] for c in merged}
-    warnings = []
-    for variant in variants:
-        own = {c[0]: c[1] for c in variant["c"]}
-        missing = [name for name in merged_types if name not in own]
-        retyped = [f"{name} as {own[name]}" for name in own if own[name] != merged_types[name]]
-        differences = []
-        if missing:
-            differences.append("lack " + ", ".join(missing))
-        if retyped:
-            differences.append("have " + ", ".join(retyped))
-        if not differences:
-            continue
-        count = len(variant["f"])
-        shown = ", ".join(_relative(k, location) for k in variant["e"])
-        warnings.append(f"schemas differ, columns merged: {count} file(s) {' and '.join(differences)}"
-                        + (f" (e.g. {shown})" if shown else ""))
-    return warnings
-
-
-def _partitions(files: list[tuple], location: str) -> tuple[list[ColumnMeta], list[dict], str]:
-    """Partition columns, their facts, and a warning when files sit under different partition keys."""
-    layouts: dict[tuple[str, ...], list[str]] = {}
-    values: dict[str, set[str]] = {}
-    for partitions in {f[_PARTITIONS] for f in files}:
-        for key, value in partitions:
-            values.setdefault(key, set()).add(value)
-    if not values:
-        return [], [], ""
-    for f in files:
-        shape = tuple(k for k, _ in f[_PARTITIONS])
-        examples = layouts.setdefault(shape, [])
-        if len(examples) < 1:
-            examples.append(f[_KEY])
-    order: list[str] = []
-    for shape in sorted(layouts, key=len, reverse=True):
-        for key in shape:
-            if key not in order:
-                order.append(key)
-    facts = [partition_summary(key, values[key]) for key in order]
-    columns = [ColumnMeta(name=fact["key"], data_type=fact["type"], position=0, nullable=True,
-                          comment="partition folder (key=value)", type_family=_PARTITION_FAMILIES.get(fact["type"], "text"))
-               for fact in facts]
-    warning = ""
-    if len(layouts) > 1:
-        shapes = "; ".join(f"{'/'.join(shape) or 'no partition folders'} (e.g. {_relative(examples[0], location)})"
-                           for shape, examples in sorted(layouts.items()))
-        warning = f"files sit under different partition folders: {shapes}"
-    return columns, facts, warning
-
-
-_PARTITION_FAMILIES = {"int64": "integer", "double": "float", "date32[day]": "date", "timestamp[us]": "timestamp", "bool": "boolean",
-                       "string": "text"}
 
 
 def _footer_profiles(plan) -> dict | None:

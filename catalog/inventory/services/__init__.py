@@ -1,2 +1,2 @@
 from catalog.inventory.services.apply import ApplyResult, inventory_apply_extraction  # noqa: F401
-from catalog.inventory.services.edit import column_describe, dataset_describe, owner_identity_map  # noqa: F401
+from catalog.inventory.services.edit import column_describe, dataset_describe, owner_identity_map, schema_describe  # noqa: F401

@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils import timezone
 
-from catalog.inventory.models import Column, Dataset, OwnerIdentity
+from catalog.inventory.models import Column, Dataset, OwnerIdentity, SchemaDescription
 from catalog.inventory.signals import datasets_described, owner_identities_mapped
 
 MAX_DESCRIPTION = 50_000
@@ -51,3 +51,13 @@ def owner_identity_map(identity: OwnerIdentity, *, user=None, email: str = "") -
     identity.save(update_fields=["user", "email"])
     owner_identities_mapped.send(sender=OwnerIdentity, owner_identity_ids=[identity.pk])
     return identity
+
+
+def schema_describe(source, schema_name: str, *, description: str, user) -> SchemaDescription:
+    """Stored as Markdown source, one per schema of a source; an empty text clears it."""
+    row, _ = SchemaDescription.objects.update_or_create(
+        source=source, schema_name=schema_name,
+        defaults={"description": _clean(description), "updated_at": timezone.now(),
+                  "updated_by": user if getattr(user, "is_authenticated", False) else None},
+    )
+    return row

@@ -1,6 +1,9 @@
 """Set up the embedded default's demo: a warehouse and a data lake, their sources and crawls, a login, a few
-metric definitions. It lives with the crawl, on top, because it uses every layer: sources, the crawl, the
-inventory's edit services and metrics."""
+metric definitions, and a release of the warehouse between two crawls, so the first page already shows a
+schema history, breaking changes, a broken definition and the alert they sent. It lives with the crawl, on top,
+because it uses every layer: sources, the crawl, the inventory's edit services, metrics and alerts.
+
+Run again (each `make run`), it only recrawls what it made: the story is told once."""
 
 import secrets
 
@@ -8,10 +11,11 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
+from catalog.alerts.services import subscription_create
 from catalog.crawls.services import source_crawl
-from catalog.inventory.demo import build_demo_lake, build_demo_warehouse
-from catalog.inventory.models import Dataset
-from catalog.inventory.services import dataset_describe
+from catalog.inventory.demo import apply_demo_release, build_demo_lake, build_demo_warehouse
+from catalog.inventory.models import Dataset, OwnerIdentity
+from catalog.inventory.services import dataset_describe, owner_identity_map
 from catalog.metrics.demo import demo_metrics
 from catalog.sources.models import Source
 from catalog.sources.services import source_create
@@ -21,12 +25,18 @@ class Command(BaseCommand):
     help = "Build the demo warehouse and data lake, add them as sources 'demo-shop' and 'demo-lake', crawl them, and make a demo login."
 
     def handle(self, *args, **options):
-        path = build_demo_warehouse(settings.VAR_DIR / "demo" / "shop.sqlite")
-        source = Source.objects.filter(name="demo-shop").first() or source_create(
-            name="demo-shop", url=f"sqlite:///{path}", description="A small online shop: customers, orders, payments, product events."
-        )
-        crawl = source_crawl(source, trigger="demo")
-        self.stdout.write(crawl.summary())
+        user = self._demo_user()
+        path = settings.VAR_DIR / "demo" / "shop.sqlite"
+        source = Source.objects.filter(name="demo-shop").first()
+        release = source is None or not path.exists()
+        if release:  # the warehouse as it was before its release; crawled, then released and crawled again below
+            build_demo_warehouse(path)
+        if source is None:
+            source = source_create(name="demo-shop", url=f"sqlite:///{path}",
+                                   description="A small online shop: customers, orders, payments, product events.")
+            # The demo login watches the shop, so the release below sends it an alert (in var/mail/ and the outbox).
+            subscription_create(user=user, source=source)
+        self.stdout.write(source_crawl(source, trigger="demo").summary())
 
         lake = build_demo_lake(settings.VAR_DIR / "demo" / "lake")
         lake_source = Source.objects.filter(name="demo-lake").first() or source_create(
@@ -34,18 +44,30 @@ class Command(BaseCommand):
             description="The shop's data lake: Parquet, CSV and JSON Lines files in Hive-partitioned folders.",
         )
         self.stdout.write(source_crawl(lake_source, trigger="demo").summary())
+        # The lake's files belong to whoever owns the folder: that owner is the demo login.
+        for identity in OwnerIdentity.objects.filter(source=lake_source, user__isnull=True):
+            owner_identity_map(identity, user=user)
 
+        dataset = Dataset.objects.present().filter(source=source, name="customers").first()
+        if dataset and not dataset.description:
+            dataset_describe(dataset, user=None,
+                             description="One row per customer who ever signed up. The churn date is set when a subscription lapses.")
+        demo_metrics(source, user)
+        if release:
+            apply_demo_release(path)
+            self.stdout.write("demo-shop released: customers.churned_at renamed, products.active dropped, orders.discount_amount added")
+            self.stdout.write(source_crawl(source, trigger="demo").summary())
+        self.stdout.write(self.style.SUCCESS(f"Demo login: user 'demo', password '{self._password}'"))
+
+    def _demo_user(self):
         users = get_user_model()
         password_file = settings.VAR_DIR / "demo" / "password.txt"
+        password_file.parent.mkdir(parents=True, exist_ok=True)
         if not users.objects.filter(username="demo").exists():
             password = secrets.token_urlsafe(9)
             users.objects.create_superuser("demo", "demo@example.com", password)
             password_file.write_text(password + "\n")
             password_file.chmod(0o600)
-        password = password_file.read_text().strip() if password_file.exists() else "(set earlier; reset with: python manage.py changepassword demo)"
-        dataset = Dataset.objects.present().filter(source=source, name="customers").first()
-        if dataset and not dataset.description:
-            dataset_describe(dataset, user=None,
-                             description="One row per customer who ever signed up. **churned_at** is set when a subscription lapses.")
-        demo_metrics(source, users.objects.get(username="demo"))
-        self.stdout.write(self.style.SUCCESS(f"Demo login: user 'demo', password '{password}'"))
+        self._password = (password_file.read_text().strip() if password_file.exists()
+                          else "(set earlier; reset with: python manage.py changepassword demo)")
+        return users.objects.get(username="demo")
