@@ -101,5 +101,7 @@ def test_the_source_page_turns_sampling_on_for_staff_only(unanalyzed, client, st
     page = client.post(f"/sources/{unanalyzed.name}/sampling/", {"enabled": "1", "budget_seconds": "5", "percent": "2"},
                        follow=True).content.decode()
     assert "Sampled profiles on for wh." in page and "On: 2.0% of blocks, 5.0 s a crawl." in page
+    summary = profiles_sample(unanalyzed)
+    assert summary in client.get(f"/sources/{unanalyzed.name}/").content.decode()  # the last run, said on the page
     page = client.post(f"/sources/{unanalyzed.name}/sampling/", {"enabled": "1", "budget_seconds": "9000"}, follow=True).content.decode()
     assert "between 1 and 600 seconds" in page and SamplingPolicy.objects.get().budget_seconds == 5

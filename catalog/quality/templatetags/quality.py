@@ -86,8 +86,12 @@ def pct(value) -> str:
 
 @register.inclusion_tag("quality/_sampling.html", takes_context=True)
 def sampling_section(context, source):
-    """The source page's Sampled profiles: opt-in, its budget, and what the last run did."""
-    return {"source": source, "policy": SamplingPolicy.objects.filter(source=source).first(), "user": context.get("user"),
+    """The source page's Sampled profiles, for staff (who set them): opt-in, its budget, and what the last run did.
+    Others see each dataset's sampled profile, or why there is none, on its page."""
+    user = context.get("user")
+    if not (user and user.is_staff):
+        return {"shown": False}
+    return {"shown": True, "source": source, "policy": SamplingPolicy.objects.filter(source=source).first(), "user": user,
             "csrf_token": context.get("csrf_token")}
 
 
