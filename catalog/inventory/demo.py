@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import gzip
+import os
 import random
 import shutil
 import sqlite3
+import time
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -121,6 +123,11 @@ def build_demo_warehouse(path: Path, *, customers: int = 400, seed: int = 7) -> 
             [(i, rng.randrange(1, customers + 1), rng.choice(EVENTS), str(start + timedelta(days=rng.randrange(360))),
               f"/shop/{rng.choice(CATEGORIES)}", "{}") for i in range(1, customers * 10 + 1)],
         )
+        # Someone's snapshot before a migration, never dropped: the same orders, twice (the Duplicates page).
+        conn.execute("CREATE TABLE orders_backup_2024 (order_id INTEGER PRIMARY KEY, customer_id INTEGER NOT NULL, "
+                     "ordered_at TIMESTAMP NOT NULL, status TEXT NOT NULL DEFAULT 'placed', currency CHAR(3) NOT NULL DEFAULT 'EUR', "
+                     "total_amount NUMERIC(12, 2) NOT NULL)")
+        conn.execute("INSERT INTO orders_backup_2024 SELECT * FROM orders")
         conn.execute("ANALYZE")  # row counts in sqlite_stat1, as the connector reads them
         conn.commit()
     finally:
@@ -146,6 +153,17 @@ def apply_demo_release(path: Path) -> None:
         conn.commit()
     finally:
         conn.close()
+
+
+LATE_FOLDER = "finance/exchange_rates"  # the demo's late data: its files were last written days ago
+
+
+def age_demo_lake(root: Path, *, days: int = 3) -> None:
+    """Date the files of LATE_FOLDER `days` back, as if the feed had stopped (the demo's stale dataset)."""
+    moment = time.time() - days * 86400
+    for path in (Path(root) / LATE_FOLDER).rglob("*"):
+        if path.is_file():
+            os.utime(path, (moment, moment))
 
 
 def build_demo_lake(root: Path, *, seed: int = 7) -> Path:

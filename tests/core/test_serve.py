@@ -50,7 +50,7 @@ def test_serve_runs_web_worker_and_beat_and_stops_them_together(tmp_path):
     env.update(CANON_VAR_DIR=str(tmp_path / "var"), LOG_LEVEL="WARNING")
     _manage(env, "migrate", "--noinput")
     demo = _manage(env, "demo")
-    assert "demo-shop: 9 datasets seen" in demo and "demo-lake: " in demo and "failed" not in demo, demo
+    assert "demo-shop: 10 datasets seen" in demo and "demo-lake: " in demo and "failed" not in demo, demo
     port = free_port()
     log_path = tmp_path / "serve.log"
     with open(log_path, "wb") as log:
@@ -66,7 +66,7 @@ def test_serve_runs_web_worker_and_beat_and_stops_them_together(tmp_path):
         # "Crawl now" from another process goes through the folder broker to the embedded worker.
         out = _manage(env, "shell", "-c", ENQUEUE_AND_WAIT, timeout=90)
         status = next(line for line in out.splitlines() if line.startswith("CRAWL")).split()
-        assert status[2:] == ["succeeded", "web", "9"], log_path.read_text(errors="replace")[-3000:]
+        assert status[2:] == ["succeeded", "web", "10"], log_path.read_text(errors="replace")[-3000:]
         assert (tmp_path / "var" / "celery" / "control" / "crawl.exchange").exists()
         assert not (ROOT / "control").exists()  # kombu's default, relative to the working directory
 

@@ -6,9 +6,11 @@ import pytest
 from django.core.management import call_command
 
 from catalog.alerts.models import OutboxMessage
+from catalog.duplicates.models import DuplicateGroup
 from catalog.history.models import SchemaChange
 from catalog.inventory.models import Dataset
 from catalog.metrics.models import MetricDefinition
+from catalog.quality.models import DatasetProfile, Freshness
 from catalog.sources.models import Crawl, Source
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -36,7 +38,16 @@ def test_demo_crawls_the_shop_before_and_after_a_release_and_a_second_run_adds_n
     assert churn.broken
     # The alerts those changes sent the demo login, who watches the shop.
     subjects = sorted(OutboxMessage.objects.filter(recipient="demo@example.com").values_list("subject", flat=True))
-    assert subjects == ["[Canon] demo-shop: 3 datasets changed, 2 breaking changes", "[Canon] demo-shop: breaks metric churn_rate"]
+    assert subjects == ["[Canon] demo-lake: lake/finance.exchange_rates is stale",
+                        "[Canon] demo-shop: 3 datasets changed, 2 breaking changes", "[Canon] demo-shop: breaks metric churn_rate"]
+    # The same orders three times (a snapshot table, and the lake's Parquet export): one group of copies.
+    group = DuplicateGroup.objects.get()
+    assert group.original.name == "orders"
+    assert {m.dataset.name for m in group.members.all()} == {"orders_backup_2024", "orders"} and group.size == 3
+    # A feed that stopped three days ago, expected daily: stale. Column profiles from the lake's Parquet footers.
+    late = Freshness.objects.get(stale_since__isnull=False)
+    assert late.dataset.name == "exchange_rates" and late.cadence_text == "daily"
+    assert DatasetProfile.objects.filter(dataset__source__name="demo-lake").exists()
     # Row counts and sizes from SQLite's own statistics; the lake's owner is the demo login.
     customers = Dataset.objects.get(source=shop, name="customers")
     assert customers.row_estimate == 400 and customers.size_bytes > 0

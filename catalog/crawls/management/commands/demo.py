@@ -13,10 +13,11 @@ from django.core.management.base import BaseCommand
 
 from catalog.alerts.services import subscription_create
 from catalog.crawls.services import source_crawl
-from catalog.inventory.demo import apply_demo_release, build_demo_lake, build_demo_warehouse
+from catalog.inventory.demo import LATE_FOLDER, age_demo_lake, apply_demo_release, build_demo_lake, build_demo_warehouse
 from catalog.inventory.models import Dataset, OwnerIdentity
 from catalog.inventory.services import dataset_describe, owner_identity_map
 from catalog.metrics.demo import demo_metrics
+from catalog.quality.services import freshness_cadence_set
 from catalog.sources.models import Source
 from catalog.sources.services import source_create
 
@@ -39,6 +40,7 @@ class Command(BaseCommand):
         self.stdout.write(source_crawl(source, trigger="demo").summary())
 
         lake = build_demo_lake(settings.VAR_DIR / "demo" / "lake")
+        age_demo_lake(lake)  # one feed stopped three days ago: with a daily cadence, below, it is stale
         lake_source = Source.objects.filter(name="demo-lake").first() or source_create(
             name="demo-lake", url=f"file://{lake}",
             description="The shop's data lake: Parquet, CSV and JSON Lines files in Hive-partitioned folders.",
@@ -47,6 +49,10 @@ class Command(BaseCommand):
         # The lake's files belong to whoever owns the folder: that owner is the demo login.
         for identity in OwnerIdentity.objects.filter(source=lake_source, user__isnull=True):
             owner_identity_map(identity, user=user)
+
+        late = Dataset.objects.present().filter(source=lake_source, name=LATE_FOLDER.rsplit("/", 1)[1]).first()
+        if late is not None and not getattr(getattr(late, "freshness", None), "cadence_text", ""):
+            freshness_cadence_set(late, "daily", user=user)  # the feed is expected every day: it is late, and says so
 
         dataset = Dataset.objects.present().filter(source=source, name="customers").first()
         if dataset and not dataset.description:
