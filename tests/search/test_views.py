@@ -65,11 +65,13 @@ def test_results_page_runs_a_fixed_handful_of_queries(client, catalog, django_as
     for i in range(40):
         add_dataset(catalog, f"s{i % 4}", f"customer_events_{i}", [("customer_id", "bigint"), (f"attr_{i}", "text")],
                     description=f"Customer events, batch {i}")
+    # Candidates (names, then text; a typo's trigram pass on SQLite), the hits' documents, the stale badges
+    # (catalog/quality): a handful, whatever the number of results.
     for query in ("customers", "custmer", "customer id", "sales.customers", "batch"):
-        with django_assert_max_num_queries(5):
+        with django_assert_max_num_queries(6):
             response = client.get("/search/", {"q": query})
         assert response.status_code == 200 and response.context["results"].hits, query
-    with django_assert_max_num_queries(5):
+    with django_assert_max_num_queries(6):
         assert client.get("/search/", {"q": "customers", "page": 2}).context["results"].hits
 
 
