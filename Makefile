@@ -63,7 +63,8 @@ run: install
 
 # The whole suite runs with the catalog on PostgreSQL (production); then everything that reads or
 # writes the catalog itself (not the connectors' own tests) runs again on SQLite (the embedded default).
-SQLITE_PASS := tests/core tests/sources tests/crawls tests/inventory tests/history tests/alerts tests/metrics tests/search tests/test_api.py
+SQLITE_PASS := tests/core tests/sources tests/crawls tests/inventory tests/history tests/lineage tests/alerts tests/metrics tests/search \
+    tests/duplicates tests/quality tests/audit tests/usage tests/impact tests/test_api.py
 test: system-deps install-test test-envs
 	$(BIN)/lint-imports  # the layers (.importlinter; docs/architecture.md)
 	$(BIN)/python -m pytest
