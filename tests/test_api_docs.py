@@ -11,7 +11,8 @@ pytestmark = pytest.mark.django_db
 
 def test_the_api_root_lists_every_endpoint_with_search_and_the_reference(client):
     data = client.get("/api/", HTTP_ACCEPT="application/json").json()
-    assert {"sources", "datasets", "changes", "subscriptions", "metrics", "search", "schema", "docs"} <= set(data)
+    assert {"sources", "datasets", "changes", "subscriptions", "metrics", "duplicates", "freshness", "audit", "search", "impact",
+            "schema", "docs"} <= set(data)
     assert data["search"].endswith("/api/search/") and data["docs"].endswith("/api/docs/")
     browsable = client.get("/api/", HTTP_ACCEPT="text/html").content.decode()
     assert "<title>API root · Canon API</title>" in browsable

@@ -4,7 +4,7 @@ from rest_framework.reverse import reverse
 from rest_framework.routers import APIRootView
 
 # Endpoints outside the router, by URL name: they answer at the root too.
-EXTRA_ENDPOINTS = {"search": "api-search", "schema": "api-schema", "docs": "api-docs"}
+EXTRA_ENDPOINTS = {"search": "api-search", "impact": "api-impact", "schema": "api-schema", "docs": "api-docs"}
 
 
 class CanonAPIRootView(APIRootView):

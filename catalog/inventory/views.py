@@ -4,7 +4,8 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, F, Q, Sum, Value
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -68,12 +69,14 @@ def home(request):
         {"kind": row["kind"], "label": labels.get(row["kind"], row["kind"]), "n": row["n"]}
         for row in present.values("kind").annotate(n=Count("id")).order_by("-n", "kind")
     ]
-    # Then what the team relies on: certified definitions, and the datasets most watched and read by definitions.
+    # Then what the team relies on: certified definitions, and the datasets most read (query history, 30 days), watched
+    # and read by definitions.
     certified = MetricDefinition.objects.filter(status=MetricDefinition.CERTIFIED).order_by("broken", "title", "name")[:6]
     relied_on = (present.select_related("source")
                  .annotate(watchers=Count("subscriptions", filter=~Q(subscriptions__mode=Subscription.OFF), distinct=True),
                            readers=Count("metric_uses", distinct=True))
-                 .filter(Q(watchers__gt=0) | Q(readers__gt=0)).order_by("-watchers", "-readers", "name")[:6])
+                 .annotate(reads=Coalesce("usage__queries_30", Value(0)))
+                 .filter(Q(watchers__gt=0) | Q(readers__gt=0) | Q(reads__gt=0)).order_by("-reads", "-watchers", "-readers", "name")[:6])
     context = {
         "attention": attention_items(),
         "certified": certified,

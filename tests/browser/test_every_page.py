@@ -92,6 +92,10 @@ def test_home_panels_lead_to_what_the_demo_planted(live_server, page, demo):
     expect(page.locator("#attention-broken-definitions .count strong")).to_have_text("1")
     expect(page.locator("#attention-failing-sources .count strong")).to_have_text("0")
     expect(page.locator("#attention-failing-sources")).to_contain_text("Every source's last crawl worked.")
+    expect(page.locator("#attention-stale-datasets .count strong")).to_have_text("1")
+    expect(page.locator("#attention-stale-datasets")).to_contain_text("lake/finance.exchange_rates")
+    expect(page.locator("#attention-duplicates .count strong")).to_have_text("1")
+    expect(page.locator("#attention-duplicates")).to_contain_text("main.orders")
 
     breaking.get_by_role("link", name="Breaking changes this week").click()
     expect(page).to_have_url(live_server.url + "/changes/?severity=breaking&since=7d")

@@ -14,7 +14,7 @@ from catalog.metrics.services import metric_register, metric_set_status
 from catalog.quality.models import Freshness
 from catalog.sources.models import Crawl
 from catalog.sources.services import source_create
-from catalog.usage.models import SourceUsage
+from catalog.usage.models import DatasetUsage, SourceUsage
 from tests.shop import build_shop
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -98,3 +98,12 @@ def test_stale_copies_and_unused_datasets_have_their_counts_too(client, warehous
     unused = _item(html, "unused")
     present = Dataset.objects.filter(source=shop, removed_at__isnull=True).count()
     assert _count(unused) == present and 'href="/usage/unused/"' in unused, "no statement read any of them"
+
+    # A dataset people query comes first among those the team relies on, with its reads.
+    orders = Dataset.objects.get(source=shop, name="orders")
+    DatasetUsage.objects.update_or_create(dataset=orders, defaults={"queries_30": 1234, "queries_90": 2000, "last_used_on": timezone.now().date()})
+    html = client.get("/").content.decode()
+    relied = html[html.index("<h2>Datasets the team relies on</h2>"):html.index("<h2>The catalog</h2>")]
+    first = re.search(r'<li><a class="name" href="[^"]+" title="([^"]+)">', relied).group(1)
+    assert first == "sales.orders" and "1,234 reads in 30 days" in relied
+    assert _count(_item(html, "unused")) == present - 1
