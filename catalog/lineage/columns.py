@@ -24,7 +24,7 @@ from sqlglot.optimizer.qualify_columns import qualify_columns
 from sqlglot.optimizer.scope import Scope, build_scope
 from sqlglot.schema import MappingSchema
 
-from catalog.lineage.sql import LineageParseError, table_qualified
+from catalog.lineage.sql import LineageParseError, error_line, table_qualified
 
 TableKey = tuple[str, str, str]  # (catalog, schema, name); catalog "" = the source's own
 InputColumn = tuple[TableKey, str]  # (table, column)
@@ -83,7 +83,7 @@ def _lineage(sql, dialect, default_schema, default_catalog, frozen, normalize) -
     except ColumnLineageError:
         raise
     except SqlglotError as exc:
-        raise ColumnLineageError(_one_line(exc)) from None
+        raise ColumnLineageError(error_line(exc)) from None
     except (RecursionError, ValueError, KeyError, AttributeError, TypeError, IndexError) as exc:
         raise ColumnLineageError(f"the view's columns could not be followed ({exc.__class__.__name__})") from None
     return ColumnLineage(outputs=outputs, reads=frozenset(reads))
@@ -177,12 +177,3 @@ class _Walk:
                     read.add((self.table_key(source), column.name))
         return read
 
-
-def _one_line(exc: Exception) -> str:
-    errors = getattr(exc, "errors", None)
-    if errors:
-        first = errors[0]
-        where = f" (line {first.get('line')}, column {first.get('col')})" if first.get("line") else ""
-        return f"{first.get('description', 'invalid SQL')}{where}"
-    text = " ".join(str(exc).split())
-    return text[:300] or exc.__class__.__name__

@@ -82,7 +82,7 @@ def parse_view(sql: str, dialect: str | None) -> exp.Query:
     try:
         statements = [s for s in sqlglot.parse(text, read=dialect) if s is not None]
     except SqlglotError as exc:
-        raise LineageParseError(_one_line(exc)) from None
+        raise LineageParseError(error_line(exc)) from None
     except (RecursionError, ValueError, KeyError, AttributeError, TypeError) as exc:
         raise LineageParseError(f"the view's SQL could not be analysed ({exc.__class__.__name__})") from None
     if len(statements) != 1:
@@ -137,14 +137,15 @@ def table_qualified(sql: str, dialect: str | None, default_schema: str, default_
     except LineageParseError:
         raise
     except SqlglotError as exc:
-        raise LineageParseError(_one_line(exc)) from None
+        raise LineageParseError(error_line(exc)) from None
     except (RecursionError, ValueError, KeyError, AttributeError, TypeError) as exc:
         # sqlglot's optimizer can trip over shapes its parser accepted.
         raise LineageParseError(f"the view's SQL could not be analysed ({exc.__class__.__name__})") from None
     return query, tuple(sorted(TableRef(*key, implicit_schema=implicit) for key, implicit in found.items()))
 
 
-def _one_line(exc: Exception) -> str:
+def error_line(exc: Exception) -> str:
+    """A parse error on one line: sqlglot's first error with its line and column, or the message itself."""
     errors = getattr(exc, "errors", None)
     if errors:
         first = errors[0]
