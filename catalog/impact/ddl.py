@@ -1,10 +1,13 @@
 """The schema changes a migration would make, read from its DDL in a source's dialect. Django-free.
 
-Each statement is parsed on its own so an error names the statement and the line and column in the
-file. What is read: ALTER TABLE ... DROP COLUMN / RENAME COLUMN / ALTER COLUMN ... TYPE / ADD COLUMN /
-RENAME TO, DROP TABLE / VIEW / MATERIALIZED VIEW, CREATE [OR REPLACE] VIEW. Statements that change no
-existing schema (CREATE TABLE, CREATE INDEX, INSERT, SET, constraints, transactions) are passed over.
-An ALTER or DROP sqlglot could only keep as text is refused: it might break something Canon cannot see.
+Each statement is read on its own so an error names the statement and the line and column in the
+file. What is read: ALTER TABLE / VIEW with any number of actions (DROP [COLUMN], RENAME [COLUMN] ... TO,
+ALTER COLUMN ... [SET DATA] TYPE, MODIFY, MySQL's CHANGE, ADD, RENAME TO, SET SCHEMA, Snowflake's SWAP
+WITH), DROP TABLE / VIEW / MATERIALIZED VIEW (one or several), DROP SCHEMA, ALTER SCHEMA ... RENAME TO,
+MySQL's RENAME TABLE: those from their tokens (alter.py); CREATE [OR REPLACE] VIEW through sqlglot.
+Statements that change no existing schema (CREATE TABLE, CREATE INDEX, INSERT, SET, constraints,
+defaults, transactions) are passed over. An ALTER or DROP that cannot be read is refused: it might break
+something Canon cannot see.
 """
 
 from __future__ import annotations
@@ -18,12 +21,12 @@ from sqlglot import exp
 from sqlglot.errors import ParseError, SqlglotError, TokenError
 from sqlglot.tokens import TokenType
 
-COLUMN_REMOVED = "column_removed"
-COLUMN_RENAMED = "column_renamed"
-TYPE_CHANGED = "type_changed"
-COLUMN_ADDED = "column_added"
-DATASET_REMOVED = "dataset_removed"
-DATASET_RENAMED = "dataset_renamed"
+from catalog.impact import alter
+from catalog.impact.alter import (  # noqa: F401  (the kinds of change, one home: alter.py)
+    COLUMN_ADDED, COLUMN_REMOVED, COLUMN_RENAMED, DATASET_REMOVED, DATASET_RENAMED, SCHEMA_REMOVED, TYPE_CHANGED,
+    type_spelling,
+)
+
 VIEW_REPLACED = "view_replaced"
 
 
@@ -99,9 +102,16 @@ def read_ddl(text: str, dialect: str | None) -> list[PlannedChange]:
         raise ImpactInputError("the file holds no SQL statement (only comments)")
     changes: list[PlannedChange] = []
     for statement in statements:
+        ours = alter.reads_here(statement.text, dialect)
         try:
             parsed = sqlglot.parse_one(statement.text, read=dialect, error_level=sqlglot.ErrorLevel.RAISE)
         except (ParseError, TokenError) as exc:
+            if ours:  # DROP TABLE a, b: sqlglot refuses what the dialect allows; the token reader may read it
+                try:
+                    changes += _actions_of(statement, dialect)
+                    continue
+                except ImpactInputError:
+                    pass
             line, column = _position(exc)
             file_line = statement.line + (line - 1 if line else 0)
             raise ImpactInputError(f"statement {statement.number} (line {file_line}) does not parse: {_describe(exc)}",
@@ -109,8 +119,27 @@ def read_ddl(text: str, dialect: str | None) -> list[PlannedChange]:
         except SqlglotError as exc:
             raise ImpactInputError(f"statement {statement.number} (line {statement.line}) cannot be read: {_first_line(exc)}",
                                    statement=statement.number, line=statement.line) from None
+        if ours:
+            changes += _actions_of(statement, dialect)
+            continue
         changes += _changes_of(parsed, statement)
     return changes
+
+
+def _actions_of(statement: _Statement, dialect: str | None) -> list[PlannedChange]:
+    """ALTER / DROP / RENAME TABLE, read action by action (alter.py), each kept as a planned change."""
+    try:
+        actions = alter.read_statement(statement.text, dialect)
+    except alter.UnreadableAction as exc:
+        raise ImpactInputError(
+            f"statement {statement.number} (line {statement.line}): Canon cannot read this statement: {exc}; "
+            "it might break something Canon cannot see", statement=statement.number, line=statement.line) from None
+    except TokenError as exc:
+        line, column = _position(exc)
+        raise ImpactInputError(f"statement {statement.number} (line {statement.line}) cannot be read: {_first_line(exc)}",
+                               statement=statement.number, line=statement.line, column=column) from None
+    return [PlannedChange(statement.number, statement.line, statement.text[:500], action.kind,
+                          _name(action.table, statement), action.column, action.new) for action in actions]
 
 
 def _name(table: exp.Expression, statement: _Statement) -> Name:
@@ -129,26 +158,9 @@ def _changes_of(parsed: exp.Expression, statement: _Statement) -> list[PlannedCh
         if verb in ("ALTER", "DROP"):
             raise ImpactInputError(
                 f"statement {statement.number} (line {statement.line}): Canon cannot read this {verb} "
-                "(one action per ALTER TABLE reads best, or an action it does not know)",
+                "(an action it does not know)",
                 statement=statement.number, line=statement.line)
         return []
-    if isinstance(parsed, exp.Alter) and str(parsed.args.get("kind") or "").upper() == "TABLE":
-        table = _name(parsed.this, statement)
-        found = []
-        for action in parsed.args.get("actions") or []:
-            if isinstance(action, exp.Drop) and str(action.args.get("kind") or "").upper() == "COLUMN":
-                found.append(change(COLUMN_REMOVED, table, action.this.name))
-            elif isinstance(action, exp.RenameColumn):
-                found.append(change(COLUMN_RENAMED, table, action.this.name, action.args["to"].name))
-            elif isinstance(action, exp.AlterColumn) and action.args.get("dtype") is not None:
-                found.append(change(TYPE_CHANGED, table, action.this.name, action.args["dtype"].sql()))
-            elif isinstance(action, exp.ColumnDef):
-                found.append(change(COLUMN_ADDED, table, action.name))
-            elif isinstance(action, exp.AlterRename):
-                found.append(change(DATASET_RENAMED, table, new=action.this.sql()))
-        return found
-    if isinstance(parsed, exp.Drop) and str(parsed.args.get("kind") or "").upper() in ("TABLE", "VIEW"):
-        return [change(DATASET_REMOVED, _name(parsed.this, statement))]
     if isinstance(parsed, exp.Create) and str(parsed.args.get("kind") or "").upper() == "VIEW":
         query = parsed.expression
         return [change(VIEW_REPLACED, _name(parsed.this, statement), new=query.sql() if query is not None else "")]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import tempfile
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from django.db.models.functions import Lower
@@ -169,6 +169,45 @@ def _columns_of(dataset_ids) -> dict[int, list[str]]:
     return columns
 
 
+def _types_of(dataset_ids) -> dict[tuple[int, str], str]:
+    types: dict[tuple[int, str], str] = {}
+    ids = list(dataset_ids)
+    for start in range(0, len(ids), 900):
+        for dataset_id, name, data_type in Column.objects.filter(dataset_id__in=ids[start:start + 900]).values_list(
+                "dataset_id", "name", "data_type"):
+            types[(dataset_id, name)] = data_type
+    return types
+
+
+def _same_type(known: str, planned: str, dialect) -> bool:
+    """Whether the catalog's type and the planned one are the same type, as sqlglot spells both."""
+    if not known or not planned:
+        return False
+    return ddl.type_spelling(known, dialect).lower() == ddl.type_spelling(planned, dialect).lower()
+
+
+def _schemas_expanded(source: Source, planned: list[PlannedChange]) -> list[PlannedChange]:
+    """DROP SCHEMA (and a schema renamed) is every present dataset of that schema dropped or moved."""
+    out: list[PlannedChange] = []
+    for change in planned:
+        if change.kind != ddl.SCHEMA_REMOVED:
+            out.append(change)
+            continue
+        schema = change.table.name
+        present = Dataset.objects.filter(source=source, removed_at__isnull=True).order_by("name")
+        datasets = list(present.filter(schema_name=schema))
+        if not datasets and not (change.table.quoted and case_sensitive(source.engine)):
+            datasets = list(present.filter(schema_name__iexact=schema))
+        if not datasets:
+            raise ImpactInputError(f"statement {change.statement} (line {change.line}): schema {schema} holds no dataset "
+                                   f"the catalog of source {source.name} knows", statement=change.statement, line=change.line)
+        kind = ddl.DATASET_RENAMED if change.new else ddl.DATASET_REMOVED
+        for dataset in datasets:
+            new = f"{change.new}.{dataset.name}" if change.new else ""
+            out.append(replace(change, kind=kind, table=Name(dataset.schema_name, dataset.name, True), new=new))
+    return out
+
+
 def _column_named(columns: list[str], name: str) -> str | None:
     if name in columns:
         return name
@@ -212,8 +251,10 @@ def _simulate(source: Source, dialect, planned: list[PlannedChange], answer: Imp
     def unknown(change: PlannedChange, what: str):
         return ImpactInputError(f"statement {change.statement} (line {change.line}): {what}", statement=change.statement, line=change.line)
 
+    planned = _schemas_expanded(source, planned)
     candidates = _candidates(source, [change.table for change in planned])
     columns_of = _columns_of([d.pk for d in candidates])
+    types_of = _types_of([d.pk for d in candidates])
     for change in planned:
         dataset = _find(source, change.table, change, candidates)
         if dataset is None:
@@ -259,6 +300,10 @@ def _simulate(source: Source, dialect, planned: list[PlannedChange], answer: Imp
             record(original, f"column {dataset.qualified_name}.{name} renamed to {change.new}")
         elif change.kind == ddl.TYPE_CHANGED:
             name = current(change.column)
+            if columns[name] is not None and _same_type(types_of.get((dataset.pk, columns[name]), ""), change.new, dialect):
+                # MySQL's MODIFY and CHANGE restate the type with every edit: the same type again breaks nothing.
+                answer.notes.append(f"statement {change.statement}: {dataset.qualified_name}.{name} keeps its type {change.new}")
+                continue
             record(columns[name], f"column {dataset.qualified_name}.{name} changes type to {change.new}")
         elif change.kind == ddl.COLUMN_ADDED:
             columns[change.column] = None

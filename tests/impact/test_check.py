@@ -100,6 +100,29 @@ def test_a_replaced_view_that_loses_a_column_breaks_its_readers(catalog, tmp_pat
     assert code == 0, out
 
 
+def test_every_action_of_one_alter_counts_and_a_type_restated_as_it_is_breaks_nothing(catalog, tmp_path):
+    # A new column and a dropped one in one statement: the drop breaks what reads the note.
+    code, out, _ = run(tmp_path, "ALTER TABLE shop.orders ADD COLUMN channel text, DROP COLUMN note;", "--json")
+    answer = json.loads(out)
+    assert code == 1
+    assert [c["change"] for c in answer["changes"]] == ["column shop.orders.note removed"]
+    assert [i["name"] for i in answer["impacts"]] == ["order_notes", "shop.account_orders"]
+    # The same type again (as MySQL's MODIFY restates it) is no change.
+    code, out, _ = run(tmp_path, "ALTER TABLE shop.orders ALTER COLUMN note TYPE text, ALTER COLUMN note SET NOT NULL;")
+    assert code == 0, out
+    assert "keeps its type" in out
+
+
+def test_a_dropped_schema_is_every_dataset_in_it_dropped(catalog, tmp_path):
+    code, out, _ = run(tmp_path, 'DROP SCHEMA "CRM" CASCADE;', "--json")
+    answer = json.loads(out)
+    assert code == 1
+    assert [c["change"] for c in answer["changes"]] == ["table CRM.Accounts dropped"]
+    assert {i["name"] for i in answer["impacts"]} >= {"mailable", "shop.account_orders", "shop.emails", "shop.all_ids"}
+    code, _, err = run(tmp_path, "DROP SCHEMA nowhere;")
+    assert code == 2 and "schema nowhere holds no dataset" in err
+
+
 @pytest.mark.parametrize("text, message", [
     ("ALTER TABLE shop.orders DROP COLUMN note;\nALTER TABLE WHERE (((;", "statement 2 (line 2) does not parse"),
     ("ALTER TABLE shop.nowhere DROP COLUMN note;", "statement 1 (line 1): shop.nowhere is not a dataset the catalog of source columns holds"),
