@@ -28,6 +28,7 @@ from catalog.impact.alter import (  # noqa: F401  (the kinds of change, one home
 )
 
 VIEW_REPLACED = "view_replaced"
+TABLE_REPLACED = "table_replaced"
 
 
 class ImpactInputError(ValueError):
@@ -60,8 +61,9 @@ class PlannedChange:
     sql: str  # the statement, for the answer
     kind: str
     table: Name
-    column: str = ""
+    column: str = ""  # the column; for a view or table created again, "replace" or "create" ("": CREATE VIEW)
     new: str = ""  # the new name (rename), type (retype), or query (view replaced)
+    columns: tuple[tuple[str, str], ...] = ()  # a table created again: its columns and types
 
 
 @dataclass
@@ -161,9 +163,23 @@ def _changes_of(parsed: exp.Expression, statement: _Statement) -> list[PlannedCh
                 "(an action it does not know)",
                 statement=statement.number, line=statement.line)
         return []
-    if isinstance(parsed, exp.Create) and str(parsed.args.get("kind") or "").upper() == "VIEW":
+    kind = str(parsed.args.get("kind") or "").upper() if isinstance(parsed, exp.Create) else ""
+    if kind == "VIEW":
         query = parsed.expression
         return [change(VIEW_REPLACED, _name(parsed.this, statement), new=query.sql() if query is not None else "")]
+    if kind == "TABLE" and not parsed.args.get("exists"):
+        # CREATE [OR REPLACE] TABLE: over a table the catalog knows (replaced, or dropped earlier in the file),
+        # what the new one no longer has breaks its readers. CREATE TABLE IF NOT EXISTS changes nothing there.
+        target = parsed.this.this if isinstance(parsed.this, exp.Schema) else parsed.this
+        how = "replace" if parsed.args.get("replace") else "create"
+        if isinstance(parsed.expression, exp.Query):
+            return [change(VIEW_REPLACED, _name(target, statement), column=how, new=parsed.expression.sql())]
+        if isinstance(parsed.this, exp.Schema):
+            defs = tuple((d.name, d.args["kind"].sql() if d.args.get("kind") is not None else "")
+                         for d in parsed.this.expressions if isinstance(d, exp.ColumnDef))
+            if defs:
+                return [PlannedChange(statement.number, statement.line, statement.text[:500], TABLE_REPLACED,
+                                      _name(target, statement), how, "", defs)]
     return []
 
 

@@ -257,12 +257,18 @@ def _simulate(source: Source, dialect, planned: list[PlannedChange], answer: Imp
     types_of = _types_of([d.pk for d in candidates])
     for change in planned:
         dataset = _find(source, change.table, change, candidates)
+        created = change.kind in (ddl.VIEW_REPLACED, ddl.TABLE_REPLACED)
         if dataset is None:
-            if change.kind == ddl.VIEW_REPLACED:
-                answer.notes.append(f"statement {change.statement}: {change.table} is a new view; it breaks nothing")
+            if created:
+                what = "view" if change.kind == ddl.VIEW_REPLACED and not change.column else "table"
+                answer.notes.append(f"statement {change.statement}: {change.table} is a new {what}; it breaks nothing")
                 continue
             raise unknown(change, f"{change.table} is not a dataset the catalog of source {source.name} holds")
-        if dataset.pk in dropped and change.kind == ddl.VIEW_REPLACED:
+        if created and change.column == "create" and dataset.pk not in dropped:
+            answer.notes.append(f"statement {change.statement}: {dataset.qualified_name} exists already; CREATE TABLE "
+                                "without OR REPLACE would fail there and change nothing")
+            continue
+        if dataset.pk in dropped and created:
             # DROP VIEW then CREATE VIEW under the same name: what breaks is what the new view no longer has.
             dropped.discard(dataset.pk)
             broken.pop((dataset.pk, "*"), None)
@@ -314,6 +320,16 @@ def _simulate(source: Source, dialect, planned: list[PlannedChange], answer: Imp
         elif change.kind == ddl.DATASET_RENAMED:
             dropped.add(dataset.pk)
             record("*", f"{dataset.kind} {dataset.qualified_name} renamed to {change.new}")
+        elif change.kind == ddl.TABLE_REPLACED:
+            new_columns = {name.lower(): (name, spelled) for name, spelled in change.columns}
+            for name in list(columns):
+                if columns[name] is None:
+                    continue
+                found = new_columns.get(name.lower())
+                if found is None:
+                    record(columns.pop(name), f"column {dataset.qualified_name}.{name} is not in the table created again")
+                elif found[1] and not _same_type(types_of.get((dataset.pk, columns[name]), ""), found[1], dialect):
+                    record(columns[name], f"column {dataset.qualified_name}.{name} changes type to {found[1]}")
         elif change.kind == ddl.VIEW_REPLACED:
             for name, what in _view_replaced(source, dialect, dataset, change, columns):
                 if name == "*":
@@ -345,7 +361,7 @@ def _view_replaced(source: Source, dialect, view: Dataset, change: PlannedChange
         return [("*", f"view {view.qualified_name} replaced by SQL whose columns Canon cannot resolve ({exc})")]
     outputs = set(lineage.outputs)
     folded = {name.lower() for name in outputs}
-    return [(name, f"column {view.qualified_name}.{name} is no longer in the replaced view")
+    return [(name, f"column {view.qualified_name}.{name} is no longer in the replaced {view.get_kind_display().lower()}")
             for name in list(columns) if columns[name] is not None and name not in outputs and name.lower() not in folded]
 
 

@@ -113,6 +113,23 @@ def test_every_action_of_one_alter_counts_and_a_type_restated_as_it_is_breaks_no
     assert "keeps its type" in out
 
 
+def test_a_table_created_again_breaks_what_it_no_longer_has(catalog, tmp_path):
+    # Snowflake and BigQuery migrations replace tables whole: a column left out, or retyped, breaks its readers.
+    code, out, _ = run(tmp_path, "CREATE OR REPLACE TABLE shop.orders (order_id int, account_id int, amount text);", "--json")
+    answer = json.loads(out)
+    assert code == 1
+    assert [c["change"] for c in answer["changes"]] == ["column shop.orders.amount changes type to TEXT",
+                                                        "column shop.orders.note is not in the table created again"]
+    assert [i["name"] for i in answer["impacts"]] == ["order_notes", "shop.account_orders", "shop.totals"]
+    code, out, _ = run(tmp_path, "CREATE OR REPLACE TABLE shop.orders AS SELECT order_id, account_id, amount FROM shop.orders;", "--json")
+    assert code == 1 and [c["change"] for c in json.loads(out)["changes"]] == ["column shop.orders.note is no longer in the replaced table"]
+    # Dropped and created again as it was; created only if missing; a new table: nothing breaks.
+    code, out, _ = run(tmp_path, "DROP TABLE shop.orders;\nCREATE TABLE shop.orders (order_id int, account_id int, amount numeric, note text);\n"
+                                 "CREATE TABLE IF NOT EXISTS shop.orders (x int);\nCREATE TABLE shop.fresh (x int);")
+    assert code == 0, out
+    assert "shop.fresh is a new table" in out
+
+
 def test_a_dropped_schema_is_every_dataset_in_it_dropped(catalog, tmp_path):
     code, out, _ = run(tmp_path, 'DROP SCHEMA "CRM" CASCADE;', "--json")
     answer = json.loads(out)
