@@ -15,7 +15,8 @@ PARENTS: dict[str, list[tuple[str, str]]] = {
     "alerts.subscriptionexclusion": [("dataset", "inventory.dataset")],
     "django_celery_beat.periodictask": [("canon_source", "sources.source")],
     "usage.sourceusage": [("source", "sources.source")],
-}
+    "inventory.schemadescription": [("source", "sources.source")],
+}  # apps above audit add theirs through tracked.track_model
 
 # The page of an object with history: by its primary key or by its name (its text when the entry was written).
 PAGES: dict[str, tuple[str, str]] = {

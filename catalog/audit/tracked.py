@@ -17,7 +17,8 @@ from django_celery_beat.models import PeriodicTask
 
 from catalog.alerts.models import Subscription, SubscriptionExclusion
 from catalog.audit.context import has_person
-from catalog.inventory.models import Column, Dataset, OwnerIdentity
+from catalog.audit.places import PARENTS
+from catalog.inventory.models import Column, Dataset, OwnerIdentity, SchemaDescription
 from catalog.metrics.models import MetricDefinition, MetricVersion
 from catalog.sources.models import Crawl, Source
 from catalog.usage.models import SourceUsage
@@ -37,6 +38,7 @@ def tracked():
         (PeriodicTask, {"include_fields": ["enabled", "interval", "crontab"]}, {UPDATE}),
         (Dataset, {"include_fields": ["description"]}, {UPDATE}),
         (Column, {"include_fields": ["description"]}, {UPDATE}),
+        (SchemaDescription, {"include_fields": ["schema_name", "description"]}, {CREATE, UPDATE}),
         (OwnerIdentity, {"include_fields": ["user", "email"]}, {UPDATE}),
         (MetricDefinition, {"include_fields": ["name", "title", "description", "sql", "dialect", "source", "time_dimension", "grain",
                                               "unit", "format", "external_owners", "status", "replaced_by", "version"],
@@ -51,14 +53,27 @@ def tracked():
 
 
 def _crawls_people_started(sender, instance, action, **kwargs):
-    """A crawl's row is recorded when a person, a token or a command started it; a schedule's crawls are not."""
+    """A crawl's row is recorded when a person, a token or a command started it; a schedule's crawls are not
+    (and so for other rows a crawl writes too, registered people_only)."""
     return has_person()
 
 
 def track() -> None:
     for model, options, actions in tracked():
-        auditlog.register(model, **options)
-        for action, (signal, receiver) in _RECEIVERS.items():
-            if action not in actions:
-                signal.disconnect(sender=model, dispatch_uid=auditlog._dispatch_uid(signal, receiver))
+        track_model(model, options, actions)
     pre_log.connect(_crawls_people_started, sender=Crawl, dispatch_uid="canon-audit-crawls-people-started")
+
+
+def track_model(model, options: dict, actions: set[str], *, people_only: bool = False, parents=()) -> None:
+    """Record writes to `model` (django-auditlog options: include_fields, m2m_fields, mapping_fields) for these
+    actions. An app above audit calls this from its AppConfig.ready for its own models, so audit imports none of
+    them. people_only: a write is recorded only when a person, token or command made it (rows a crawl also writes).
+    parents: (foreign key, parent label) pairs, the object whose page shows the entry as its history."""
+    auditlog.register(model, **options)
+    for action, (signal, receiver) in _RECEIVERS.items():
+        if action not in actions:
+            signal.disconnect(sender=model, dispatch_uid=auditlog._dispatch_uid(signal, receiver))
+    if people_only:
+        pre_log.connect(_crawls_people_started, sender=model, dispatch_uid=f"canon-audit-people-only-{model._meta.label_lower}")
+    if parents:
+        PARENTS[model._meta.label_lower] = list(parents)

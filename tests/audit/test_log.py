@@ -18,7 +18,11 @@ from catalog.audit.models import AuditEntry
 from catalog.audit.services import audit_prune
 from catalog.crawls.services import crawl_enqueue, source_crawl
 from catalog.inventory.models import Column, Dataset, OwnerIdentity
-from catalog.inventory.services import column_describe, dataset_describe, owner_identity_map
+from catalog.duplicates.services import duplicate_decide
+from catalog.inventory.services import column_describe, dataset_describe, owner_identity_map, schema_describe
+from catalog.quality.profiling import column_sensitive_set
+from catalog.quality.models import Freshness
+from catalog.quality.services import freshness_cadence_set
 from catalog.metrics.models import MetricDefinition
 from catalog.metrics.services import metric_register, metric_set_status, metric_update
 from catalog.sources.models import Crawl, Source
@@ -196,3 +200,24 @@ def test_a_setting_changed_in_the_admin_is_recorded_as_the_admins(shop_catalog, 
     assert response.status_code == 302, response.content.decode()[:3000]
     (entry,) = [e for e in entries_about(source) if e.action == AuditEntry.Action.UPDATE]
     assert (entry.origin, entry.actor_name, entry.changes["mass_removal_share"]) == ("admin", "root", [None, 0.9])
+
+
+def test_the_writes_of_the_apps_above_audit_are_recorded_on_their_dataset_and_source(shop_catalog, ana):
+    """Schema descriptions, duplicate decisions, cadences, sensitive columns and sampling policies: each app
+    registers its own (track_model), and each write shows in the history of its dataset or source."""
+    source, datasets = shop_catalog
+    orders, customers = datasets["sales.orders"], datasets["sales.customers"]
+    with audit_context(origin="web", actor=ana):
+        schema_describe(source, "sales", description="What the shop sold.", user=ana)
+        duplicate_decide(orders, customers, verdict="keep", user=ana, reason="two teams read them")
+        freshness_cadence_set(orders, "daily", user=ana)
+        column_sensitive_set(orders, "amount", True, user=ana)
+    on_orders = {e.content_type.model: e for e in entries_about(orders) + entries_about(customers)}
+    assert on_orders["decision"].changes["verdict"] == [None, "keep"] and on_orders["decision"].actor_name == "ana"
+    assert on_orders["freshness"].changes["cadence_text"][1] == "daily"
+    assert on_orders["sensitivecolumn"].changes["column_name"] == [None, "amount"]
+    on_source = {e.content_type.model: e for e in entries_about(source)}
+    assert on_source["schemadescription"].changes["description"] == [None, "What the shop sold."]
+    # A freshness row written with no person behind it (as the crawl step writes them) records nothing.
+    Freshness.objects.create(dataset=customers, source=source, watching_since=timezone.now(), cadence_text="hourly")
+    assert not [e for e in entries_about(customers) if e.content_type.model == "freshness"]
