@@ -2,6 +2,7 @@ from django import template
 from django.conf import settings
 from django.utils import timezone
 
+from catalog.connectors.sampling import sampling_described
 from catalog.quality.jumps import is_sensitive
 from catalog.quality.models import DataChange, Freshness, ProfileAlertOptIn, ProfileChange, SampleState, SamplingPolicy
 from catalog.quality.profiling import profiles_latest, sensitive_columns
@@ -91,8 +92,9 @@ def sampling_section(context, source):
     user = context.get("user")
     if not (user and user.is_staff):
         return {"shown": False}
+    unit, how = sampling_described(source.engine) or ("", "")
     return {"shown": True, "source": source, "policy": SamplingPolicy.objects.filter(source=source).first(), "user": user,
-            "csrf_token": context.get("csrf_token")}
+            "csrf_token": context.get("csrf_token"), "unit": unit, "how": how}
 
 
 @register.simple_tag
