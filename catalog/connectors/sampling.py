@@ -25,11 +25,17 @@ from importlib import import_module
 _PG = ("catalog.connectors.postgres.sample_profiles", "blocks", "a block sample, TABLESAMPLE SYSTEM")
 _MYSQL = ("catalog.connectors.mysql.sample_profiles", "each table's key range, at most 10,000 rows",
           "random ranges of a single integer primary key; other tables: their first rows, said so")
+_SQLITE = ("catalog.connectors.sqlite.sample_profiles", "each table's rowid range, at most 10,000 rows",
+           "random ranges of the rowid; WITHOUT ROWID tables: their first rows, said so")
+_DUCKDB = ("catalog.connectors.duckdb.sample_profiles", "vectors of rows",
+           "TABLESAMPLE SYSTEM, pushed into the scan, for tables too large for SUMMARIZE")
 SAMPLERS = {
     "postgresql": _PG,
     "postgres": _PG,
     "mysql": _MYSQL,
     "mariadb": _MYSQL,
+    "sqlite": _SQLITE,
+    "duckdb": _DUCKDB,
 }
 
 SAMPLE_MAX_ROWS = 10_000  # rows read from one table, at most, where the engine cannot sample blocks
