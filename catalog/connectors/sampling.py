@@ -29,6 +29,7 @@ _SQLITE = ("catalog.connectors.sqlite.sample_profiles", "each table's rowid rang
            "random ranges of the rowid; WITHOUT ROWID tables: their first rows, said so")
 _DUCKDB = ("catalog.connectors.duckdb.sample_profiles", "vectors of rows",
            "TABLESAMPLE SYSTEM, pushed into the scan, for tables too large for SUMMARIZE")
+_SNOWFLAKE = ("catalog.connectors.snowflake.sample_profiles", "micro-partitions", "SAMPLE SYSTEM, a share of micro-partitions")
 SAMPLERS = {
     "postgresql": _PG,
     "postgres": _PG,
@@ -36,6 +37,7 @@ SAMPLERS = {
     "mariadb": _MYSQL,
     "sqlite": _SQLITE,
     "duckdb": _DUCKDB,
+    "snowflake": _SNOWFLAKE,
 }
 
 SAMPLE_MAX_ROWS = 10_000  # rows read from one table, at most, where the engine cannot sample blocks
