@@ -15,6 +15,7 @@ import time
 import duckdb
 
 from catalog.connectors.base import TABLE, VIEW, ColumnMeta, Connector, ConnectorError, DatasetMeta, ExtractRequest, Extraction, schema_in_scope
+from catalog.connectors.sampling import profile_from_aggregates
 from catalog.connectors.sqlite import local_path
 
 SCHEMAS_SQL = """
@@ -222,21 +223,7 @@ def sample_profiles(connector: DuckDBConnector, tables: list[tuple[str, str, lis
                 continue
             finally:
                 timer.cancel()
-            rows, values, stats = row[0], row[1:], {}
-            basis = f"sample {percent:g}% (TABLESAMPLE SYSTEM, {rows:,} rows)"
-            for i, (column, _family) in enumerate(columns):
-                present, distinct, low, high, shortest, longest = values[i * 6:(i + 1) * 6]
-                entry = {"basis": basis}
-                if rows:
-                    entry["null_frac"] = round(1 - present / rows, 4)
-                    if distinct is not None:
-                        entry["distinct"] = int(distinct)
-                if low is not None:
-                    entry["min"], entry["max"] = low, high
-                if shortest is not None:
-                    entry["min_len"], entry["max_len"] = shortest, longest
-                stats[column] = entry
-            profiles[(schema, name)] = stats
+            profiles[(schema, name)] = profile_from_aggregates(row, columns, f"sample {percent:g}% (TABLESAMPLE SYSTEM, {row[0]:,} rows)")
     finally:
         conn.close()
     return profiles, problems, True

@@ -30,6 +30,7 @@ _SQLITE = ("catalog.connectors.sqlite.sample_profiles", "each table's rowid rang
 _DUCKDB = ("catalog.connectors.duckdb.sample_profiles", "vectors of rows",
            "TABLESAMPLE SYSTEM, pushed into the scan, for tables too large for SUMMARIZE")
 _SNOWFLAKE = ("catalog.connectors.snowflake.sample_profiles", "micro-partitions", "SAMPLE SYSTEM, a share of micro-partitions")
+_BIGQUERY = ("catalog.connectors.bigquery.sample_profiles", "storage blocks", "TABLESAMPLE SYSTEM, a share of storage blocks (billed for those only)")
 SAMPLERS = {
     "postgresql": _PG,
     "postgres": _PG,
@@ -38,6 +39,7 @@ SAMPLERS = {
     "sqlite": _SQLITE,
     "duckdb": _DUCKDB,
     "snowflake": _SNOWFLAKE,
+    "bigquery": _BIGQUERY,
 }
 
 SAMPLE_MAX_ROWS = 10_000  # rows read from one table, at most, where the engine cannot sample blocks
@@ -124,5 +126,24 @@ def profile_rows(columns: list[tuple[str, str]], rows: list[tuple], basis: str) 
         if family == "text" and values:
             lengths = [len(_text(v)) for v in values]
             entry["min_len"], entry["max_len"] = min(lengths), max(lengths)
+        stats[column] = entry
+    return stats
+
+
+def profile_from_aggregates(row, columns: list[tuple[str, str]], basis: str) -> dict[str, dict]:
+    """One row of aggregates over a sample (COUNT(*), then a column's count, distinct count, min, max, shortest and
+    longest length, six values a column; NULL where not asked) as each column's profile."""
+    rows, values, stats = int(row[0] or 0), row[1:], {}
+    for i, (column, _family) in enumerate(columns):
+        present, distinct, low, high, shortest, longest = values[i * 6:(i + 1) * 6]
+        entry: dict = {"basis": basis}
+        if rows:
+            entry["null_frac"] = round(1 - int(present) / rows, 4)
+            if distinct is not None:
+                entry["distinct"] = int(distinct)
+        if low is not None:
+            entry["min"], entry["max"] = str(low), str(high)
+        if shortest is not None:
+            entry["min_len"], entry["max_len"] = int(shortest), int(longest)
         stats[column] = entry
     return stats

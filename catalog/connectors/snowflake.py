@@ -22,6 +22,7 @@ from datetime import datetime, timedelta, timezone
 from cryptography.hazmat.primitives import serialization
 
 from catalog.connectors.history import LoggedStatement, QueryHistory
+from catalog.connectors.sampling import profile_from_aggregates
 from catalog.connectors.base import (
     EXTERNAL_TABLE,
     MATERIALIZED_VIEW,
@@ -363,24 +364,6 @@ def sample_query(database: str, schema: str, name: str, columns: list[tuple[str,
     return f"SELECT {listed} FROM {table} SAMPLE SYSTEM ({float(percent)!r})"
 
 
-def profile_from_row(row, columns: list[tuple[str, str]], basis: str) -> dict[str, dict]:
-    """One aggregate row (COUNT(*), then six values a column) as each column's profile."""
-    rows, values, stats = int(row[0] or 0), row[1:], {}
-    for i, (column, _family) in enumerate(columns):
-        present, distinct, low, high, shortest, longest = values[i * 6:(i + 1) * 6]
-        entry: dict = {"basis": basis}
-        if rows:
-            entry["null_frac"] = round(1 - int(present) / rows, 4)
-            if distinct is not None:
-                entry["distinct"] = int(distinct)
-        if low is not None:
-            entry["min"], entry["max"] = str(low), str(high)
-        if shortest is not None:
-            entry["min_len"], entry["max_len"] = int(shortest), int(longest)
-        stats[column] = entry
-    return stats
-
-
 def sample_profiles(connector: SnowflakeConnector, tables: list[tuple[str, str, list[tuple[str, str]]]], *,
                     percent: float, budget_s: float) -> tuple[dict, dict, bool]:
     """Profiles of these tables ((schema, name, [(column, type family)])) from SAMPLE SYSTEM, in order, until the
@@ -408,7 +391,7 @@ def sample_profiles(connector: SnowflakeConnector, tables: list[tuple[str, str, 
                     raise
                 problems[(schema, name)] = f"no sampled profile: {connector.clean_message(describe_error(exc, connector.url))}"
                 continue
-            profiles[(schema, name)] = profile_from_row(row, columns, f"sample {percent:g}% (SAMPLE SYSTEM, {int(row[0] or 0):,} rows)")
+            profiles[(schema, name)] = profile_from_aggregates(row, columns, f"sample {percent:g}% (SAMPLE SYSTEM, {int(row[0] or 0):,} rows)")
     finally:
         conn.close()
     return profiles, problems, True
