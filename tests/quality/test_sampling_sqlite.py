@@ -99,3 +99,14 @@ def test_a_table_sqlite_cannot_read_is_a_warning_and_the_rest_goes_on(local):
     profiles, problems, complete = sample_profiles(connector, tables, percent=100, budget_s=10)
     assert complete and list(profiles) == [("main", "small")]
     assert problems == {("main", "gone"): "no sampled profile: no such table: gone"}
+
+
+def test_an_engine_that_cannot_be_sampled_says_so(tmp_path, settings, client, staff_user):
+    settings.CANON_FILE_ROOTS = [str(tmp_path)]
+    lake = source_create(name="lake", url=f"file://{tmp_path}")
+    sampling_set(lake, enabled=True, budget_seconds=5, percent=1)
+    assert profiles_sample(lake) == "Sampled profiles: file sources cannot be sampled."
+    client.force_login(staff_user)
+    page = client.get(f"/sources/{lake.name}/").content.decode()
+    assert "file sources cannot be sampled: their profiles come only from what the source keeps" in page
+    assert "Save sampling" not in page
