@@ -468,7 +468,8 @@ def limited(sql: str, seconds: float, mariadb: bool) -> str:
     """A SELECT the server stops after `seconds` (at least a millisecond)."""
     if mariadb:
         return f"SET STATEMENT max_statement_time={max(seconds, 0.001):.3f} FOR {sql}"
-    assert sql.startswith("SELECT ")
+    if not sql.startswith("SELECT "):
+        raise ValueError("MySQL limits the time of a SELECT only")
     return f"SELECT /*+ MAX_EXECUTION_TIME({max(int(seconds * 1000), 1)}) */ {sql[7:]}"
 
 
