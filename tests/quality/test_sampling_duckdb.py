@@ -9,6 +9,7 @@ import pytest
 
 from catalog.connectors import connector_for
 from catalog.connectors.duckdb import SUMMARIZE_MAX_ROWS, sample_profiles
+from catalog.inventory.models import Dataset
 from catalog.quality.profiling import profiles_sample, sampling_set
 from catalog.sources.services import source_create
 from tests.quality.conftest import crawled, profile_of
@@ -31,7 +32,7 @@ def duck(tmp_path, settings):
     return source
 
 
-def test_tables_too_large_for_summarize_are_sampled_by_blocks(duck):
+def test_tables_too_large_for_summarize_are_sampled_by_blocks(duck, client):
     assert profile_of("country", "small")["basis"] == "duckdb summarize"
     assert profile_of("kind", "events") is None  # too large for SUMMARIZE: nothing kept by the crawl
     sampling_set(duck, enabled=True, budget_seconds=30, percent=10)
@@ -45,6 +46,10 @@ def test_tables_too_large_for_summarize_are_sampled_by_blocks(duck):
     assert 0.2 < kind["null_frac"] < 0.3 and kind["distinct"] in range(8, 11) and (kind["min_len"], kind["max_len"]) == (2, 2)
     assert (profile_of("day", "events")["min"], profile_of("day", "events")["max"]) == ("2026-01-01", "2026-01-30")
     assert profile_of("country", "small")["basis"] == "duckdb summarize"  # the engine's profile: not sampled
+    events = Dataset.objects.get(source=duck, name="events")
+    assert f"Sampled by Canon, not the engine's statistics: {basis}." in client.get(events.get_absolute_url()).content.decode()
+    small = Dataset.objects.get(source=duck, name="small")
+    assert "From the engine's own statistics (no scan: duckdb summarize)" in client.get(small.get_absolute_url()).content.decode()
 
 
 def test_a_statement_past_the_budget_is_interrupted_and_ends_the_run(tmp_path):

@@ -58,7 +58,7 @@ def test_mariadb_tables_are_sampled_by_key_ranges_or_first_rows_and_say_which(sh
     assert profile_of("a", "pair")["basis"].endswith("not random (no single integer key)")
 
 
-def test_a_small_table_at_100_percent_is_read_whole_with_the_same_fields_as_postgres(shop):
+def test_a_small_table_at_100_percent_is_read_whole_with_the_same_fields_as_postgres(shop, client):
     sampling_set(shop, enabled=True, budget_seconds=30, percent=100)
     profiles_sample(shop)
     country = profile_of("country", "small")
@@ -69,6 +69,10 @@ def test_a_small_table_at_100_percent_is_read_whole_with_the_same_fields_as_post
     email = profile_of("user_email", "small")
     assert email["hidden"] and "min" not in email and "most_common" not in email and email["distinct"] == 500
     assert profile_of("id", "small")["min"] == "1"
+    page = client.get(Dataset.objects.get(source=shop, name="small").get_absolute_url()).content.decode()
+    assert "Sampled by Canon, not the engine's statistics: sample of all 500 rows (a small table, read by its key)." in page
+    page = client.get(Dataset.objects.get(source=shop, name="keyless").get_absolute_url()).content.decode()
+    assert "Sampled by Canon, not the engine's statistics: sample of the first 300 rows, not random (no single integer key)." in page
     # sampled again later: a sampled profile does not count as the engine's statistics
     assert profiles_sample(shop).startswith("Sampled 4 of 4")
 

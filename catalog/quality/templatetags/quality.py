@@ -66,8 +66,9 @@ def profiles_section(context, dataset):
                      "marked": name in marked, "by_pattern": is_sensitive(name, patterns)})
     changes = list(ProfileChange.objects.filter(dataset=dataset)[:10]) if latest else []
     opted = bool(user and user.is_authenticated and ProfileAlertOptIn.objects.filter(user=user).exists())
+    bases = sorted({str(r["profile"].get("basis") or "") for r in rows} - {""})
     return {"dataset": dataset, "rows": rows, "changes": changes, "user": user, "csrf_token": context.get("csrf_token"),
-            "opted": opted}
+            "opted": opted, "bases": bases, "sampled": any(b.startswith("sample") for b in bases)}
 
 
 @register.inclusion_tag("quality/_profile_changes.html")
