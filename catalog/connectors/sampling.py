@@ -5,8 +5,8 @@ A connector module that can sample its engine's tables without a full scan has a
 by URL scheme with what its percent means. `tables` is [(schema, name, [(column, type family)])], in the order to
 sample; it answers {(schema, name): {column: stats}}, {(schema, name): problem} (a table refused or timed out: a
 warning on that dataset) and whether every table was reached within the budget. Each column's stats carry a
-"basis" that says what was read, starting with "sample" ("sample of 1,000 rows from 10 random key ranges of
-id"): the catalog tells sampled profiles from the engine's statistics by it.
+"basis" that says what was read, starting with "sample" ("sample of 1,000 rows from 10 random key ranges"): the
+catalog tells sampled profiles from the engine's statistics by it, and the dataset page shows it.
 
 Engines without block sampling (MySQL, SQLite) read at most SAMPLE_MAX_ROWS rows a table and profile them here,
 in Python (profile_rows): the same fields as PostgreSQL's sampled path, plus the most common values.
