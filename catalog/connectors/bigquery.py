@@ -21,9 +21,11 @@ import base64
 import binascii
 import json
 import re
+import time
 from datetime import datetime, timedelta, timezone
 
 from catalog.connectors.history import LoggedStatement, QueryHistory
+from catalog.connectors.sampling import profile_from_aggregates
 from catalog.connectors.base import (
     EXTERNAL_TABLE,
     MATERIALIZED_VIEW,
@@ -210,12 +212,16 @@ class BigQueryConnector(Connector):
             credentials = service_account.Credentials.from_service_account_info(info)
         return bigquery.Client(project=self.project, credentials=credentials, location=self.location)
 
-    def _run(self, client, sql: str) -> list[dict]:
+    def _run(self, client, sql: str, timeout: float | None = None) -> list[dict]:
+        """The rows of one query job; given a timeout, the job is cancelled by BigQuery past it (job_timeout_ms), and
+        the wait for its rows ends then too."""
         from google.cloud import bigquery
 
         config = bigquery.QueryJobConfig(query_parameters=[bigquery.ScalarQueryParameter("project", "STRING", self.project)])
+        if timeout is not None:
+            config.job_timeout_ms = max(int(timeout * 1000), 1)
         job = client.query(sql, job_config=config, timeout=self.connect_timeout + 30)
-        return [dict(row.items()) for row in job.result(timeout=self.statement_timeout)]
+        return [dict(row.items()) for row in job.result(timeout=self.statement_timeout if timeout is None else timeout)]
 
     def _answers(self) -> dict[str, list[dict]]:
         client = self._client()
@@ -278,3 +284,64 @@ def query_history(connector: BigQueryConnector, *, limit: int, since: datetime |
             f"BigQuery's INFORMATION_SCHEMA.JOBS could not be read ({describe_error(exc, connector.project)}); the source's "
             "account needs bigquery.jobs.listAll on the project."))
     return QueryHistory(True, statements=history_from_rows(rows), cumulative=False)
+
+
+# Sampled profiles (opt-in per source, for tables without statistics Canon can read: BigQuery shows none per column).
+# TABLESAMPLE SYSTEM (p PERCENT) reads p% of the table's storage blocks (and bills only those), never the whole
+# table; aggregated in SQL. Each job may run only the time left in the budget (job_timeout_ms: BigQuery cancels it);
+# one that runs past it ends the run (the rest are sampled next time).
+_SAMPLED_ORDERED = {"integer", "decimal", "float", "date", "timestamp", "text"}
+_SAMPLED_DISTINCT = _SAMPLED_ORDERED | {"boolean"}
+
+
+def _quoted(name: str) -> str:
+    return "`" + name.replace("\\", "\\\\").replace("`", "\\`") + "`"
+
+
+def sample_query(project: str, schema: str, name: str, columns: list[tuple[str, str]], percent: float) -> str:
+    parts = ["COUNT(*)"]
+    for column, family in columns:
+        c = _quoted(column)
+        parts += [f"COUNT({c})",
+                  f"APPROX_COUNT_DISTINCT({c})" if family in _SAMPLED_DISTINCT else "NULL",
+                  f"CAST(MIN({c}) AS STRING)" if family in _SAMPLED_ORDERED else "NULL",
+                  f"CAST(MAX({c}) AS STRING)" if family in _SAMPLED_ORDERED else "NULL",
+                  f"MIN(LENGTH({c}))" if family == "text" else "NULL",
+                  f"MAX(LENGTH({c}))" if family == "text" else "NULL"]
+    listed = ", ".join(f"{part} AS v{i}" for i, part in enumerate(parts))
+    return f"SELECT {listed} FROM {_quoted(project)}.{_quoted(schema)}.{_quoted(name)} TABLESAMPLE SYSTEM ({float(percent)!r} PERCENT)"
+
+
+def _timed_out(exc: Exception) -> bool:
+    """A job cancelled past its job_timeout_ms, or a wait for its rows that ran out."""
+    text = str(getattr(exc, "message", None) or exc).lower()
+    return isinstance(exc, TimeoutError) or "timed out" in text or "timeout" in text or "job execution was cancelled" in text
+
+
+def sample_profiles(connector: BigQueryConnector, tables: list[tuple[str, str, list[tuple[str, str]]]], *,
+                    percent: float, budget_s: float) -> tuple[dict, dict, bool]:
+    """Profiles of these tables ((schema, name, [(column, type family)])) from TABLESAMPLE SYSTEM, in order, until the
+    budget is spent (see sampling.py for the contract). Counts are of the sample."""
+    deadline = time.monotonic() + budget_s
+    profiles, problems = {}, {}
+    client = connector._client()
+    for schema, name, columns in tables:
+        if not columns:
+            continue
+        left = deadline - time.monotonic()
+        if left < 0.05:
+            return profiles, problems, False
+        try:
+            rows = connector._run(client, sample_query(connector.project, schema, name, columns, percent), timeout=left)
+        except ConnectorError:
+            raise
+        except Exception as exc:  # google.api_core errors (an optional package)
+            if _timed_out(exc):
+                problems[(schema, name)] = (f"the sampled profile ran past the {budget_s:g} s budget and was cancelled; "
+                                            "tried again next crawl")
+                return profiles, problems, False
+            problems[(schema, name)] = f"no sampled profile: {connector.clean_message(describe_error(exc, connector.project))}"
+            continue
+        row = [rows[0][f"v{i}"] for i in range(1 + 6 * len(columns))] if rows else [0] + [None] * (6 * len(columns))
+        profiles[(schema, name)] = profile_from_aggregates(row, columns, f"sample {percent:g}% (TABLESAMPLE SYSTEM, {int(row[0] or 0):,} rows)")
+    return profiles, problems, True

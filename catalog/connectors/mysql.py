@@ -13,8 +13,10 @@ time zone is UTC so that UPDATE_TIME comes back comparable.
 from __future__ import annotations
 
 import json
+import random
 import re
 import threading
+import time
 from datetime import timezone
 
 import pymysql
@@ -33,6 +35,7 @@ from catalog.connectors.base import (
     Extraction,
     schema_in_scope,
 )
+from catalog.connectors.sampling import SAMPLE_MAX_ROWS, profile_rows, range_starts, sample_size
 
 SYSTEM_SCHEMAS = frozenset({"information_schema", "mysql", "performance_schema", "sys"})
 
@@ -436,3 +439,107 @@ def query_history(connector: MySQLConnector, *, limit: int, since=None) -> Query
                                   default_schema=_text(schema))
                   for digest, text, calls, last_seen, schema in rows]
     return QueryHistory(True, statements=statements)
+
+
+# Sampled profiles (opt-in per source, for tables the server keeps no statistics of). MySQL has no TABLESAMPLE:
+# a table with a single-column integer primary key is read in SAMPLE_RANGES short ranges of its key at random
+# starts (the key's min and max come from the index), at most SAMPLE_MAX_ROWS rows; any other table gives its
+# first rows in index order, and says they are not random. Each statement may run only the time left in the
+# budget (MariaDB: SET STATEMENT max_statement_time; MySQL: the MAX_EXECUTION_TIME hint); one that runs past it
+# is stopped by the server and ends the run (the rest are sampled next time).
+_KEY_SQL = """
+SELECT t.TABLE_ROWS, s.COLUMN_NAME, c.DATA_TYPE
+FROM information_schema.TABLES t
+LEFT JOIN information_schema.STATISTICS s
+  ON s.TABLE_SCHEMA = t.TABLE_SCHEMA AND s.TABLE_NAME = t.TABLE_NAME AND s.INDEX_NAME = 'PRIMARY'
+LEFT JOIN information_schema.COLUMNS c
+  ON c.TABLE_SCHEMA = s.TABLE_SCHEMA AND c.TABLE_NAME = s.TABLE_NAME AND c.COLUMN_NAME = s.COLUMN_NAME
+WHERE t.TABLE_SCHEMA = %s AND t.TABLE_NAME = %s
+"""
+_INTEGER_KEYS = frozenset({"tinyint", "smallint", "mediumint", "int", "integer", "bigint"})
+_TIMED_OUT = (1969, 3024, 2013)  # MariaDB's max_statement_time, MySQL's max_execution_time, the socket's read timeout
+
+
+def _quote(name: str) -> str:
+    return "`" + name.replace("`", "``") + "`"
+
+
+def limited(sql: str, seconds: float, mariadb: bool) -> str:
+    """A SELECT the server stops after `seconds` (at least a millisecond)."""
+    if mariadb:
+        return f"SET STATEMENT max_statement_time={max(seconds, 0.001):.3f} FOR {sql}"
+    if not sql.startswith("SELECT "):
+        raise ValueError("MySQL limits the time of a SELECT only")
+    return f"SELECT /*+ MAX_EXECUTION_TIME({max(int(seconds * 1000), 1)}) */ {sql[7:]}"
+
+
+def sample_query(schema: str, name: str, columns: list[str], key: str | None, starts: list[int], per: int) -> str:
+    """The rows to profile: the key ranges (key, then the columns), or the first `per` rows in index order."""
+    table = f"{_quote(schema)}.{_quote(name)}"
+    listed = ", ".join(_quote(c) for c in columns)
+    if key is None:
+        return f"SELECT {listed} FROM {table} LIMIT {int(per)}"
+    k = _quote(key)
+    ranges = " UNION ALL ".join(f"(SELECT {k} AS canon_key, {listed} FROM {table} WHERE {k} >= {int(start)} ORDER BY {k} LIMIT {int(per)})"
+                                for start in starts)
+    return f"SELECT * FROM ({ranges}) AS canon_sample"
+
+
+def sample_profiles(connector: MySQLConnector, tables: list[tuple[str, str, list[tuple[str, str]]]], *,
+                    percent: float, budget_s: float, rng=None) -> tuple[dict, dict, bool]:
+    """Profiles of these tables ((schema, name, [(column, type family)])) from key-range samples, in order,
+    until the budget is spent (see sampling.sample_profiles' contract). Counts are of the sample."""
+    rng = rng or random.Random()
+    deadline = time.monotonic() + budget_s
+    profiles, problems = {}, {}
+    conn = connector.connect()
+    mariadb = "mariadb" in conn.canon_server_version.lower()
+    try:
+        for schema, name, columns in tables:
+            if not columns:
+                continue
+            try:
+                with conn.cursor() as cur:
+                    if deadline - time.monotonic() < 0.05:
+                        return profiles, problems, False
+                    cur.execute(limited(_KEY_SQL.strip(), deadline - time.monotonic(), mariadb), (schema, name))
+                    found = cur.fetchall()
+                    keys = [(_text(column), _text(data_type).lower()) for _, column, data_type in found if column is not None]
+                    estimate = int(found[0][0] or 0) if found else 0
+                    key = keys[0][0] if len(keys) == 1 and keys[0][1] in _INTEGER_KEYS else None
+                    names = [c for c, _ in columns]
+                    starts, per, whole = [], sample_size(estimate, percent) if estimate else SAMPLE_MAX_ROWS, False
+                    if key is not None:
+                        table = f"{_quote(schema)}.{_quote(name)}"
+                        cur.execute(limited(f"SELECT MIN({_quote(key)}), MAX({_quote(key)}) FROM {table}",
+                                            deadline - time.monotonic(), mariadb))
+                        low, high = cur.fetchone()
+                        low, high = (0, 0) if low is None else (int(low), int(high))  # None: an empty table
+                        wanted = sample_size(high - low + 1, percent)
+                        whole = high - low + 1 <= wanted
+                        starts, per = range_starts(low, high, wanted, rng=rng)
+                    cur.execute(limited(sample_query(schema, name, names, key, starts, per), deadline - time.monotonic(), mariadb))
+                    rows = cur.fetchall()
+            except pymysql.Error as exc:
+                code = exc.args[0] if exc.args and isinstance(exc.args[0], int) else None
+                if code in _TIMED_OUT:
+                    problems[(schema, name)] = (f"the sampled profile ran past the {budget_s:g} s budget and was stopped; "
+                                                "tried again next crawl")
+                    return profiles, problems, False
+                problems[(schema, name)] = f"no sampled profile: {connector.clean_message(describe_error(exc, connector.url))}"
+                continue
+            if key is not None:
+                seen, unique = set(), []
+                for row in rows:  # ranges may overlap: each row once
+                    if row[0] not in seen:
+                        seen.add(row[0])
+                        unique.append(row[1:])
+                rows = unique
+                basis = (f"sample of all {len(rows):,} rows (a small table, read by its key)" if whole
+                         else f"sample of {len(rows):,} rows from {len(starts)} random key ranges")
+            else:
+                basis = f"sample of the first {len(rows):,} rows, not random (no single integer key)"
+            profiles[(schema, name)] = profile_rows(columns, rows, basis)
+    finally:
+        conn.close()
+    return profiles, problems, True

@@ -14,12 +14,15 @@ role with USAGE and REFERENCES only. Every statement has STATEMENT_TIMEOUT_IN_SE
 from __future__ import annotations
 
 import base64
+import math
 import re
+import time
 from datetime import datetime, timedelta, timezone
 
 from cryptography.hazmat.primitives import serialization
 
 from catalog.connectors.history import LoggedStatement, QueryHistory
+from catalog.connectors.sampling import profile_from_aggregates
 from catalog.connectors.base import (
     EXTERNAL_TABLE,
     MATERIALIZED_VIEW,
@@ -162,7 +165,9 @@ class SnowflakeConnector(Connector):
     def database(self) -> str:
         return self.url.database.split("/")[0]
 
-    def connect(self):
+    def connect(self, statement_timeout: float | None = None):
+        """A session whose statements the server cancels after `statement_timeout` seconds (the connector's own
+        statement timeout unless given)."""
         try:
             import snowflake.connector
         except ImportError:
@@ -177,7 +182,8 @@ class SnowflakeConnector(Connector):
             "login_timeout": self.connect_timeout,
             "network_timeout": int(self.statement_timeout) + 30,
             "application": "canon",
-            "session_parameters": {"STATEMENT_TIMEOUT_IN_SECONDS": int(self.statement_timeout), "QUERY_TAG": "canon catalog crawl"},
+            "session_parameters": {"STATEMENT_TIMEOUT_IN_SECONDS": int(statement_timeout or self.statement_timeout),
+                                   "QUERY_TAG": "canon catalog crawl"},
         }
         for key in ("warehouse", "role", "authenticator", "host", "region"):
             if url.query.get(key):
@@ -332,3 +338,60 @@ def query_history(connector: SnowflakeConnector, *, limit: int, since: datetime 
             f"Snowflake's ACCOUNT_USAGE.QUERY_HISTORY could not be read ({describe_error(exc, connector.url)}); the source's role "
             "needs IMPORTED PRIVILEGES on the SNOWFLAKE database."))
     return QueryHistory(True, statements=history_from_rows(rows), cumulative=False)
+
+
+# Sampled profiles (opt-in per source, for tables without statistics Canon can read: Snowflake shows none per
+# column). SAMPLE SYSTEM (p) reads p% of the table's micro-partitions (blocks), never the whole table; aggregated in
+# SQL. The session's STATEMENT_TIMEOUT_IN_SECONDS is the whole budget, and each statement is cancelled by the
+# driver when the time left is spent (execute(timeout=)); one that runs past it ends the run.
+_SAMPLED_ORDERED = {"integer", "decimal", "float", "date", "timestamp", "text", "uuid"}
+_SAMPLED_DISTINCT = _SAMPLED_ORDERED | {"boolean"}
+_TIMED_OUT = (604, 630)  # the query was cancelled; it reached its statement timeout
+
+
+def sample_query(database: str, schema: str, name: str, columns: list[tuple[str, str]], percent: float) -> str:
+    parts = ["COUNT(*)"]
+    for column, family in columns:
+        c = quote_identifier(column)
+        parts += [f"COUNT({c})",
+                  f"APPROX_COUNT_DISTINCT({c})" if family in _SAMPLED_DISTINCT else "NULL",
+                  f"MIN({c})::VARCHAR" if family in _SAMPLED_ORDERED else "NULL",
+                  f"MAX({c})::VARCHAR" if family in _SAMPLED_ORDERED else "NULL",
+                  f"MIN(LENGTH({c}))" if family == "text" else "NULL",
+                  f"MAX(LENGTH({c}))" if family == "text" else "NULL"]
+    table = f"{database_identifier(database)}.{quote_identifier(schema)}.{quote_identifier(name)}"
+    listed = ", ".join(f"{part} AS V{i}" for i, part in enumerate(parts))  # named: duplicate names may fold into one
+    return f"SELECT {listed} FROM {table} SAMPLE SYSTEM ({float(percent)!r})"
+
+
+def sample_profiles(connector: SnowflakeConnector, tables: list[tuple[str, str, list[tuple[str, str]]]], *,
+                    percent: float, budget_s: float) -> tuple[dict, dict, bool]:
+    """Profiles of these tables ((schema, name, [(column, type family)])) from SAMPLE SYSTEM, in order, until the
+    budget is spent (see sampling.py for the contract). Counts are of the sample."""
+    deadline = time.monotonic() + budget_s
+    profiles, problems = {}, {}
+    conn = connector.connect(statement_timeout=max(1, math.ceil(budget_s)))
+    try:
+        cur = conn.cursor()
+        for schema, name, columns in tables:
+            if not columns:
+                continue
+            left = deadline - time.monotonic()
+            if left < 0.05:
+                return profiles, problems, False
+            try:
+                cur.execute(sample_query(connector.database, schema, name, columns, percent), timeout=max(1, math.ceil(left)))
+                row = cur.fetchone()
+            except Exception as exc:  # the client's errors are imported only with it (an optional package)
+                if getattr(exc, "errno", None) in _TIMED_OUT or "timeout" in str(exc).lower() or "canceled" in str(exc).lower():
+                    problems[(schema, name)] = (f"the sampled profile ran past the {budget_s:g} s budget and was cancelled; "
+                                                "tried again next crawl")
+                    return profiles, problems, False
+                if getattr(exc, "errno", None) is None:
+                    raise
+                problems[(schema, name)] = f"no sampled profile: {connector.clean_message(describe_error(exc, connector.url))}"
+                continue
+            profiles[(schema, name)] = profile_from_aggregates(row, columns, f"sample {percent:g}% (SAMPLE SYSTEM, {int(row[0] or 0):,} rows)")
+    finally:
+        conn.close()
+    return profiles, problems, True

@@ -12,10 +12,14 @@ gets a warning and everything else is still read.
 from __future__ import annotations
 
 import os
+import random
+import re
 import sqlite3
+import time
 from urllib.parse import quote
 
 from catalog.connectors.base import TABLE, VIEW, ColumnMeta, Connector, ConnectorError, DatasetMeta, ExtractRequest, Extraction, schema_in_scope
+from catalog.connectors.sampling import SAMPLE_MAX_ROWS, profile_rows, range_starts, sample_size
 from catalog.core.sourceurl import SourceURL
 
 _SYSTEM = "m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
@@ -76,12 +80,14 @@ class SQLiteConnector(Connector):
     def local_paths(self) -> list[str]:
         return [self.path]
 
-    def connect(self) -> sqlite3.Connection:
+    def connect(self, timeout: float | None = None) -> sqlite3.Connection:
+        """The file, read-only; a file locked by a writer is waited for `timeout` seconds (the connect timeout)."""
         path = self.path
         if not path or not os.path.isfile(path):
             raise ConnectorError(f"SQLite file {path or '(none)'} does not exist")
         try:
-            conn = sqlite3.connect(f"file:{quote(path)}?mode=ro", uri=True, timeout=self.connect_timeout)
+            conn = sqlite3.connect(f"file:{quote(path)}?mode=ro", uri=True,
+                                   timeout=self.connect_timeout if timeout is None else timeout)
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         except sqlite3.DatabaseError as exc:
             raise ConnectorError(f"{path} is not a readable SQLite database: {exc}") from None
@@ -161,3 +167,80 @@ class SQLiteConnector(Connector):
         if not has_stats:
             return {}
         return {name: rows for name, rows in conn.execute(STATS_SQL) if rows is not None}
+
+
+# Sampled profiles (opt-in per source, for tables without statistics: SQLite keeps none of columns). SQLite has no
+# TABLESAMPLE: a rowid table is read in SAMPLE_RANGES short ranges of its rowid at random starts (min and max rowid
+# come from the b-tree's ends), at most SAMPLE_MAX_ROWS rows; a WITHOUT ROWID table gives its first rows in key
+# order, and says they are not random. The budget is enforced by a progress handler that aborts the statement
+# running past the deadline; that ends the run (the rest are sampled next time).
+_TABLE_SQL = "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?"
+_WITHOUT_ROWID = re.compile(r"\)[^)]*\bWITHOUT\s+ROWID\b[^)]*$", re.I)  # a table option, after the columns' closing paren
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def run_until(conn: sqlite3.Connection, deadline: float, sql: str, params=()) -> list[tuple]:
+    """The rows of one statement, aborted (sqlite3.OperationalError: interrupted) once time.monotonic() passes the
+    deadline: SQLite calls the handler every 1,000 virtual machine instructions. A file locked by a writer is waited
+    for only until the deadline too (then: database is locked)."""
+    conn.execute(f"PRAGMA busy_timeout = {max(int((deadline - time.monotonic()) * 1000), 1)}")
+    conn.set_progress_handler(lambda: time.monotonic() > deadline, 1000)
+    try:
+        return conn.execute(sql, params).fetchall()
+    finally:
+        conn.set_progress_handler(None, 0)
+
+
+def sample_profiles(connector: SQLiteConnector, tables: list[tuple[str, str, list[tuple[str, str]]]], *,
+                    percent: float, budget_s: float, rng=None) -> tuple[dict, dict, bool]:
+    """Profiles of these tables ((schema, name, [(column, type family)])) from rowid-range samples, in order, until
+    the budget is spent (see sampling.py for the contract). Counts are of the sample."""
+    rng = rng or random.Random()
+    deadline = time.monotonic() + budget_s
+    profiles, problems = {}, {}
+    conn = connector.connect(timeout=min(connector.connect_timeout, budget_s))
+    try:
+        estimates = connector._stats(conn)
+        for schema, name, columns in tables:
+            if not columns:
+                continue
+            if deadline - time.monotonic() < 0.05:
+                return profiles, problems, False
+            table, listed = _ident(name), ", ".join(_ident(c) for c, _ in columns)
+            try:
+                found = run_until(conn, deadline, _TABLE_SQL, (name,))
+                if found and _WITHOUT_ROWID.search(found[0][0] or ""):  # the first rows in key order
+                    wanted = sample_size(estimates[name], percent) if estimates.get(name) else SAMPLE_MAX_ROWS
+                    rows = run_until(conn, deadline, f"SELECT {listed} FROM {table} LIMIT ?", (wanted,))
+                    basis = f"sample of the first {len(rows):,} rows, not random (a WITHOUT ROWID table)"
+                else:
+                    low, high = run_until(conn, deadline, f"SELECT min(rowid), max(rowid) FROM {table}")[0]
+                    low, high = (0, 0) if low is None else (int(low), int(high))
+                    wanted = sample_size(high - low + 1, percent)
+                    starts, per = range_starts(low, high, wanted, rng=rng)
+                    seen, rows = set(), []
+                    for start in starts:  # ranges may overlap: each row once
+                        for rowid, *values in run_until(conn, deadline, f"SELECT rowid, {listed} FROM {table} WHERE rowid >= ? "
+                                                                        "ORDER BY rowid LIMIT ?", (start, per)):
+                            if rowid not in seen:
+                                seen.add(rowid)
+                                rows.append(values)
+                    basis = (f"sample of all {len(rows):,} rows (a small table, read by rowid)" if high - low + 1 <= wanted
+                             else f"sample of {len(rows):,} rows from {len(starts)} random rowid ranges")
+            except sqlite3.OperationalError as exc:
+                if "interrupted" in str(exc) or "locked" in str(exc):
+                    problems[(schema, name)] = (f"the sampled profile ran past the {budget_s:g} s budget and was stopped; "
+                                                "tried again next crawl")
+                    return profiles, problems, False
+                problems[(schema, name)] = f"no sampled profile: {exc}"
+                continue
+            except sqlite3.DatabaseError as exc:
+                problems[(schema, name)] = f"no sampled profile: {exc}"
+                continue
+            profiles[(schema, name)] = profile_rows(columns, rows, basis)
+    finally:
+        conn.close()
+    return profiles, problems, True

@@ -22,7 +22,7 @@ from django.utils import timezone
 from catalog.alerts.services import Email, outbox_queue
 from catalog.alerts.services.listeners import dataset_listeners
 from catalog.connectors import ConnectorError
-from catalog.connectors.postgres import sample_profiles
+from catalog.connectors.sampling import sampler
 from catalog.core.bulk import JSONText, insert_rows
 from catalog.core.queue import task_send
 from catalog.core.sourceurl import parse_source_url, scrub
@@ -208,8 +208,9 @@ def profiles_sample(source, *, connector=None, now: datetime | None = None) -> s
     if policy is None:
         return ""
     now = now or timezone.now()
-    if (source.engine or "").lower() not in ("postgresql", "postgres"):
-        summary = "Sampled profiles: only PostgreSQL sources can be sampled yet."
+    found = sampler(source.engine)
+    if found is None:
+        summary = f"Sampled profiles: {source.engine or 'this'} sources cannot be sampled."
         SamplingPolicy.objects.filter(pk=policy.pk).update(last_run_at=now, last_summary=summary)
         return summary
     # Datasets whose latest profile came from the engine's statistics are not sampled.
@@ -226,6 +227,7 @@ def profiles_sample(source, *, connector=None, now: datetime | None = None) -> s
         columns[dataset_id].append((name, family))
     by_name = {(d.schema_name, d.name): d.pk for d in candidates}
     tables = [(d.schema_name, d.name, columns.get(d.pk, [])) for d in candidates]
+    sample_profiles, unit = found
     try:
         connector = connector or source_connector(parse_source_url(source.url), source.options)
         profiles, problems, complete = sample_profiles(connector, tables, percent=policy.percent, budget_s=policy.budget_seconds)
@@ -240,7 +242,7 @@ def profiles_sample(source, *, connector=None, now: datetime | None = None) -> s
                 "sampled_at": now, "warning": problems.get(key, "")[:500]})
         left = len(tables) - len(profiles) - len(problems)
         summary = (f"Sampled {len(profiles)} of {len(tables)} tables without engine statistics "
-                   f"({policy.percent:g}% of blocks, {policy.budget_seconds:g} s budget)"
+                   f"({policy.percent:g}% of {unit}, {policy.budget_seconds:g} s budget)"
                    + (f"; {len(problems)} refused or timed out" if problems else "")
                    + ("." if complete or not left else f"; out of budget: the other {left} are sampled next crawl."))
         SamplingPolicy.objects.filter(pk=policy.pk).update(last_run_at=now, last_summary=summary[:300])

@@ -8,9 +8,12 @@ stdin and asserts on the JSON answer on stdout:
 
     {"setup": ["CREATE TABLE ...", ...],                  run once through the real driver
      "calls": [{"url": "snowflake://...", "op": "extract", "include": [...], "exclude": [...]},
-               {"url": "snowflake://...", "op": "test"}]}
+               {"url": "snowflake://...", "op": "test"},
+               {"url": "snowflake://...", "op": "sample", "tables": [[schema, name, [[column, family]]]],
+                "percent": 100, "budget_s": 30}]}
 
-    {"versions": {...}, "results": [{"extraction": {...}} | {"message": "..."} | {"error": "..."}]}
+    {"versions": {...}, "results": [{"extraction": {...}} | {"message": "..."} | {"error": "..."}
+                                    | {"sample": {"profiles": [[schema, name, stats]], "problems": [...], "complete": true}}]}
 
 Every call goes through the connector's real code (its queries, cursors and parsing over the
 real snowflake-connector-python API); only the server is emulated. Django-free, pytest-free.
@@ -26,7 +29,7 @@ import fakesnow
 import snowflake.connector
 
 from catalog.connectors.base import ConnectorError, ExtractRequest
-from catalog.connectors.snowflake import SnowflakeConnector
+from catalog.connectors.snowflake import SnowflakeConnector, sample_profiles
 from catalog.core.sourceurl import parse_source_url
 
 
@@ -48,6 +51,11 @@ def run_call(call: dict) -> dict:
     try:
         if call["op"] == "test":
             return {"message": connector.test()}
+        if call["op"] == "sample":
+            tables = [(schema, name, [tuple(c) for c in columns]) for schema, name, columns in call["tables"]]
+            profiles, problems, complete = sample_profiles(connector, tables, percent=call["percent"], budget_s=call["budget_s"])
+            return {"sample": {"profiles": [[s, n, stats] for (s, n), stats in profiles.items()],
+                               "problems": [[s, n, problem] for (s, n), problem in problems.items()], "complete": complete}}
         return {"extraction": plain(connector.extract(ExtractRequest(include=call.get("include") or (), exclude=call.get("exclude") or ())))}
     except ConnectorError as exc:
         return {"error": str(exc)}

@@ -32,6 +32,7 @@ class Answer:
     extraction: Extraction | None = None
     message: str = ""  # what Connector.test() said
     error: str = ""  # a ConnectorError's message
+    sample: dict | None = None  # sample_profiles' answer: {"profiles": [[schema, name, stats]], "problems": [...], "complete"}
 
 
 def extraction_from(data: dict) -> Extraction:
@@ -59,5 +60,5 @@ def emulate(setup: list[str], calls: list[dict], *, database: str = "SHOP", sche
     answer = json.loads(done.stdout)
     assert answer["versions"]["fakesnow"] == FAKESNOW_VERSION, answer["versions"]
     return [Answer(extraction=extraction_from(result["extraction"]) if "extraction" in result else None,
-                   message=result.get("message", ""), error=result.get("error", ""))
+                   message=result.get("message", ""), error=result.get("error", ""), sample=result.get("sample"))
             for result in answer["results"]]

@@ -2,6 +2,7 @@ from django import template
 from django.conf import settings
 from django.utils import timezone
 
+from catalog.connectors.sampling import sampling_described
 from catalog.quality.jumps import is_sensitive
 from catalog.quality.models import DataChange, Freshness, ProfileAlertOptIn, ProfileChange, SampleState, SamplingPolicy
 from catalog.quality.profiling import profiles_latest, sensitive_columns
@@ -65,8 +66,9 @@ def profiles_section(context, dataset):
                      "marked": name in marked, "by_pattern": is_sensitive(name, patterns)})
     changes = list(ProfileChange.objects.filter(dataset=dataset)[:10]) if latest else []
     opted = bool(user and user.is_authenticated and ProfileAlertOptIn.objects.filter(user=user).exists())
+    bases = sorted({str(r["profile"].get("basis") or "") for r in rows} - {""})
     return {"dataset": dataset, "rows": rows, "changes": changes, "user": user, "csrf_token": context.get("csrf_token"),
-            "opted": opted}
+            "opted": opted, "bases": bases, "sampled": any(b.startswith("sample") for b in bases)}
 
 
 @register.inclusion_tag("quality/_profile_changes.html")
@@ -91,8 +93,9 @@ def sampling_section(context, source):
     user = context.get("user")
     if not (user and user.is_staff):
         return {"shown": False}
+    unit, how = sampling_described(source.engine) or ("", "")
     return {"shown": True, "source": source, "policy": SamplingPolicy.objects.filter(source=source).first(), "user": user,
-            "csrf_token": context.get("csrf_token")}
+            "csrf_token": context.get("csrf_token"), "unit": unit, "how": how}
 
 
 @register.simple_tag
