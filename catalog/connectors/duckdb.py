@@ -17,6 +17,7 @@ import duckdb
 from catalog.connectors.base import TABLE, VIEW, ColumnMeta, Connector, ConnectorError, DatasetMeta, ExtractRequest, Extraction, schema_in_scope
 from catalog.connectors.sampling import profile_from_aggregates
 from catalog.connectors.sqlite import local_path
+from catalog.core.oneline import one_line
 
 SCHEMAS_SQL = """
 SELECT schema_name FROM duckdb_schemas()
@@ -55,7 +56,8 @@ def _engine():
 
 
 def _one_line(exc: Exception) -> str:
-    text = " ".join(str(exc).split())
+    """DuckDB's message without its error class prefix."""
+    text = one_line(exc, limit=1000)
     for prefix in ("IO Error: ", "Catalog Error: ", "Binder Error: "):
         text = text.replace(prefix, "")
     return text

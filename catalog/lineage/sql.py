@@ -31,6 +31,7 @@ from sqlglot.errors import SqlglotError
 from sqlglot.optimizer.qualify import qualify
 from sqlglot.optimizer.scope import traverse_scope
 
+from catalog.core.oneline import one_line
 from catalog.core.sqlnames import TableRef
 
 _IMPLICIT = "canon_implicit_schema"
@@ -151,5 +152,4 @@ def error_line(exc: Exception) -> str:
         first = errors[0]
         where = f" (line {first.get('line')}, column {first.get('col')})" if first.get("line") else ""
         return f"{first.get('description', 'invalid SQL')}{where}"
-    text = " ".join(str(exc).split())
-    return text[:300] or exc.__class__.__name__
+    return one_line(exc)

@@ -40,6 +40,7 @@ from sqlglot.schema import MappingSchema
 from sqlglot.tokens import TokenType
 
 from catalog.core.deadline import TimeLimitExceeded, time_limit
+from catalog.core.oneline import one_line
 from catalog.core.sqlnames import TableRef
 from catalog.metrics.dialects import DIALECT_LABELS, DIALECTS
 from catalog.metrics.sqlcompare import digest, signature_parts, sql_fingerprint
@@ -218,7 +219,7 @@ def parse_metric_sql(sql: str, dialect: str, *, max_chars: int = MAX_SQL_CHARS, 
     except RecursionError:
         raise MetricSqlError("The SQL is nested too deeply to read.") from None
     except SqlglotError as exc:
-        raise MetricSqlError(f"The SQL does not parse as {DIALECT_LABELS[dialect]}: {_one_line(exc)}") from None
+        raise MetricSqlError(f"The SQL does not parse as {DIALECT_LABELS[dialect]}: {one_line(exc)}") from None
     if not statements:
         raise MetricSqlError("Write the SQL query that computes the metric.")
     if len(statements) > 1:
@@ -322,11 +323,6 @@ def format_sql(sql: str, *, seconds: float = FORMAT_TIME_LIMIT) -> str:
         return text
 
 
-def _one_line(exc: Exception) -> str:
-    text = " ".join(str(exc).split())
-    return text[:300] or exc.__class__.__name__
-
-
 # ---------------------------------------------------------------- tables
 
 
@@ -423,7 +419,7 @@ def analyse(query: exp.Query, dialect: str, resolved: Mapping[TableRef, Resolved
             validate_qualify_columns=False, allow_partial_qualification=True, quote_identifiers=False, identify=False,
         )
     except (SqlglotError, RecursionError, ValueError, KeyError, AttributeError, TypeError) as exc:
-        analysis.warnings.append(f"The columns could not be tied to the catalog ({_one_line(exc)}).")
+        analysis.warnings.append(f"The columns could not be tied to the catalog ({one_line(exc)}).")
         analysis.fingerprint, analysis.canonical_sql = sql_fingerprint(query.copy(), dialect)
         return analysis
 

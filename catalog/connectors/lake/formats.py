@@ -31,6 +31,7 @@ import pyarrow.json as pajson
 import pyarrow.parquet as pq
 
 from catalog.connectors.lake.layout import CSV, JSONL, PARQUET, TSV
+from catalog.core.oneline import one_line
 
 MAX_FOOTER_BYTES = 64 * 1024 * 1024
 Reader = Callable[[int, int], bytes]  # (start, length) -> bytes of one object
@@ -132,7 +133,7 @@ def read_parquet_schema(read: Reader, size: int) -> FileSchema:
         metadata = pq.read_metadata(pa.BufferReader(footer + tail))
         schema = metadata.schema.to_arrow_schema()
     except Exception as exc:  # pyarrow raises OSError/ArrowInvalid with a useful message
-        return FileSchema(problem=f"corrupt Parquet footer: {_one_line(exc)}")
+        return FileSchema(problem=f"corrupt Parquet footer: {one_line(exc, first_line=True)}")
     columns, notes = columns_of(schema)
     return FileSchema(columns=columns, notes=notes, stats=footer_stats(metadata))
 
@@ -208,11 +209,6 @@ def _shown(value) -> str:
     if isinstance(value, datetime):
         return value.isoformat(sep=" ")
     return value.isoformat() if isinstance(value, date) else str(value)
-
-
-def _one_line(exc: Exception) -> str:
-    text = str(exc).strip().splitlines()
-    return (text[0] if text else exc.__class__.__name__)[:300]
 
 
 def read_text_sample(read: Reader, size: int, compression: str, sample_bytes: int) -> tuple[bytes | None, str]:
@@ -382,7 +378,7 @@ def schema_from_csv(sample: bytes, delimiter: str | CsvDialect) -> FileSchema:
             convert_options=pacsv.ConvertOptions(decimal_point="," if dialect.decimal_comma else "."),
         )
     except Exception as exc:
-        return FileSchema(problem=f"not readable as {label} (delimiter {dialect.describe()}): {_one_line(exc)}")
+        return FileSchema(problem=f"not readable as {label} (delimiter {dialect.describe()}): {one_line(exc, first_line=True)}")
     columns, notes = columns_of(table.schema)
     # Say how the file was split whenever the result may be wrong, and how to split it otherwise.
     how_to_set = {"format": "", "option": "; change the source option csv_delimiter if that is wrong"}.get(
@@ -409,7 +405,7 @@ def schema_from_jsonl(sample: bytes) -> FileSchema:
         columns, notes = columns_of(table.schema)
         return FileSchema(columns=columns, notes=notes)
     except Exception as exc:
-        first_error = _one_line(exc)
+        first_error = one_line(exc, first_line=True)
     # pyarrow refuses a key whose values change type between rows; pandas reads them as objects.
     return _jsonl_with_pandas(sample, first_error)
 
