@@ -33,7 +33,10 @@ from sqlglot.errors import SqlglotError
 from sqlglot.tokens import TokenType
 
 MAX_CHARS = 20_000
-MAX_SHAPES = 20_000  # kept per process, least recently used dropped first
+# Shapes kept per process, least recently used dropped first: at most this many, and this many tokens in all (a
+# token of a kept shape is about 100 bytes, so about 50 MB at most).
+MAX_SHAPES = 20_000
+MAX_SHAPE_TOKENS = 500_000
 
 # Statements about no table, or only about the session: parsed, and naming nothing.
 _WRITE_KINDS = (exp.Insert, exp.Update, exp.Delete, exp.Merge, exp.Create, exp.Copy)
@@ -132,6 +135,7 @@ def _string_words(tree) -> set[str]:
 class _Shape:
     use: StatementUse | None  # in placeholders; None: each statement of the shape is parsed as itself
     parsed: bool = True  # False: neither the statement nor its placeholder form parsed
+    tokens: int = 0
 
 
 @dataclass
@@ -139,6 +143,8 @@ class ShapeCache:
     """Statement shapes of this process and their answers in placeholders, with counts for the benchmark."""
 
     max_shapes: int = MAX_SHAPES
+    max_tokens: int = MAX_SHAPE_TOKENS
+    tokens: int = 0  # of the shapes kept
     shapes: OrderedDict = field(default_factory=OrderedDict)
     statements: int = 0  # statements asked about
     parses: int = 0  # sqlglot parses run
@@ -172,9 +178,11 @@ def statement_use(sql: str, dialect: str | None, default_schema: str = "", cache
     known = cache.shapes.get(key)
     if known is None:
         known, use = _learn(reader, tokens, text, default_schema, key[1], names, spans, cache)
+        known.tokens = len(key[1])
         cache.shapes[key] = known
-        if len(cache.shapes) > cache.max_shapes:
-            cache.shapes.popitem(last=False)
+        cache.tokens += known.tokens
+        while len(cache.shapes) > cache.max_shapes or (cache.tokens > cache.max_tokens and len(cache.shapes) > 1):
+            cache.tokens -= cache.shapes.popitem(last=False)[1].tokens
         if use is None:
             raise UnparsedStatement("does not parse")
         return use

@@ -122,8 +122,12 @@ def test_a_name_like_a_placeholder_is_parsed_as_itself():
     assert cache.counts()["hits"] == 0
 
 
-def test_the_cache_keeps_at_most_its_number_of_shapes():
+def test_the_cache_keeps_at_most_its_number_of_shapes_and_tokens():
     cache = ShapeCache(max_shapes=3)
     for n in range(6):
         statement_use(f"SELECT a FROM t LIMIT {n}", "postgres", cache=cache)
     assert cache.counts()["shapes"] == 3
+    cache = ShapeCache(max_tokens=12)  # SELECT a FROM t LIMIT n: 6 tokens
+    for n in range(6):
+        statement_use(f"SELECT a FROM t LIMIT {n}", "postgres", cache=cache)
+    assert cache.counts()["shapes"] == 2 and cache.tokens == 12
