@@ -24,6 +24,7 @@ import ast
 import inspect
 import re
 import textwrap
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
@@ -69,7 +70,10 @@ class _Dialect:
 
     def __init__(self, name: str | None):
         self.dialect = Dialect.get_or_raise(name)
-        self.words = _parser_words(self.dialect)
+        try:
+            self.words: frozenset[str] | None = _parser_words(self.dialect)
+        except (OSError, TypeError, SyntaxError):  # sqlglot installed without its sources: no shapes, each statement parsed
+            self.words = None
 
     @classmethod
     def get(cls, name: str | None) -> "_Dialect":
@@ -149,6 +153,7 @@ class ShapeCache:
     statements: int = 0  # statements asked about
     parses: int = 0  # sqlglot parses run
     hits: int = 0  # statements answered from their shape, with no parse
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)  # crawls in threads share it
 
     def counts(self) -> dict[str, int]:
         return {"statements": self.statements, "shapes": len(self.shapes), "parses": self.parses, "hits": self.hits}
@@ -165,28 +170,35 @@ def statement_use(sql: str, dialect: str | None, default_schema: str = "", cache
         raise UnparsedStatement("empty")
     if len(text) > MAX_CHARS:
         raise UnparsedStatement("too long")
-    reader = _Dialect.get(dialect)
+    try:
+        reader = _Dialect.get(dialect)
+    except ValueError as exc:  # a dialect sqlglot does not know
+        raise UnparsedStatement(str(exc)) from None
     tokens = reader.tokenize(text)
     if cache is None:
         return reader.use(tokens, text, default_schema)
     cache.statements += 1
-    if _PLACEHOLDER_IN.search(text):  # it names something like a placeholder: parsed as itself
+    if reader.words is None or _PLACEHOLDER_IN.search(text):  # something like a placeholder in it: parsed as itself
         cache.parses += 1
         return reader.use(tokens, text, default_schema)
     key, names, spans = _shape_of(tokens, reader.words)
     key = (dialect, key)
-    known = cache.shapes.get(key)
+    with cache.lock:
+        known = cache.shapes.get(key)
+        if known is not None:
+            cache.shapes.move_to_end(key)
     if known is None:
         known, use = _learn(reader, tokens, text, default_schema, key[1], names, spans, cache)
         known.tokens = len(key[1])
-        cache.shapes[key] = known
-        cache.tokens += known.tokens
-        while len(cache.shapes) > cache.max_shapes or (cache.tokens > cache.max_tokens and len(cache.shapes) > 1):
-            cache.tokens -= cache.shapes.popitem(last=False)[1].tokens
+        with cache.lock:
+            if key not in cache.shapes:
+                cache.shapes[key] = known
+                cache.tokens += known.tokens
+            while len(cache.shapes) > cache.max_shapes or (cache.tokens > cache.max_tokens and len(cache.shapes) > 1):
+                cache.tokens -= cache.shapes.popitem(last=False)[1].tokens
         if use is None:
             raise UnparsedStatement("does not parse")
         return use
-    cache.shapes.move_to_end(key)
     if not known.parsed:
         cache.hits += 1
         raise UnparsedStatement("its shape does not parse")

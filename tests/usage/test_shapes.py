@@ -131,3 +131,8 @@ def test_the_cache_keeps_at_most_its_number_of_shapes_and_tokens():
     for n in range(6):
         statement_use(f"SELECT a FROM t LIMIT {n}", "postgres", cache=cache)
     assert cache.counts()["shapes"] == 2 and cache.tokens == 12
+
+
+def test_a_dialect_sqlglot_does_not_know_is_unparsed_not_an_error():
+    with pytest.raises(UnparsedStatement):
+        statement_use("SELECT a FROM t", "no-such-dialect")
