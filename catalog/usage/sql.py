@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import logging
 import re
 import textwrap
 import threading
@@ -50,6 +51,20 @@ _PLAIN = re.compile(r"[^\W\d]\w*\Z")  # an unquoted name that is one plain word
 
 class UnparsedStatement(ValueError):
     pass
+
+
+_parsing = threading.local()
+
+
+class _NoStatementText(logging.Filter):
+    """sqlglot's warnings quote the statement they are about (a Command fallback, up to 100 characters); a logged
+    statement's literals can be personal data, kept only where a person opted in: not logged while one is parsed."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not getattr(_parsing, "history", False)
+
+
+logging.getLogger("sqlglot").addFilter(_NoStatementText())
 
 
 @dataclass
@@ -89,10 +104,13 @@ class _Dialect:
             raise UnparsedStatement(exc.__class__.__name__) from None
 
     def use(self, tokens, text: str, default_schema: str) -> StatementUse:
+        _parsing.history = True
         try:
             statements = [s for s in self.dialect.parser().parse(tokens, text) if s is not None]
         except _FAILURES as exc:
             raise UnparsedStatement(exc.__class__.__name__) from None
+        finally:
+            _parsing.history = False
         if not statements:
             raise UnparsedStatement("nothing to read")
         use = StatementUse()
