@@ -260,8 +260,9 @@ CANON_CRAWL_STEPS = [
     "catalog.quality.steps.observe_profiles",
     "catalog.usage.steps.read_usage",
 ]
-# Copies of datasets (catalog/duplicates): a group shows at most this many datasets, with a warning past it; storage
-# prices in USD per GB-month by engine (the source URL's scheme), "default" for the others; the admin can override each.
+# Copies of datasets (catalog/duplicates): a group shows at most this many datasets, with a warning past it. Storage
+# prices in USD per GB-month by engine (the source URL's scheme), "default" for the others, read by catalog/core/storage.py
+# for every page that prices storage (duplicates, Unused); the admin's Storage prices override each.
 CANON_DUPLICATES_MAX_GROUP = env.int("CANON_DUPLICATES_MAX_GROUP", default=50)
 # A crawl adding, changing or removing more datasets than this finds their copies in a task after its commit.
 CANON_DUPLICATES_SYNC_DATASETS = env.int("CANON_DUPLICATES_SYNC_DATASETS", default=1000)
@@ -328,9 +329,6 @@ CANON_USAGE_MAX_STATEMENTS = env.int("CANON_USAGE_MAX_STATEMENTS", default=20_00
 CANON_USAGE_PARSE_SECONDS = env.float("CANON_USAGE_PARSE_SECONDS", default=60.0)
 # The Unused page: datasets nobody read for this many days.
 CANON_UNUSED_DAYS = env.int("CANON_UNUSED_DAYS", default=90)
-# What a GB of storage costs a month, for the Unused page's estimate (object storage list price by default).
-CANON_STORAGE_COST_PER_GB_MONTH = env.float("CANON_STORAGE_COST_PER_GB_MONTH", default=0.023)
-CANON_STORAGE_COST_CURRENCY = env.str("CANON_STORAGE_COST_CURRENCY", default="USD")
 
 # Email. EMAIL_URL (smtp://user:pass@host:587/?tls=True) in production; the embedded
 # default writes each message as a file under var/mail/ for a person to read.

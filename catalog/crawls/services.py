@@ -27,7 +27,7 @@ from catalog.core import crypto
 from catalog.core.queue import task_send
 from catalog.core.sourceurl import InvalidSourceURL, parse_source_url, scrub
 from catalog.crawls.lease import CrawlHeartbeat, crawls_dead, lease_acquire, lease_held, lease_release, stale_after
-from catalog.crawls.steps import crawl_steps_run
+from catalog.crawls.steps import crawl_steps_prepare, crawl_steps_run
 from catalog.history.services import history_snapshot
 from catalog.inventory.fingerprint import prepare_documents
 from catalog.inventory.models import Dataset
@@ -188,16 +188,17 @@ def source_crawl(source: Source, *, trigger: str = "manual", connector=None, cra
                                  known=_known_schemas(source), prepare=prepare_documents,
                                  statistics=settings.CANON_ENGINE_STATISTICS)
         extraction = _extract(connector, request)
+        prepared = crawl_steps_prepare(source)  # the steps' own reads over the network, outside the transaction
         try:
             with heartbeat.paused():
-                _apply(source, crawl, extraction, secrets, started, request.previous_state)
+                _apply(source, crawl, extraction, secrets, started, request.previous_state, prepared)
         except SkippedColumnsNotKnown:
             # The catalog moved under the connector's assumptions (an edit, another crawl): read everything.
             request = dataclasses.replace(request, known={})
             _set_phase(crawl, "reading metadata")
             extraction = _extract(connector, request)
             with heartbeat.paused():
-                _apply(source, crawl, extraction, secrets, started, request.previous_state)
+                _apply(source, crawl, extraction, secrets, started, request.previous_state, prepared)
     except CrawlLeaseLost:
         # Usually already recorded as failed by the crawl that took over; if not, recorded here.
         _fail(crawl, started, f"{_worker_stopped_message()}; another crawl of this source took over")
@@ -237,7 +238,8 @@ def _hold_mass_removal(source: Source, crawl: Crawl, outcome: CrawlOutcome) -> N
         raise CrawlHeld(sorted(f"{before[i][0]}.{before[i][1]}" for i in result.removed_ids), present_before)
 
 
-def _apply(source: Source, crawl: Crawl, extraction, secrets: list[str], started: float, previous_state: dict) -> None:
+def _apply(source: Source, crawl: Crawl, extraction, secrets: list[str], started: float, previous_state: dict,
+           prepared: dict | None = None) -> None:
     """Apply a complete extraction and everything that follows from it (the steps), in one transaction."""
     _set_phase(crawl, f"applying {len(extraction.datasets):,} datasets")
     with transaction.atomic():
@@ -251,7 +253,7 @@ def _apply(source: Source, crawl: Crawl, extraction, secrets: list[str], started
             source, crawl, extraction, include=source.include_schemas, exclude=source.exclude_schemas, now=crawl.started_at
         )
         outcome = CrawlOutcome(source=source, crawl=crawl, extraction=extraction, result=result, names_before=names_before,
-                               now=crawl.started_at)
+                               now=crawl.started_at, prepared=prepared or {})
         _hold_mass_removal(source, crawl, outcome)
         crawl_steps_run(outcome)
         crawl.status = Crawl.SUCCEEDED

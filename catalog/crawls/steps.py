@@ -36,6 +36,12 @@ def _imported(paths: tuple[str, ...]) -> tuple[CrawlStep, ...]:
     return tuple(steps)
 
 
+def crawl_steps_prepare(source) -> dict:
+    """Before the crawl's transaction: a step with a ``prepare(source)`` (a read over the network, as the query
+    history is) runs it here, and finds what it returned in ``outcome.prepared[step]``. A prepare must not raise."""
+    return {step: step.prepare(source) for step in crawl_steps() if hasattr(step, "prepare")}
+
+
 def crawl_steps_run(outcome: CrawlOutcome) -> None:
     for step in crawl_steps():
         step(outcome)

@@ -6,31 +6,20 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.conf import settings
 from django.db.models import Prefetch, Q
 
+from catalog.core.storage import monthly_cost, storage_prices
 from catalog.duplicates.models import Decision, DuplicateGroup, DuplicateMember, StoragePrice
 from catalog.inventory.models import Dataset
 from catalog.lineage.models import LineageEdge
 from catalog.metrics.models import MetricDatasetUse
 
-GB = Decimal(1024 ** 3)
 MEMBER_DATASET = ("source", "owner")
 
 
-def storage_prices() -> dict[str, Decimal]:
-    """USD per GB-month by engine (source URL scheme): settings.CANON_STORAGE_PRICES, then what the admin set."""
-    prices = {engine: Decimal(str(price)) for engine, price in settings.CANON_STORAGE_PRICES.items()}
-    prices.update(dict(StoragePrice.objects.values_list("engine", "usd_per_gb_month")))
-    return prices
-
-
-def monthly_cost(size_bytes: int | None, engine: str, prices: dict[str, Decimal]) -> Decimal | None:
-    """What storing these bytes costs a month on this engine; None when the size is not known."""
-    if size_bytes is None:
-        return None
-    price = prices.get(engine, prices.get("default", Decimal("0")))
-    return (Decimal(size_bytes) / GB * price).quantize(Decimal("0.01"))
+def admin_storage_prices() -> dict[str, Decimal]:
+    """The prices people set in the admin (*Storage prices*): they win over CANON_STORAGE_PRICES (core/storage.py)."""
+    return dict(StoragePrice.objects.values_list("engine", "usd_per_gb_month"))
 
 
 def copies_of(ids) -> dict[int, str]:

@@ -40,6 +40,8 @@ class CrawlOutcome:
     changes: list = field(default_factory=list)
     # Left by the alerts step: messages written to the outbox, which the crawl asks a worker to send after commit.
     messages_queued: list = field(default_factory=list)
+    # What steps read before the transaction (their `prepare`, catalog/crawls/steps.py), by step.
+    prepared: dict = field(default_factory=dict)
 
     @property
     def anything_changed(self) -> bool:

@@ -3,15 +3,17 @@ days it ran, and refresh each dataset's and column's figures. Never raises for b
 
 from __future__ import annotations
 
-from collections import defaultdict
 import time
+from collections import defaultdict
 from dataclasses import replace
+from typing import NamedTuple
 from datetime import date, timedelta
 
 from django.conf import settings
 from django.db.models import Count, Max, Q, Sum
 
 from catalog.connectors.history import QueryHistory
+from catalog.core.bulk import insert_rows
 from catalog.core.sqlnames import dialect_for
 from catalog.inventory.models import Column, Dataset
 from catalog.search.index import search_refresh_weights
@@ -56,6 +58,19 @@ class _Names:
 
     def column(self, dataset_id: int, name: str) -> int | None:
         return self._columns.get(dataset_id, {}).get(name.lower())
+
+
+class _Parsed(NamedTuple):
+    """A digest's parse, as the rest of the record reads it (a new one is written without a model instance)."""
+
+    digest: str
+    parsed: bool
+    reads: list
+    writes: list
+    columns: list
+
+
+DIGEST_FIELDS = ("source_id", "digest", "parsed", "reads", "writes", "columns", "text", "first_seen_at")
 
 
 def _parse(statement, dialect) -> tuple[bool, list, list, list]:
@@ -108,7 +123,7 @@ def usage_record(source, history: QueryHistory, *, now, budget_seconds: float | 
     if usage.keep_query_text:
         for chunk in chunked(sorted(parsed_before), CHUNK):
             without_text.update(QueryDigest.objects.filter(source=source, digest__in=chunk, text="").values_list("digest", "id"))
-    known: dict[str, QueryDigest] = {}
+    known: dict[str, QueryDigest | _Parsed] = {}
     new, texts, deferred = [], {}, set()
     deadline = time.monotonic() + budget_seconds if budget_seconds else None
     for statement in statements:
@@ -123,15 +138,12 @@ def usage_record(source, history: QueryHistory, *, now, budget_seconds: float | 
             if statement.digest in without_text:
                 texts[statement.digest] = statement.text
             continue
-        parsed, reads, writes, columns = _parse(statement, dialect)
-        digest = QueryDigest(source=source, digest=statement.digest, parsed=parsed, reads=reads, writes=writes, columns=columns,
-                             text=statement.text if usage.keep_query_text else "", first_seen_at=now)
-        known[statement.digest] = digest
-        new.append(digest)
-    QueryDigest.objects.bulk_create(new, batch_size=CHUNK)
+        digest = known[statement.digest] = _Parsed(statement.digest, *_parse(statement, dialect))
+        new.append((source.pk, *digest, statement.text if usage.keep_query_text else "", now))
+    insert_rows(QueryDigest, DIGEST_FIELDS, new, batch_size=CHUNK)
     QueryDigest.objects.bulk_update([QueryDigest(id=without_text[d], text=text) for d, text in texts.items()], ["text"],
                                     batch_size=CHUNK)
-    parsed_before.update({d.digest: d.parsed for d in new})
+    parsed_before.update({d: p.parsed for d, p in known.items()})
     if deferred:
         statements = [s for s in statements if s.digest not in deferred]
         digests -= deferred
@@ -155,7 +167,7 @@ def usage_record(source, history: QueryHistory, *, now, budget_seconds: float | 
             before = previous.get((statement.digest, statement.user))
             delta = calls - before.calls if before is not None and calls >= before.calls else calls  # fewer: the engine reset
             if before is None:
-                new_counts.append(QueryCount(source=source, digest=statement.digest, user=statement.user, calls=calls))
+                new_counts.append((source.pk, statement.digest, statement.user, calls))
             elif before.calls != calls:
                 before.calls = calls
                 changed_counts.append(before)
@@ -163,7 +175,7 @@ def usage_record(source, history: QueryHistory, *, now, budget_seconds: float | 
             delta = calls
         if delta > 0 and parsed_before[statement.digest]:
             ran.append((statement.digest, statement.user, (statement.last_seen or now).date(), delta))
-    QueryCount.objects.bulk_create(new_counts, batch_size=CHUNK)
+    insert_rows(QueryCount, ("source_id", "digest", "user", "calls"), new_counts, batch_size=CHUNK)
     QueryCount.objects.bulk_update(changed_counts, ["calls"], batch_size=CHUNK)
     load = sorted({d for d, *_ in ran} - set(known))
     for chunk in chunked(load, CHUNK):
@@ -208,12 +220,12 @@ def _add_days(days: dict) -> None:
     for key, (reads, writes) in days.items():
         row = existing.get(key)
         if row is None:
-            created.append(UsageDay(dataset_id=key[0], column_id=key[1], day=key[2], user=key[3], reads=reads, writes=writes))
+            created.append((*key, reads, writes))
         else:
             row.reads += reads
             row.writes += writes
             updated.append(row)
-    UsageDay.objects.bulk_create(created, batch_size=CHUNK)
+    insert_rows(UsageDay, ("dataset_id", "column_id", "day", "user", "reads", "writes"), created, batch_size=CHUNK)
     UsageDay.objects.bulk_update(updated, ["reads", "writes"], batch_size=CHUNK)
 
 

@@ -1,6 +1,9 @@
 """The crawl step: read the source's query history (bounded: CANON_USAGE_MAX_STATEMENTS statements, under the
 connector's statement timeout) and record it. Never fails the crawl: a history that cannot be read becomes
-the note on the source's page, and the usage recorded so far stays."""
+the note on the source's page, and the usage recorded so far stays.
+
+The history is read by the step's `prepare`, which the crawl runs before its transaction (catalog/crawls/steps.py),
+so the transaction does not wait on the network; the step records what was read, inside it."""
 
 import logging
 
@@ -17,22 +20,33 @@ from catalog.usage.services import usage_record
 logger = logging.getLogger(__name__)
 
 
-def read_usage(outcome: CrawlOutcome) -> None:
-    source = outcome.source
+def read_history(source) -> QueryHistory | None:
+    """The source's history since its last read; None where there is none to read. Never raises."""
     reader = history_reader(source.engine)
     if reader is None or not settings.CANON_USAGE_ENABLED:
-        return  # no history to read here: its datasets' usage stays unknown
+        return None  # no history to read here: its datasets' usage stays unknown
     secrets: list[str] = []
     try:
         url = parse_source_url(source.url)
         secrets = url.secrets()
         since = SourceUsage.objects.filter(source=source, available=True).values_list("read_at", flat=True).first()
-        history = reader(source_connector(url, source.options), limit=settings.CANON_USAGE_MAX_STATEMENTS, since=since)
+        return reader(source_connector(url, source.options), limit=settings.CANON_USAGE_MAX_STATEMENTS, since=since)
     except Exception as exc:  # a connector's bug or a lost connection must not fail the crawl
         logger.warning("query history of %s could not be read (%s)", source.name, exc.__class__.__name__)
-        history = QueryHistory(False, note=scrub(f"The query history could not be read: {exc}", secrets))
+        return QueryHistory(False, note=scrub(f"The query history could not be read: {exc}", secrets))
+
+
+def read_usage(outcome: CrawlOutcome) -> None:
+    source = outcome.source
+    # Read before the transaction by the crawl; here only when the step is run without it.
+    history = outcome.prepared[read_usage] if read_usage in outcome.prepared else read_history(source)
+    if history is None:
+        return
     try:
         with transaction.atomic():  # a savepoint: a failure here leaves the crawl's own writes alone
             usage_record(source, history, now=outcome.now)
     except Exception:
         logger.exception("usage of %s could not be recorded", source.name)
+
+
+read_usage.prepare = read_history

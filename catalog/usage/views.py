@@ -3,16 +3,16 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import F, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from catalog.connectors.history import READERS
 from catalog.core.decorators import staff_required
-from catalog.inventory.models import Dataset
+from catalog.core.storage import monthly_cost, storage_prices
 from catalog.sources.models import Source
 from catalog.usage.models import SourceUsage
+from catalog.usage.selectors import unused_datasets
 from catalog.usage.services import usage_keep_text
 
 
@@ -32,15 +32,11 @@ def unused(request):
     history is known; the rest is listed as "usage unknown", never as unused."""
     days = settings.CANON_UNUSED_DAYS
     today = timezone.now().date()
-    since = today - timedelta(days=days - 1)
     known = SourceUsage.objects.filter(available=True)
-    datasets = (Dataset.objects.filter(removed_at__isnull=True, source__usage__available=True)
-                .filter(Q(usage__isnull=True) | Q(usage__last_used_on__isnull=True) | Q(usage__last_used_on__lt=since))
-                .select_related("source", "source__usage", "owner", "owner__user", "usage")
-                .order_by(F("size_bytes").desc(nulls_last=True), "source__name", "schema_name", "name", "id"))
+    datasets = unused_datasets(days).select_related("source", "source__usage", "owner", "owner__user", "usage")
     page = Paginator(datasets, 50).get_page(request.GET.get("page"))
-    cost = settings.CANON_STORAGE_COST_PER_GB_MONTH
-    rows = [{"dataset": d, "cost": (d.size_bytes or 0) / 1e9 * cost if d.size_bytes is not None else None,
+    prices = storage_prices()
+    rows = [{"dataset": d, "cost": monthly_cost(d.size_bytes, d.source.engine, prices),
              "history_since": d.source.usage.first_read_at,
              "young_history": d.source.usage.first_read_at and d.source.usage.first_read_at.date() > today - timedelta(days=days)}
             for d in page]
@@ -55,5 +51,4 @@ def unused(request):
                   else "The query history has not been read yet.")
         unknown.append({"source": source, "reason": reason,
                         "datasets": source.datasets.filter(removed_at__isnull=True).count()})
-    return render(request, "usage/unused.html", {"page": page, "rows": rows, "days": days, "unknown": unknown,
-                                                 "cost_per_gb": cost, "currency": settings.CANON_STORAGE_COST_CURRENCY})
+    return render(request, "usage/unused.html", {"page": page, "rows": rows, "days": days, "unknown": unknown})

@@ -24,3 +24,8 @@ def test_usage_benchmark_at_500_statements():
     assert 500 <= statements <= 560 and parsed + unparsed == statements and 5 <= unparsed <= 10
     assert seconds > 0
     assert re.search(r"second read \(every digest cached\): .* parsed [01] new digests", done.stdout), done.stdout
+    # Many statements, few shapes: each shape is parsed (twice, as itself and in placeholders) once.
+    shapes = re.search(r"first read: (\d+) statements parsed as (\d+) shapes: (\d+) sqlglot parses, (\d+) answered", done.stdout)
+    assert shapes, done.stdout
+    asked, distinct, parses, hits = map(int, shapes.groups())
+    assert asked == statements and 10 < distinct < statements / 4 and parses <= 2 * distinct and hits >= asked - distinct

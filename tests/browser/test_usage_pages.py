@@ -42,7 +42,7 @@ def test_sort_by_use_read_a_datasets_usage_and_find_the_unused_ones(live_server,
     page.get_by_role("navigation").get_by_role("link", name="Unused").click()
     table = page.locator("table.unused")
     expect(table).to_contain_text("sales.old_export")
-    expect(table).to_contain_text("0.92 USD")
+    expect(table).to_contain_text("4.28 USD")  # 40 GB (37.3 GiB) at PostgreSQL's price, as the Duplicates page prices it
     expect(table).not_to_contain_text("sales.orders")
     expect(page.locator(".usage-unknown")).to_contain_text("lake")
     expect(page.locator(".usage-unknown")).to_contain_text("reads no query history")

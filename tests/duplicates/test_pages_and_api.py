@@ -52,6 +52,11 @@ def test_the_page_lists_groups_with_cost_readers_and_evidence(client, copies, tm
     assert len(more_queries) == len(queries), [q["sql"] for q in more_queries.captured_queries]
 
 
+def test_the_setting_prices_each_engine(client, copies, settings):
+    settings.CANON_STORAGE_PRICES = {"duckdb": 0.5, "default": 0.05}
+    assert "Copies cost <strong>$5.00</strong> a month" in client.get("/duplicates/").content.decode()
+
+
 def test_a_price_set_in_the_admin_replaces_the_default(client, copies):
     StoragePrice.objects.create(engine="duckdb", usd_per_gb_month=Decimal("1.5"))
     assert "Copies cost <strong>$15.00</strong> a month" in client.get("/duplicates/").content.decode()

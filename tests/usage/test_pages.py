@@ -2,6 +2,7 @@
 search ranking well-used datasets higher, and the Unused page ("usage unknown" where there is no history)."""
 
 from datetime import datetime, timedelta, timezone
+from decimal import Decimal
 
 import pytest
 from django.test import Client
@@ -9,6 +10,7 @@ from django.utils import timezone as dj_timezone
 from rest_framework.test import APIClient
 
 from catalog.audit.models import AuditEntry
+from catalog.duplicates.models import StoragePrice
 from catalog.connectors.history import LoggedStatement, QueryHistory
 from catalog.inventory.models import Dataset
 from catalog.search.index import search_index_datasets
@@ -68,10 +70,19 @@ def test_no_history_is_usage_unknown_never_unused(client, used):
     page = client.get("/usage/unused/").content.decode()
     assert "sales.customers" in page and "analytics.orders" in page and "sales.orders" not in page.split("Usage unknown")[0]
     assert page.index("sales.customers") < page.index("analytics.orders"), "biggest first"
-    assert "0.23 USD" in page, "10 GB at 0.023 a GB"
+    assert "1.07 USD" in page, "10 GB (9.31 GiB) in PostgreSQL at CANON_STORAGE_PRICES' 0.115 a GB-month"
     unknown = page.split("<h2>Usage unknown</h2>")[1]
     assert "lake" in unknown and "reads no query history" in unknown and "sf" in unknown and "not been read yet" in unknown
     assert "data.events" not in page.split("<h2>Usage unknown</h2>")[0]
+
+
+def test_the_unused_page_prices_storage_as_the_duplicates_page_does(client, used, settings):
+    settings.CANON_STORAGE_PRICES = {"postgresql": 0.5, "default": 0.01}
+    page = client.get("/usage/unused/").content.decode()
+    assert "4.66 USD" in page and "0.93 USD" in page, "10 GB and 2 GB at the setting's price for the engine"
+    StoragePrice.objects.create(engine="postgresql", usd_per_gb_month=Decimal("2"))
+    page = client.get("/usage/unused/").content.decode()
+    assert "18.63 USD" in page and "3.73 USD" in page, "a price set in the admin wins, on this page too"
 
 
 def test_unused_means_not_read_for_the_configured_days(client, used, settings):

@@ -2,11 +2,13 @@
 
 import psycopg
 import pytest
+from django.db import connection
 
 from catalog.crawls.services import source_crawl
 from catalog.inventory.models import Column, Dataset
 from catalog.sources.services import source_create
 from catalog.usage import services as usage_services
+from catalog.usage import steps as usage_steps
 from catalog.usage.models import ColumnUsage, DatasetUsage, QueryDigest, SourceUsage
 from catalog.usage.services import usage_keep_text
 from tests.shop import build_shop
@@ -94,3 +96,20 @@ def test_a_reader_without_pg_read_all_stats_is_told_what_it_cannot_see(shop, war
     usage = SourceUsage.objects.get(source=reader)
     assert usage.available and "hidden from this source's user: grant it pg_read_all_stats" in usage.note
     assert "pw-reader" not in usage.note
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_history_is_read_before_the_crawls_transaction_and_recorded_in_it(shop, warehouse, monkeypatch):
+    warehouse.execute("CREATE EXTENSION pg_stat_statements")
+    run_as(warehouse, "analyst", [("SELECT o.amount FROM sales.orders o WHERE o.status = %s", ("paid",))])
+    real = usage_steps.history_reader
+    seen = []
+
+    def watched(engine):
+        reader = real(engine)
+        return lambda *a, **k: seen.append(connection.in_atomic_block) or reader(*a, **k)
+
+    monkeypatch.setattr(usage_steps, "history_reader", watched)
+    assert source_crawl(shop).status == "succeeded"
+    assert seen == [False], "read with no transaction open"
+    assert DatasetUsage.objects.get(dataset=Dataset.objects.get(schema_name="sales", name="orders")).queries_30 >= 1
