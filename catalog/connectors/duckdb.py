@@ -38,7 +38,8 @@ WHERE database_name = current_database() AND NOT internal AND NOT temporary AND 
 """
 
 COLUMNS_SQL = """
-SELECT schema_name, table_name, column_name, column_index, data_type, is_nullable, column_default, comment
+SELECT schema_name, table_name, column_name, column_index, data_type, is_nullable, column_default, comment,
+       is_generated, generation_expression
 FROM duckdb_columns()
 WHERE database_name = current_database() AND NOT internal AND list_contains(?, schema_name)
 ORDER BY schema_name, table_name, column_index
@@ -128,13 +129,16 @@ class DuckDBConnector(Connector):
         }
         cursor = conn.execute(COLUMNS_SQL, [schemas])
         while rows := cursor.fetchmany(5000):
-            for schema, name, column, index, data_type, nullable, default, comment in rows:
+            for schema, name, column, index, data_type, nullable, default, comment, generated, expression in rows:
                 meta = by_key.get((schema, name))
                 if meta is None:
                     continue
+                if generated:  # DuckDB's generated columns are virtual: computed when read
+                    default = f"GENERATED ALWAYS AS ({expression or default}) VIRTUAL"
                 meta.columns.append(ColumnMeta(
                     name=column, data_type=data_type, position=index, nullable=bool(nullable), default=default,
                     is_primary_key=(schema, name, column) in primary, comment=comment or "",
+                    generated="virtual" if generated else "",
                 ))
         datasets = sorted(by_key.values(), key=lambda d: (d.schema, d.name))
         return Extraction(datasets=datasets, schemas=schemas, warnings=warnings)

@@ -95,3 +95,17 @@ def test_a_file_that_is_not_duckdb_and_a_missing_file(tmp_path):
 
 def test_test_connection_names_the_engine(shop_file):
     assert connector_for(f"duckdb://{shop_file}").test() == f"DuckDB {duckdb.__version__ if duckdb.__version__.startswith('v') else 'v' + duckdb.__version__}, file {shop_file}"
+
+
+def test_a_generated_column_is_marked_with_its_expression(tmp_path):
+    path = tmp_path / "gen.duckdb"
+    conn = duckdb.connect(str(path))
+    conn.execute("CREATE TABLE t (price DECIMAL(10,2), qty INTEGER, total DECIMAL(12,2) GENERATED ALWAYS AS (price * qty) VIRTUAL, "
+                 "note VARCHAR DEFAULT 'x')")
+    conn.close()
+    [table] = connector_for(f"duckdb://{path}").extract().datasets
+    cols = {c.name: c for c in table.columns}
+    assert cols["total"].generated == "virtual"
+    assert cols["total"].default.startswith("GENERATED ALWAYS AS (") and "price" in cols["total"].default
+    assert cols["note"].generated == "" and cols["note"].default == "'x'"
+    assert cols["price"].generated == "" and cols["price"].default is None
