@@ -1,6 +1,7 @@
 """The columns a view reads and, for each of its output columns, the input columns it derives from. Django-free.
 
-sqlglot parses the view in its engine's dialect and `qualify` resolves every column against a schema
+sqlglot parses the view in its engine's dialect and, unless every column already names its table (the simple
+path below: PostgreSQL prints its views that way), `qualify_columns` resolves every column against a schema
 built from the catalog (so `select *` expands and an unqualified column finds its table); then one walk
 over the query's scopes follows each output column down through CTEs, derived tables and unions to the
 columns of real tables, as `sqlglot.lineage` does for one column, here for all of them at once with each

@@ -15,10 +15,10 @@ from catalog.core.sqlnames import dialect_for
 from catalog.core.sqlnames import TableRef
 from catalog.inventory.models import Column, Dataset
 from catalog.inventory.services import build_sql_of_source
-from catalog.sources.models import Source
 from catalog.lineage.columns import ColumnLineageError, view_column_lineage
 from catalog.lineage.models import ColumnLineageEdge, ColumnLineageState, LineageEdge
 from catalog.lineage.sql import LineageParseError, case_sensitive, default_schema, fallback_schemas, parse_view, table_qualified, view_upstreams
+from catalog.sources.models import Source
 
 # Prefix of the warning a view gets when its SQL cannot be read; replaced on every refresh.
 PARSE_WARNING = "Lineage: the view's SQL could not be parsed"

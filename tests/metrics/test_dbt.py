@@ -23,6 +23,7 @@ from catalog.connectors import connector_for
 from catalog.history.models import SchemaChange
 from catalog.impact.services import impact_check_ddl
 from catalog.inventory.models import BuildSql, Column, Dataset
+from catalog.inventory.signals import build_sql_changed
 from catalog.lineage.models import ColumnLineageEdge, LineageEdge
 from catalog.metrics.dbt import DbtImportError, read_target
 from catalog.metrics.models import DbtNode, MetricDefinition
@@ -311,7 +312,7 @@ def _impacts(source, ddl):
     return {(impact["name"], hit["column"]) for impact in answer.impacts for hit in impact["hits"]}
 
 
-def test_a_model_built_as_a_table_gets_column_lineage_from_its_compiled_sql(target, own_warehouse, client, staff):
+def test_a_model_built_as_a_table_gets_column_lineage_from_its_compiled_sql(target, own_warehouse, client, staff, tmp_path):
     source, _ = own_warehouse
     model = Dataset.objects.get(source=source, schema_name="analytics", name="customer_countries")
     customers = Dataset.objects.get(source=source, schema_name="sales", name="customers")
@@ -335,11 +336,23 @@ def test_a_model_built_as_a_table_gets_column_lineage_from_its_compiled_sql(targ
     assert "dbt compiled SQL" in page and "model.canon_shop.customer_countries" in page
     assert "table level only" not in page
 
-    # A re-import of the same SQL derives nothing again; the crawl after it neither.
-    state = (model.column_lineage.digest, ColumnLineageEdge.objects.filter(downstream=model).count())
-    metrics_import_dbt(target)
-    model.column_lineage.refresh_from_db()
-    assert (model.column_lineage.digest, ColumnLineageEdge.objects.filter(downstream=model).count()) == state
+    # A re-import of the same SQL moves no build SQL, so lineage is not refreshed at all.
+    refreshed = []
+    build_sql_changed.connect(lambda sender, source_ids, **kw: refreshed.append(source_ids), weak=False, dispatch_uid="test-dbt")
+    try:
+        metrics_import_dbt(target)
+        assert refreshed == []
+
+        # One that changes the model's SQL derives its lineage again at once, with no crawl.
+        def edit(data):
+            node = data["nodes"]["model.canon_shop.customer_countries"]
+            node["compiled_code"] = node["compiled_code"].replace("upper(c.country) as country_code", "c.email as contact")
+        metrics_import_dbt(copy_manifest(target, tmp_path, edit))
+        assert refreshed == [[source.pk]]
+    finally:
+        build_sql_changed.disconnect(dispatch_uid="test-dbt")
+    edges = set(ColumnLineageEdge.objects.filter(downstream=model).values_list("downstream_column", "upstream_column"))
+    assert edges == {("customer_id", "customer_id"), ("contact", "email"), ("", "churned_at")}
 
 
 def test_a_column_a_table_model_reads_names_it_in_alerts_and_the_impact_check_one_it_does_not_read_nothing(target, own_warehouse):
