@@ -367,6 +367,9 @@ def test_a_column_a_table_model_reads_names_it_in_alerts_and_the_impact_check_on
         "read in a filter"
     assert not {name for name, _ in _impacts(source, "ALTER TABLE sales.customers DROP COLUMN signed_up_at;")} & {
         "analytics.customer_countries"}, "it does not read signed_up_at"
+    # Hop by hop: fct_orders (a table) reads the view stg_orders, which reads sales.orders.
+    assert {("analytics.stg_orders", "amount"), ("analytics.fct_orders", "amount"), ("analytics.fct_orders", "is_large")} <= _impacts(
+        source, "ALTER TABLE sales.orders DROP COLUMN amount;")
 
     # After it ships: the crawl's alerts.
     _alter(path, "ALTER TABLE sales.customers DROP COLUMN signed_up_at")
