@@ -165,10 +165,9 @@ def _simple_names(select: exp.Select) -> list[str] | None:
     return found
 
 
-@lru_cache(maxsize=256)
 def _known_columns(frozen, dialect, normalize) -> dict[tuple[str, str], frozenset[str]]:
-    """The inputs' columns by (schema, name) as MappingSchema holds them (folded when `normalize`): the tables
-    of a refresh come back view after view, so each is folded once."""
+    """The inputs' columns by (schema, name) as MappingSchema holds them (folded when `normalize`; the names of
+    a refresh come back view after view, so `_folded` remembers each)."""
     known: dict[tuple[str, str], frozenset[str]] = {}
     for (catalog, schema, name), columns in frozen:
         if catalog:

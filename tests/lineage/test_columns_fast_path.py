@@ -57,6 +57,7 @@ GENERAL = [
     "SELECT o.order_id, l.m FROM sales.orders o CROSS JOIN LATERAL (SELECT max(p.amount) AS m FROM archive.orders p WHERE p.account_id = o.account_id) l",
     "SELECT o.missing FROM sales.orders o",  # a column the catalog does not have: the general path names it
     "SELECT s.nothing FROM (SELECT o.order_id FROM sales.orders o) s",
+    'SELECT a."Nope", a."Id" FROM "Sales"."Accounts" a',  # quoted, mixed case, not in the catalog
     "SELECT v.a FROM (VALUES (1), (2)) AS v(a)",
 ]
 
