@@ -216,7 +216,7 @@ def main(argv=None) -> int:
                 if columns and args.profile_lineage:
                     profiler = cProfile.Profile()
                     result = profiler.runcall(lineage_refresh, source, columns=columns)
-                    pstats.Stats(profiler).sort_stats("cumulative").print_stats(35)
+                    pstats.Stats(profiler).sort_stats(os.environ.get("BENCH_SORT", "cumulative")).print_stats(int(os.environ.get("BENCH_TOP", "35")))
                 else:
                     result = lineage_refresh(source, columns=columns)
                 elapsed, cpu = time.perf_counter() - begun, time.process_time() - cpu

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import SqlglotError
 from sqlglot.optimizer.qualify_columns import qualify_columns
 from sqlglot.optimizer.scope import Scope, build_scope
@@ -94,28 +95,32 @@ def _general_lineage(qualified, dialect, default_catalog, frozen, normalize) -> 
 
 def _simple_lineage(qualified, root, dialect, default_catalog, frozen, normalize) -> ColumnLineage | None:
     """The same answer as _general_lineage, read off the table-qualified tree as it is, for a query that
-    leaves nothing for `qualify_columns` to resolve: every column names its table or alias, and that name is
-    a table, CTE or derived table of the column's own scope, holding the column; no `*`, no USING or NATURAL
-    join, no column list on an alias, no positional GROUP BY or ORDER BY, no pivot, no CONNECT BY, no struct
-    fields. PostgreSQL prints its views that way. No copy of the tree, no second scope traversal, no
-    MappingSchema. Returns None for anything else: the general path then answers."""
+    leaves little for `qualify_columns` to resolve: every column names its table or alias, and that name is
+    a table, CTE or derived table of the column's own scope, holding the column; a `t.*` only over a table
+    whose columns the catalog knows (expanded here, in the catalog's order, as qualify_columns would); no bare
+    `*`, no USING or NATURAL join, no column list on an alias, no positional GROUP BY or ORDER BY, no pivot,
+    no CONNECT BY, no struct fields. PostgreSQL prints its views that way. No copy of the tree, no second
+    scope traversal, no MappingSchema. Returns None for anything else: the general path then answers."""
     if root is None or default_catalog or (dialect or "").lower() == "bigquery":
         return None
     for alias in qualified.find_all(exp.TableAlias):
         if alias.args.get("columns"):
             return None
     known = _known_columns(frozen, dialect, normalize)
-    names: dict[int, list[str]] = {}
+    outputs: dict[int, list[tuple[str, exp.Expression]]] = {}
+    expanded: dict[int, list[exp.Column]] = {}
     scopes = list(root.traverse())
     for scope in scopes:
         expression = scope.expression
         if isinstance(expression, exp.Select):
-            if scope.stars or scope.pivots or expression.args.get("connect"):
+            if scope.pivots or expression.args.get("connect"):
                 return None
-            selected = _simple_names(expression)
+            selected = _simple_outputs(scope, known, dialect)
             if selected is None:
                 return None
-            names[id(scope)] = selected
+            outputs[id(scope)], stars = selected
+            if stars:
+                expanded[id(scope)] = stars
             for join in expression.args.get("joins") or ():
                 if join.args.get("using") or (join.method or "").upper() == "NATURAL":
                     return None
@@ -140,42 +145,68 @@ def _simple_lineage(qualified, root, dialect, default_catalog, frozen, normalize
             source = scope.sources.get(column.table)
             if isinstance(source, exp.Table):
                 columns = known.get((source.db, source.name))
-                if columns is not None and column.name not in columns:
+                if columns is not None and column.name not in columns[1]:
                     return None  # the general path says which column, as qualify_columns does
             elif isinstance(source, Scope):
                 inner = source
                 while isinstance(inner.expression, exp.SetOperation) and inner.union_scopes:
                     inner = inner.union_scopes[0]
-                if column.name not in names.get(id(inner), ()):
+                if column.name not in {name for name, _ in outputs.get(id(inner), ())}:
                     return None
             else:
                 return None  # an outer scope's column (a correlated subquery), or a lateral source
-    walk = _Walk(default_catalog, None, names=names)
+    walk = _Walk(default_catalog, None, outputs=outputs, expanded=expanded)
     return walk.lineage(root)
 
 
-def _simple_names(select: exp.Select) -> list[str] | None:
-    """A select's output names as `qualify_columns` would alias them: a column keeps its name, an alias its
-    alias, any other expression `_col_<position>`. None when qualify_columns would do more."""
-    found = []
-    for position, selection in enumerate(select.expressions):
+def _simple_outputs(scope: Scope, known, dialect) -> tuple[list[tuple[str, exp.Expression]], list[exp.Column]] | None:
+    """A select's outputs as `qualify_columns` would leave them: each `t.*` over a table the catalog knows
+    expanded to its columns, then a column keeps its name, an alias its alias, any other expression
+    `_col_<position>`; and the columns the stars expanded to. None when qualify_columns would do more."""
+    found: list[tuple[str, exp.Expression]] = []
+    stars: list[exp.Column] = []
+    for selection in scope.expression.expressions:
         if isinstance(selection, (exp.Aliases, exp.QueryTransform, exp.Subquery, exp.Star)):
             return None
-        found.append(selection.alias if isinstance(selection, exp.Alias) else (selection.output_name or f"_col_{position}"))
-    return found
+        if isinstance(selection, exp.Column) and isinstance(selection.this, exp.Star):
+            star = selection.this
+            source = scope.sources.get(selection.table)
+            if any(star.args.values()) or not isinstance(source, exp.Table) or selection.args.get("db"):
+                return None  # * EXCEPT/REPLACE/RENAME, a star over a CTE or derived table
+            columns = known.get((source.db, source.name))
+            if not columns:
+                return None  # the general path says the star cannot be expanded
+            for name in columns[0]:
+                if name.upper() in _pseudocolumns(dialect):
+                    continue
+                column = exp.column(name, table=selection.table)
+                stars.append(column)
+                found.append((name, column))
+            continue
+        found.append((selection.alias if isinstance(selection, exp.Alias) else (selection.output_name or f"_col_{len(found)}"),
+                      selection))
+    if len(scope.stars) != sum(1 for selection in scope.expression.expressions if selection.is_star):
+        return None  # a star inside an expression (row_to_json(t.*)): qualify_columns leaves it, so must we
+    return found, stars
 
 
-def _known_columns(frozen, dialect, normalize) -> dict[tuple[str, str], frozenset[str]]:
+@lru_cache(maxsize=64)
+def _pseudocolumns(dialect) -> frozenset[str]:
+    return frozenset(Dialect.get_or_raise(dialect).PSEUDOCOLUMNS)
+
+
+def _known_columns(frozen, dialect, normalize) -> dict[tuple[str, str], tuple[tuple[str, ...], frozenset[str]]]:
     """The inputs' columns by (schema, name) as MappingSchema holds them (folded when `normalize`; the names of
-    a refresh come back view after view, so `_folded` remembers each)."""
-    known: dict[tuple[str, str], frozenset[str]] = {}
+    a refresh come back view after view, so `_folded` remembers each): in order, and as a set."""
+    known: dict[tuple[str, str], tuple[tuple[str, ...], frozenset[str]]] = {}
     for (catalog, schema, name), columns in frozen:
         if catalog:
             continue  # another database: its columns stay unknown here
         if normalize:
             schema, name = _folded(schema, dialect, True), _folded(name, dialect, True)
             columns = tuple(_folded(column, dialect, False) for column in columns)
-        known[(schema, name)] = frozenset(columns)
+        columns = tuple(dict.fromkeys(columns))
+        known[(schema, name)] = (columns, frozenset(columns))
     return known
 
 
@@ -207,23 +238,29 @@ def _selects(scope: Scope) -> list[exp.Expression]:
 
 
 class _Walk:
-    """Follows columns down the scopes, each (scope, column) once. `names`, when given, holds each select
-    scope's output names (the simple path, which does not alias the outputs in the tree); `schema`, when
-    given, is checked against every column read (the general path; the simple path checked them already)."""
+    """Follows columns down the scopes, each (scope, column) once. `outputs`, when given, holds each select
+    scope's outputs as (name, expression) and `expanded` the columns its `t.*` stand for (the simple path,
+    which leaves the tree as it is); `schema`, when given, is checked against every column read (the
+    general path; the simple path checked them already)."""
 
-    def __init__(self, default_catalog: str, schema: MappingSchema | None, names: dict[int, list[str]] | None = None):
+    def __init__(self, default_catalog: str, schema: MappingSchema | None,
+                 outputs: dict[int, list[tuple[str, exp.Expression]]] | None = None, expanded: dict[int, list[exp.Column]] | None = None):
         self.default_catalog = default_catalog.lower()
         self.schema = schema
-        self.names = names
+        self.outputs = outputs
+        self.expanded = expanded or {}
         self.memo: dict[tuple[int, str], set[InputColumn]] = {}
         self.known: dict[int, set[str] | None] = {}  # a table node -> the columns the catalog gives it (None: unknown)
 
-    def output_names(self, scope: Scope) -> list[str]:
+    def output_list(self, scope: Scope) -> list[tuple[str, exp.Expression]]:
         while scope.union_scopes:
             scope = scope.union_scopes[0]
-        if self.names is not None:
-            return self.names[id(scope)]
-        return [select.alias_or_name for select in _selects(scope)]
+        if self.outputs is not None:
+            return self.outputs[id(scope)]
+        return [(select.alias_or_name, select) for select in _selects(scope)]
+
+    def output_names(self, scope: Scope) -> list[str]:
+        return [name for name, _ in self.output_list(scope)]
 
     def lineage(self, root: Scope) -> ColumnLineage:
         reads = self.reads(root)
@@ -254,7 +291,7 @@ class _Walk:
                 if 0 <= position < len(branch_names):
                     found |= self.sources(branch, branch_names[position])
             return found
-        for select, select_name in zip(_selects(scope), self.output_names(scope)):
+        for select_name, select in self.output_list(scope):
             if select_name == name:
                 for column in select.find_all(exp.Column):
                     found |= self.column(scope, column)
@@ -280,7 +317,7 @@ class _Walk:
         table, or one its table does not have, cannot be resolved."""
         read: set[InputColumn] = set()
         for scope in root.traverse():
-            for column in scope.columns:
+            for column in (scope.columns + self.expanded[id(scope)]) if id(scope) in self.expanded else scope.columns:
                 if not column.table:
                     raise ColumnLineageError(f"Column '{column.name}' could not be resolved")
                 source = scope.sources.get(column.table)

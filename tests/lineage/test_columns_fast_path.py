@@ -37,13 +37,26 @@ PRINTED = [
     ' SELECT x.order_id, y."Id" FROM sales.orders x, "Sales"."Accounts" y WHERE x.account_id = y."Id" AND y."Region" = \'eu\'',
     " SELECT n.order_id FROM public.not_in_catalog n WHERE n.anything > 1",  # an input whose columns are unknown
     "SELECT o.order_id, o.amount FROM sales.orders o ORDER BY amount",  # an output named in ORDER BY: not a column read
+    # t.* over a table the catalog knows, as DuckDB, SQLite and Snowflake keep it: expanded in the catalog's order.
+    'SELECT o.*, a."Region" FROM sales.orders o JOIN "Sales"."Accounts" a ON a."Id" = o.account_id',
+    "SELECT o.*, o.amount + 1, upper(o.note) FROM sales.orders o WHERE o.created_at > now()",  # _col_5 after the 5 columns
+    "WITH w AS (SELECT o.* FROM sales.orders o WHERE o.amount > 0) SELECT w.order_id, w.note FROM w",
+]
+
+# Shapes either path may answer: whichever does, the answer is the general one (the test below).
+EITHER = [
+    "SELECT s.* FROM (SELECT o.order_id FROM sales.orders o) s",  # a star over a derived table
+    "SELECT n.* FROM public.not_in_catalog n",  # a star over a table the catalog does not know: an error
+    "SELECT row_to_json(o.*) AS j, o.order_id FROM sales.orders o",  # a star inside an expression
+    "SELECT o.* EXCLUDE (note) FROM sales.orders o",
+    "SELECT o.*, p.* FROM sales.orders o JOIN archive.orders p ON p.order_id = o.order_id",  # the same names twice
+    "SELECT x.*, y.* FROM sales.orders x, public.not_in_catalog y",
 ]
 
 # Shapes that need qualify_columns: the simple path steps aside, the general path answers (or says why not).
 GENERAL = [
     'SELECT "Id", email FROM "Sales"."Accounts"',  # unqualified columns
     "SELECT * FROM sales.orders",  # select *
-    'SELECT o.*, a."Region" FROM sales.orders o JOIN "Sales"."Accounts" a ON a."Id" = o.account_id',  # t.*
     "SELECT order_id, o.amount FROM sales.orders o JOIN archive.orders p USING (order_id)",  # USING
     "SELECT order_id FROM sales.orders NATURAL JOIN archive.orders",  # NATURAL
     "SELECT o.amount * 2 AS twice, twice + 1 AS more FROM sales.orders o",  # an alias reference
@@ -91,7 +104,7 @@ def test_the_simple_path_steps_aside_where_qualify_columns_has_work_to_do(sql):
     assert simple is None
 
 
-@pytest.mark.parametrize("sql", PRINTED + GENERAL)
+@pytest.mark.parametrize("sql", PRINTED + GENERAL + EITHER)
 @pytest.mark.parametrize("dialect,normalize,known,schema", [
     ("postgres", False, SCHEMA, "public"),
     ("duckdb", True, FOLDED, "main"),
