@@ -154,3 +154,27 @@ class SchemaDescription(models.Model):
 
     def __str__(self):
         return f"{self.source_id}:{self.schema_name}"
+
+
+class BuildSql(models.Model):
+    """The SQL a tool builds a dataset with, when the warehouse keeps none (a dbt model built as a table or
+    incremental): lineage derives the dataset's table and column edges from it as from a view's SQL.
+
+    Written by the tool's import through inventory's build-SQL service (origin "dbt": the compiled SQL of the
+    node `origin_id`). `sql` "" means the tool had none to give (a dbt manifest from `dbt parse`), and
+    `reads` then names what the dataset reads ([schema, name] each), for table-level edges. `database` is
+    the database the SQL's three-part names are local to (dbt's target database)."""
+
+    DBT = "dbt"
+    ORIGIN_CHOICES = [(DBT, "dbt")]
+
+    dataset = models.OneToOneField(Dataset, primary_key=True, on_delete=models.CASCADE, related_name="build_sql")
+    origin = models.CharField(max_length=20, choices=ORIGIN_CHOICES)
+    origin_id = models.CharField(max_length=500, help_text="The tool's own id (a dbt node's unique_id)")
+    sql = models.TextField(blank=True, help_text="Compiled SQL; empty when the tool had none")
+    database = models.CharField(max_length=255, blank=True)
+    reads = models.JSONField(default=list, blank=True)
+    updated_at = models.DateTimeField()
+
+    def __str__(self):
+        return f"{self.origin}:{self.origin_id}"

@@ -9,3 +9,7 @@ datasets_described = Signal()
 
 # owner_identity_ids: the owner identities just mapped to a person or an email.
 owner_identities_mapped = Signal()
+
+# source_ids: the sources whose datasets' build SQL (catalog/inventory/services/build_sql.py) was just
+# written or removed; lineage derives their edges again.
+build_sql_changed = Signal()

@@ -14,9 +14,11 @@ from catalog.core.sourceurl import parse_source_url
 from catalog.core.sqlnames import dialect_for
 from catalog.core.sqlnames import TableRef
 from catalog.inventory.models import Column, Dataset
+from catalog.inventory.services import build_sql_of_source
 from catalog.lineage.columns import ColumnLineageError, view_column_lineage
 from catalog.lineage.models import ColumnLineageEdge, ColumnLineageState, LineageEdge
 from catalog.lineage.sql import LineageParseError, case_sensitive, default_schema, fallback_schemas, parse_view, table_qualified, view_upstreams
+from catalog.sources.models import Source
 
 # Prefix of the warning a view gets when its SQL cannot be read; replaced on every refresh.
 PARSE_WARNING = "Lineage: the view's SQL could not be parsed"
@@ -110,6 +112,22 @@ def lineage_refresh(source, *, columns: bool = True) -> LineageResult:
     def find(schema: str, name: str) -> int | None:
         return exact.get((schema, name)) or folded.get((schema.lower(), name.lower()))
     views = list(present.exclude(definition="").values_list("id", "schema_name", "name", "definition", "warnings"))
+    # Where each view's SQL binds the names it leaves unqualified: (default schema, default catalog).
+    binding = {pk: (default_schema(source.engine, schema), default_catalog) for pk, schema, *_ in views}
+    # Datasets the warehouse keeps no SQL for (a dbt model built as a table) with the SQL a tool builds them
+    # with: derived as views are, from that SQL, its names bound in the dataset's own schema and the tool's
+    # database. Without SQL (a dbt manifest from `dbt parse`): table edges to what the tool says it reads.
+    builds = build_sql_of_source(source.pk)
+    no_sql: dict[int, str] = {}
+    if builds:
+        for pk, schema, name, warnings in present.filter(id__in=list(builds), definition="").values_list(
+                "id", "schema_name", "name", "warnings"):
+            build = builds[pk]
+            views.append((pk, schema, name, build.sql, warnings))
+            binding[pk] = (schema, default_catalog or build.database)
+            if not build.sql.strip():
+                no_sql[pk] = (f"the {build.get_origin_display()} manifest has no compiled SQL for {build.origin_id} (it comes from "
+                              f"`dbt parse`); import the target/ of `dbt compile` or `dbt build` for its columns")
 
     wanted: dict[tuple[int, str], int | None] = {}
     parsed: dict[int, list[tuple[TableRef, int | None, str]]] = {}  # view -> each ref, the dataset it resolved to, its name
@@ -117,7 +135,10 @@ def lineage_refresh(source, *, columns: bool = True) -> LineageResult:
     for pk, schema, name, definition, warnings in views:
         result.views += 1
         try:
-            refs = _upstreams(definition, dialect, default_schema(source.engine, schema), default_catalog)
+            if pk in no_sql:
+                refs = tuple(TableRef("", read_schema, read_name) for read_schema, read_name in builds[pk].reads or ())
+            else:
+                refs = _upstreams(definition, dialect, *binding[pk])
         except LineageParseError as exc:
             result.unparsed += 1
             parse_errors[pk] = str(exc)
@@ -141,7 +162,8 @@ def lineage_refresh(source, *, columns: bool = True) -> LineageResult:
             parsed[pk].append((ref, upstream_id, shown))
 
     # columns=False: table edges only, as before column lineage (bench/impact.py compares the two).
-    column_reasons = columns_refresh(source, dialect, default_catalog, views, parsed, parse_errors, fingerprints, result) if columns else {}
+    column_reasons = columns_refresh(source, dialect, binding, views, parsed, parse_errors, fingerprints, result,
+                                     no_sql=no_sql) if columns else {}
     warning_updates: list[Dataset] = []
     for pk, _schema, _name, _definition, warnings in views:
         kept = [w for w in (warnings or []) if not w.startswith(PARSE_WARNING)]
@@ -177,21 +199,24 @@ def _chunks(ids, size: int = 900):
         yield ids[start:start + size]
 
 
-def columns_refresh(source, dialect, default_catalog, views, parsed, parse_errors, fingerprints, result: LineageResult) -> dict[int, str]:
+def columns_refresh(source, dialect, binding, views, parsed, parse_errors, fingerprints, result: LineageResult, *,
+                    no_sql=None) -> dict[int, str]:
     """Column edges of the views whose SQL or inputs moved since their column lineage was last derived.
 
     A view's digest covers its SQL, what each name it reads resolved to and that dataset's schema
     fingerprint: an unchanged view over unchanged inputs is not parsed again. Returns, for each view
     derived, why it stays at table level ("" when its columns resolved). A view at table level keeps its
-    table edges and has no column edges.
+    table edges and has no column edges. `binding`: each view's default schema and catalog; `no_sql`: the
+    datasets built by a tool that gave no SQL, and why (they stay at table level).
     """
+    no_sql = no_sql or {}
     fold = not case_sensitive(source.engine)
     digests: dict[int, str] = {}
     for pk, schema, _name, definition, _warnings in views:
         digest = hashlib.blake2b(digest_size=20)
-        digest.update(f"{COLUMN_LINEAGE_VERSION}|{sqlglot.__version__}|{dialect}|{default_schema(source.engine, schema)}|"
-                      f"{default_catalog}|".encode())
-        digest.update(definition.encode())
+        view_schema, view_catalog = binding[pk]
+        digest.update(f"{COLUMN_LINEAGE_VERSION}|{sqlglot.__version__}|{dialect}|{view_schema}|{view_catalog}|".encode())
+        digest.update(definition.encode() if pk not in no_sql else f"no SQL: {no_sql[pk]}".encode())
         for ref, upstream_id, shown in parsed[pk]:
             digest.update(f"|{ref.catalog}.{ref.schema}.{ref.name}={shown}:{upstream_id}:{fingerprints.get(upstream_id, '')}".encode())
         digests[pk] = digest.hexdigest()
@@ -232,8 +257,9 @@ def columns_refresh(source, dialect, default_catalog, views, parsed, parse_error
     wanted: dict[tuple[int, str, str, str], int | None] = {}
     for pk, schema, _name, definition, _warnings in due:
         result.columns_derived += 1
-        if pk in parse_errors:
-            reasons[pk] = parse_errors[pk]
+        if pk in parse_errors or pk in no_sql:
+            reasons[pk] = parse_errors.get(pk) or no_sql[pk]
+            result.table_level += pk in no_sql
             kept_views.add(pk)
             continue
         by_key = {}
@@ -245,8 +271,7 @@ def columns_refresh(source, dialect, default_catalog, views, parsed, parse_error
                 inputs[key] = tuple(columns[upstream_id])
         folded_keys = {tuple(part.lower() for part in key): value for key, value in by_key.items()}
         try:
-            found = view_column_lineage(definition, dialect, default_schema(source.engine, schema), default_catalog, inputs,
-                                        normalize=fold)
+            found = view_column_lineage(definition, dialect, *binding[pk], inputs, normalize=fold)
         except ColumnLineageError as exc:
             reasons[pk] = str(exc)
             result.table_level += 1
@@ -292,6 +317,13 @@ def columns_refresh(source, dialect, default_catalog, views, parsed, parse_error
     if fresh:
         ColumnLineageState.objects.bulk_create(fresh, batch_size=1000)
     return reasons
+
+
+def lineage_after_build_sql(sender=None, source_ids=(), **kwargs) -> None:
+    """A tool's import wrote or removed build SQL (catalog/inventory/services/build_sql.py): the edges of
+    those sources are derived again now, in the import's transaction."""
+    for source in Source.objects.filter(id__in=list(source_ids)):
+        lineage_refresh(source)
 
 
 def _default_catalog(source) -> str:

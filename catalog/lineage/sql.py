@@ -29,7 +29,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 from sqlglot.optimizer.qualify import qualify
-from sqlglot.optimizer.scope import traverse_scope
+from sqlglot.optimizer.scope import Scope, traverse_scope
 
 from catalog.core.oneline import one_line
 from catalog.core.sqlnames import TableRef
@@ -102,9 +102,11 @@ def view_upstreams(sql: str, dialect: str | None, default_schema: str, default_c
 
 
 @lru_cache(maxsize=4096)
-def table_qualified(sql: str, dialect: str | None, default_schema: str, default_catalog: str = "") -> tuple[exp.Query, tuple[TableRef, ...]]:
-    """The view's query with every table qualified (and aliased), and the tables it reads: column lineage
-    goes on from a copy of that tree (catalog/lineage/columns.py), so the tables are qualified once."""
+def table_qualified(sql: str, dialect: str | None, default_schema: str,
+                    default_catalog: str = "") -> tuple[exp.Query, tuple[TableRef, ...], Scope | None]:
+    """The view's query with every table qualified (and aliased), the tables it reads, and the query's root
+    scope over that tree: column lineage goes on from them (catalog/lineage/columns.py, which reads the tree
+    as it is when it can and otherwise works on a copy), so the tables are qualified and the scopes built once."""
     query = parse_view(sql, dialect).copy()
     try:
         for table in query.find_all(exp.Table):
@@ -125,7 +127,8 @@ def table_qualified(sql: str, dialect: str | None, default_schema: str, default_
             quote_identifiers=False,
         )
         found: dict[tuple[str, str, str], bool] = {}  # (catalog, schema, name) -> named only without a schema
-        for scope in traverse_scope(query):
+        scopes = traverse_scope(query)  # innermost first: the root is the last
+        for scope in scopes:
             for source in scope.sources.values():
                 # A Scope here is a CTE or a derived table; only Table nodes are datasets.
                 if not isinstance(source, exp.Table) or not isinstance(source.this, exp.Identifier):
@@ -142,7 +145,7 @@ def table_qualified(sql: str, dialect: str | None, default_schema: str, default_
     except (RecursionError, ValueError, KeyError, AttributeError, TypeError) as exc:
         # sqlglot's optimizer can trip over shapes its parser accepted.
         raise LineageParseError(f"the view's SQL could not be analysed ({exc.__class__.__name__})") from None
-    return query, tuple(sorted(TableRef(*key, implicit_schema=implicit) for key, implicit in found.items()))
+    return query, tuple(sorted(TableRef(*key, implicit_schema=implicit) for key, implicit in found.items())), (scopes[-1] if scopes else None)
 
 
 def error_line(exc: Exception) -> str:

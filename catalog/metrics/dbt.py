@@ -43,6 +43,13 @@ class DbtRelation:
     owner: str = ""
     meta: dict = field(default_factory=dict)
     columns: dict[str, str] = field(default_factory=dict)  # column name -> description
+    # Models only: how dbt builds it, the SQL it runs (the manifest's compiled_code, compiled_sql before dbt 1.3;
+    # None when the manifest has none: one from `dbt parse`), the database its names are local to, and the
+    # unique ids of the nodes it reads (depends_on).
+    materialized: str = ""
+    compiled_sql: str | None = None
+    database: str = ""
+    depends_on: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -175,6 +182,15 @@ def _owners(meta: dict) -> list[str]:
     return []
 
 
+def _compiled_sql(node: dict) -> str | None:
+    """The SQL dbt runs for the model, Jinja rendered: never raw_code, which is the Jinja itself."""
+    for key in ("compiled_code", "compiled_sql"):
+        value = node.get(key)
+        if isinstance(value, str) and value.strip():
+            return value
+    return None
+
+
 # ---------------------------------------------------------------- reading
 
 
@@ -208,11 +224,16 @@ def read_target(path) -> DbtProject:
         meta = _meta(node)
         owners = _owners(meta)
         columns = node.get("columns") if isinstance(node.get("columns"), dict) else {}
+        config = node.get("config") if isinstance(node.get("config"), dict) else {}
+        depends = (node.get("depends_on") or {}).get("nodes") if isinstance(node.get("depends_on"), dict) else None
         relations.append(DbtRelation(
             unique_id=str(unique_id), resource_type=kind, package=str(node.get("package_name") or ""),
             schema=str(node.get("schema") or ""), name=str(name or node.get("name") or ""),
             description=str(node.get("description") or ""), owner=", ".join(owners), meta=meta,
             columns={str(c.get("name") or key): str(c.get("description") or "") for key, c in columns.items() if isinstance(c, dict)},
+            materialized=str(config.get("materialized") or "") if kind == "model" else "",
+            compiled_sql=_compiled_sql(node) if kind == "model" else None, database=str(node.get("database") or ""),
+            depends_on=[str(d) for d in depends or [] if isinstance(d, str)],
         ))
 
     if semantic is not None:

@@ -36,5 +36,6 @@ def test_impact_benchmark_at_100_tables_and_20_views():
     assert values["lineage"] > 0 and values["table"] > 0 and values["p95"] > 0
     assert values["ratio"] == pytest.approx(values["lineage"] / values["table"], rel=0.05, abs=0.02)
     assert "unchanged refresh: 0 views derived again" in done.stdout
+    assert re.search(r"CPU in this process .* with columns [\d.]+s, table level [\d.]+s, ratio [\d.]+", done.stdout)
     assert "0 views at table level" in done.stdout, "every generated view resolves to columns"
     assert re.search(r"impact check of 20 statements: .* [1-9]\d* objects would break", done.stdout)

@@ -18,8 +18,13 @@ import pytest
 import sqlglot
 from django.core.management import CommandError, call_command
 
+from catalog.alerts.impact import change_column_impacts
 from catalog.connectors import connector_for
-from catalog.inventory.models import Column, Dataset
+from catalog.history.models import SchemaChange
+from catalog.impact.services import impact_check_ddl
+from catalog.inventory.models import BuildSql, Column, Dataset
+from catalog.inventory.signals import build_sql_changed
+from catalog.lineage.models import ColumnLineageEdge, LineageEdge
 from catalog.metrics.dbt import DbtImportError, read_target
 from catalog.metrics.models import DbtNode, MetricDefinition
 from catalog.metrics.services import dbt as dbt_service
@@ -188,7 +193,8 @@ def test_canon_crawls_the_duckdb_file_dbt_duckdb_wrote(dbt_build, crawled):
     assert connector_for(f"duckdb://{dbt_build.warehouse}").test().startswith(f"DuckDB v{duckdb.__version__.lstrip('v')}, file ")
     datasets = {f"{d.schema_name}.{d.name}": d for d in Dataset.objects.filter(source=crawled)}
     assert set(datasets) == {"sales.customers", "sales.orders", "sales.events", "analytics.dim_customers", "analytics.fct_orders",
-                             "analytics.metricflow_time_spine", "analytics.stg_events", "analytics.stg_orders"}
+                             "analytics.metricflow_time_spine", "analytics.stg_events", "analytics.stg_orders",
+                             "analytics.customer_countries"}
     assert datasets["analytics.stg_orders"].kind == "view" and datasets["analytics.fct_orders"].kind == "table"
     assert [c.name for c in Column.objects.filter(dataset=datasets["analytics.fct_orders"]).order_by("position")] == [
         "order_id", "customer_id", "amount", "status", "ordered_at", "is_large"]
@@ -199,7 +205,7 @@ def test_canon_crawls_the_duckdb_file_dbt_duckdb_wrote(dbt_build, crawled):
 def test_import_attaches_descriptions_and_creates_definitions(dbt_build, crawled, ana, bo):
     report = metrics_import_dbt(dbt_build.target)
     assert len(report.created) == 12 and not report.skipped
-    assert report.relations_attached == 8 and report.relations_unmatched == [], "every model and source dbt built is crawled"
+    assert report.relations_attached == 9 and report.relations_unmatched == [], "every model and source dbt built is crawled"
     fct = Dataset.objects.get(schema_name="analytics", name="fct_orders")
     assert fct.description == "One row per order that is not a test order."
     assert Column.objects.get(dataset=fct, name="amount").description == "Order total in EUR."
@@ -264,3 +270,142 @@ def test_command_prints_a_summary_and_refuses_a_bad_folder(dbt_build, db, tmp_pa
     (tmp_path / "empty").mkdir()
     with pytest.raises(CommandError, match="There is no manifest.json in"):
         call_command("import_dbt", str(tmp_path / "empty"))
+
+
+# ---------------------------------------------------------------- compiled SQL: lineage of models built as tables
+
+def _without_compiled_sql(data):
+    """What `dbt parse` writes: the models' Jinja, no compiled SQL."""
+    for node in data["nodes"].values():
+        for key in ("compiled_code", "compiled_sql"):
+            node.pop(key, None)
+        node["compiled"] = False
+
+
+def copy_manifest(source: Path, tmp_path, edit) -> Path:
+    folder = copy_target(source, tmp_path)
+    path = folder / "manifest.json"
+    data = json.loads(path.read_text())
+    edit(data)
+    path.write_text(json.dumps(data))
+    return folder
+
+
+@pytest.fixture
+def own_warehouse(dbt_build, db, tmp_path):
+    """A copy of the DuckDB file dbt wrote, crawled as source 'lakehouse': its tables can be changed under the
+    models, then crawled again."""
+    path = tmp_path / "shop.duckdb"
+    shutil.copyfile(dbt_build.warehouse, path)
+    source = source_create(name="lakehouse", url=f"duckdb://{path}")
+    assert source_crawl(source).status == Crawl.SUCCEEDED
+    return source, path
+
+
+def _alter(path, statement):
+    with duckdb.connect(str(path)) as connection:
+        connection.execute(statement)
+
+
+def _impacts(source, ddl):
+    answer = impact_check_ddl(source, ddl)
+    return {(impact["name"], hit["column"]) for impact in answer.impacts for hit in impact["hits"]}
+
+
+def test_a_model_built_as_a_table_gets_column_lineage_from_its_compiled_sql(target, own_warehouse, client, staff, tmp_path):
+    source, _ = own_warehouse
+    model = Dataset.objects.get(source=source, schema_name="analytics", name="customer_countries")
+    customers = Dataset.objects.get(source=source, schema_name="sales", name="customers")
+    assert model.kind == "table" and model.definition == ""
+    assert not LineageEdge.objects.filter(downstream=model).exists(), "the warehouse keeps no SQL for a table"
+
+    report = metrics_import_dbt(target)
+    build = BuildSql.objects.get(dataset=model)
+    assert (build.origin, build.origin_id) == ("dbt", "model.canon_shop.customer_countries")
+    assert "upper(c.country)" in build.sql and "{{" not in build.sql, "compiled SQL, never the Jinja"
+    assert report.compiled_sql_kept == 9 - 3 and not report.without_compiled_sql  # the models; sources and seeds have none
+
+    # The import derived the source's lineage again, in its transaction: table edge, column edges, no table level.
+    assert list(LineageEdge.objects.filter(downstream=model).values_list("upstream_id", flat=True)) == [customers.pk]
+    edges = set(ColumnLineageEdge.objects.filter(downstream=model).values_list("downstream_column", "upstream_column"))
+    assert edges == {("customer_id", "customer_id"), ("country_code", "country"), ("", "churned_at")}
+    assert model.column_lineage.table_level_reason == ""
+
+    client.force_login(staff)
+    page = client.get(model.get_absolute_url()).content.decode()
+    assert "dbt compiled SQL" in page and "model.canon_shop.customer_countries" in page
+    assert "table level only" not in page
+
+    # A re-import of the same SQL moves no build SQL, so lineage is not refreshed at all.
+    refreshed = []
+    build_sql_changed.connect(lambda sender, source_ids, **kw: refreshed.append(source_ids), weak=False, dispatch_uid="test-dbt")
+    try:
+        metrics_import_dbt(target)
+        assert refreshed == []
+
+        # One that changes the model's SQL derives its lineage again at once, with no crawl.
+        def edit(data):
+            node = data["nodes"]["model.canon_shop.customer_countries"]
+            node["compiled_code"] = node["compiled_code"].replace("upper(c.country) as country_code", "c.email as contact")
+        metrics_import_dbt(copy_manifest(target, tmp_path, edit))
+        assert refreshed == [[source.pk]]
+    finally:
+        build_sql_changed.disconnect(dispatch_uid="test-dbt")
+    edges = set(ColumnLineageEdge.objects.filter(downstream=model).values_list("downstream_column", "upstream_column"))
+    assert edges == {("customer_id", "customer_id"), ("contact", "email"), ("", "churned_at")}
+
+
+def test_a_column_a_table_model_reads_names_it_in_alerts_and_the_impact_check_one_it_does_not_read_nothing(target, own_warehouse):
+    source, path = own_warehouse
+    metrics_import_dbt(target)
+
+    # Before it ships: the impact check of DDL names the model's column.
+    assert ("analytics.customer_countries", "country_code") in _impacts(source, "ALTER TABLE sales.customers DROP COLUMN country;")
+    assert ("analytics.customer_countries", "country_code") in _impacts(
+        source, "ALTER TABLE sales.customers RENAME COLUMN country TO country_iso;")
+    assert ("analytics.customer_countries", "") in _impacts(source, "ALTER TABLE sales.customers DROP COLUMN churned_at;"), \
+        "read in a filter"
+    assert not {name for name, _ in _impacts(source, "ALTER TABLE sales.customers DROP COLUMN signed_up_at;")} & {
+        "analytics.customer_countries"}, "it does not read signed_up_at"
+    # Hop by hop: fct_orders (a table) reads the view stg_orders, which reads sales.orders.
+    assert {("analytics.stg_orders", "amount"), ("analytics.fct_orders", "amount"), ("analytics.fct_orders", "is_large")} <= _impacts(
+        source, "ALTER TABLE sales.orders DROP COLUMN amount;")
+
+    # After it ships: the crawl's alerts.
+    _alter(path, "ALTER TABLE sales.customers DROP COLUMN signed_up_at")
+    crawl = source_crawl(source)
+    assert crawl.status == Crawl.SUCCEEDED, crawl.error
+    [change] = SchemaChange.objects.filter(crawl=crawl, dataset__name="customers")
+    assert "analytics.customer_countries" not in {i.name for i in change_column_impacts([change])[0]}
+
+    _alter(path, "ALTER TABLE sales.customers RENAME COLUMN country TO country_iso")
+    crawl = source_crawl(source)
+    assert crawl.status == Crawl.SUCCEEDED, crawl.error
+    changes = list(SchemaChange.objects.filter(crawl=crawl, dataset__name="customers"))
+    hits = {(i.name, i.column, i.table_level) for found in change_column_impacts(changes) for i in found}
+    assert ("analytics.customer_countries", "country_code", False) in hits
+
+
+def test_a_manifest_without_compiled_sql_leaves_the_model_at_table_level_and_says_why(target, own_warehouse, tmp_path, client, staff):
+    source, _ = own_warehouse
+    report = metrics_import_dbt(copy_manifest(target, tmp_path, _without_compiled_sql))
+    assert "model.canon_shop.customer_countries" in report.without_compiled_sql
+    assert any("no compiled SQL" in warning for warning in report.warnings)
+    model = Dataset.objects.get(source=source, name="customer_countries")
+    customers = Dataset.objects.get(source=source, schema_name="sales", name="customers")
+    assert BuildSql.objects.get(dataset=model).sql == ""
+    # Table level: the edge to what the manifest says it reads, no column edges, the reason on its page.
+    assert list(LineageEdge.objects.filter(downstream=model).values_list("upstream_id", flat=True)) == [customers.pk]
+    assert not ColumnLineageEdge.objects.filter(downstream=model).exists()
+    assert "no compiled SQL" in model.column_lineage.table_level_reason
+    client.force_login(staff)
+    page = client.get(model.get_absolute_url()).content.decode()
+    assert "no compiled SQL" in page and "table level only" in page
+    # Any column of what it reads reaches it, at table level.
+    assert ("analytics.customer_countries", "*") in _impacts(source, "ALTER TABLE sales.customers DROP COLUMN signed_up_at;")
+
+    # The compiled manifest then gives it its columns.
+    metrics_import_dbt(target)
+    model.column_lineage.refresh_from_db()
+    assert model.column_lineage.table_level_reason == ""
+    assert ColumnLineageEdge.objects.filter(downstream=model, downstream_column="country_code").exists()

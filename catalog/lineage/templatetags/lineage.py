@@ -2,6 +2,7 @@ from django import template
 from django.db.models import Q
 
 from catalog.alerts.impact import impact_providers
+from catalog.inventory.models import BuildSql
 from catalog.lineage.models import ColumnLineageEdge, ColumnLineageState, LineageEdge
 from catalog.lineage.selectors import MAX_HOPS, column_lineage_rows, lineage_downstream, lineage_picture, lineage_upstream
 
@@ -19,12 +20,18 @@ def lineage_section(context, dataset, hops: int = MAX_HOPS):
     request = context.get("request")
     with_columns = request is not None and request.GET.get("lineage_columns") == "1"
     state = ColumnLineageState.objects.filter(dataset_id=dataset.pk).values_list("table_level_reason", flat=True).first() \
-        if dataset.definition else ""  # only views have column lineage of their own
+        if dataset.definition else ""  # only views, and datasets built from a tool's SQL (below), have column lineage of their own
     empty = {"dataset": dataset, "upstream": [], "downstream": [], "hops": hops, "picture": [], "rows": [],
-             "with_columns": with_columns, "table_level_reason": state or ""}
+             "with_columns": with_columns, "table_level_reason": state or "", "built_from": None}
     if not LineageEdge.objects.filter(Q(downstream_id=dataset.pk) | Q(upstream_id=dataset.pk)).exists():
         return empty
     upstream, downstream = lineage_upstream(dataset, hops), lineage_downstream(dataset, hops)
+    if upstream and not dataset.definition:
+        # A dataset the warehouse keeps no SQL for that reads something: built from a tool's SQL (dbt's compiled SQL).
+        empty["built_from"] = BuildSql.objects.filter(dataset_id=dataset.pk).only("origin", "origin_id", "sql").first()
+        if empty["built_from"] is not None:
+            empty["table_level_reason"] = ColumnLineageState.objects.filter(dataset_id=dataset.pk).values_list(
+                "table_level_reason", flat=True).first() or ""
     columns = list(dataset.columns.order_by("position").values_list("name", flat=True))
     readers: dict = {}
     if ColumnLineageEdge.objects.filter(Q(downstream_id=dataset.pk) | Q(upstream_id=dataset.pk)).exists() or downstream:

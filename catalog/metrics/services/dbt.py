@@ -16,7 +16,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from catalog.inventory.models import Column, Dataset
+from catalog.inventory.models import BuildSql, Column, Dataset
+from catalog.inventory.services import BuildSqlRecord, build_sql_sync
 from catalog.metrics.dbt import DbtImportError, DbtProject, read_target
 from catalog.metrics.models import DbtNode, MetricDefinition, MetricSynonym
 from catalog.metrics.services.definitions import MetricError, metric_register, metric_update
@@ -37,11 +38,14 @@ class DbtImportReport:
     unchanged: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    compiled_sql_kept: int = 0  # models matched to a dataset whose compiled SQL lineage reads
+    without_compiled_sql: list[str] = field(default_factory=list)  # models matched, with none (`dbt parse`)
 
     def summary(self) -> str:
         return (f"dbt project {self.project} (dbt {self.dbt_version}): {self.relations_attached} models and sources attached to datasets"
                 f" ({len(self.relations_unmatched)} not in the catalog), {self.descriptions_set} descriptions filled in; metrics:"
-                f" {len(self.created)} created, {len(self.updated)} updated, {len(self.unchanged)} unchanged, {len(self.skipped)} skipped")
+                f" {len(self.created)} created, {len(self.updated)} updated, {len(self.unchanged)} unchanged, {len(self.skipped)} skipped;"
+                f" compiled SQL of {self.compiled_sql_kept} models kept for lineage")
 
 
 def _datasets_by_name(project: DbtProject) -> dict[tuple[str, str], list[Dataset]]:
@@ -74,6 +78,8 @@ def metrics_import_dbt(path, *, user=None) -> DbtImportReport:
     with transaction.atomic():
         datasets = _datasets_by_name(project)
         sources = Counter()
+        builds: dict[int, BuildSqlRecord] = {}
+        named = {r.unique_id: (r.schema, r.name) for r in project.relations}
         for relation in project.relations:
             matches = datasets.get((relation.schema.lower(), relation.name.lower()), [])
             dataset = matches[0] if len(matches) == 1 else None
@@ -97,6 +103,20 @@ def metrics_import_dbt(path, *, user=None) -> DbtImportReport:
             report.relations_attached += 1
             sources[dataset.source_id] += 1
             report.descriptions_set += _describe(dataset, relation, previous_description, previous_columns)
+            if relation.resource_type == "model":
+                builds[dataset.pk] = BuildSqlRecord(
+                    origin_id=relation.unique_id, sql=relation.compiled_sql or "", database=relation.database,
+                    reads=tuple(sorted({named[d] for d in relation.depends_on if d in named})))
+                if relation.compiled_sql:
+                    report.compiled_sql_kept += 1
+                else:
+                    report.without_compiled_sql.append(relation.unique_id)
+        # The models' compiled SQL, for lineage (tables and incremental models have no SQL in the warehouse).
+        build_sql_sync(BuildSql.DBT, builds, owned_prefix=f"model.{project.project_name}.")
+        if report.without_compiled_sql:
+            report.warnings.append(f"{len(report.without_compiled_sql)} models have no compiled SQL (a manifest from `dbt parse`): "
+                                   "their lineage stays at table level. Import the target/ of `dbt compile` or `dbt build` for "
+                                   "column lineage.")
 
         single_source = None
         if len(sources) == 1:
