@@ -191,10 +191,11 @@ def test_nesting_depth_counts_parentheses_case_and_subqueries_from_tokens():
     "SELECT " + "f(" * 700 + "1" + ")" * 700,
 ])
 def test_deeply_nested_sql_is_refused_before_parsing(sql):
+    parse_metric_sql("SELECT 1", "postgres")  # the dialect's tokenizer and parser made first: not what is timed
     started = time.monotonic()
     with pytest.raises(MetricSqlError) as caught:
         parse_metric_sql(sql, "postgres")
-    assert time.monotonic() - started < 0.5
+    assert time.monotonic() - started < 1.0  # refused at once; parsing it took 15-40 s
     assert f"may nest at most {MAX_SQL_DEPTH}" in str(caught.value) and "WITH clause" in str(caught.value)
 
 
