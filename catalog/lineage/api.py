@@ -2,6 +2,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
+from catalog.inventory.models import BuildSql
+from catalog.lineage.models import ColumnLineageState
 from catalog.lineage.selectors import MAX_HOPS, lineage_downstream, lineage_upstream
 
 
@@ -21,9 +23,21 @@ _NODE = {
 @extend_schema_field({
     "type": "object",
     "readOnly": True,
-    "properties": {"hops": {"type": "integer"}, "upstream": {"type": "array", "items": _NODE},
-                   "downstream": {"type": "array", "items": _NODE}},
-    "required": ["hops", "upstream", "downstream"],
+    "properties": {
+        "hops": {"type": "integer"}, "upstream": {"type": "array", "items": _NODE},
+        "downstream": {"type": "array", "items": _NODE},
+        "derived_from": {
+            "type": "object", "nullable": True,
+            "description": "Where this dataset's own lineage is read from: its SQL in the warehouse (a view), or a "
+                           "tool's (a dbt model built as a table: its compiled SQL, or only the manifest's depends_on "
+                           "when it has none). Null for a dataset that reads nothing.",
+            "properties": {"origin": {"type": "string", "enum": ["warehouse", "dbt"]},
+                           "id": {"type": "string", "description": "The tool's id (a dbt node's unique_id); '' for the warehouse"},
+                           "compiled_sql": {"type": "boolean", "description": "Whether there was SQL to read columns from"}},
+        },
+        "table_level_reason": {"type": "string", "description": "Why its column lineage could not be resolved ('' when it was)"},
+    },
+    "required": ["hops", "upstream", "downstream", "derived_from", "table_level_reason"],
 })
 class DatasetLineageField(serializers.Field):
     """A dataset's upstream and downstream datasets, a few hops each way, nearest first.
@@ -49,8 +63,21 @@ class DatasetLineageField(serializers.Field):
                 "url": reverse("api-dataset-detail", args=[n.dataset.pk], request=request) if n.dataset is not None else None,
             }
 
+        upstream = lineage_upstream(dataset)
+        derived_from, reason = None, ""
+        if upstream:
+            state = ColumnLineageState.objects.filter(dataset_id=dataset.pk).values_list("table_level_reason", flat=True).first()
+            reason = state or ""
+            if dataset.definition:
+                derived_from = {"origin": "warehouse", "id": "", "compiled_sql": True}
+            else:
+                built = BuildSql.objects.filter(dataset_id=dataset.pk).values_list("origin", "origin_id", "sql").first()
+                if built:
+                    derived_from = {"origin": built[0], "id": built[1], "compiled_sql": bool(built[2])}
         return {
             "hops": MAX_HOPS,
-            "upstream": [node(n) for n in lineage_upstream(dataset)],
+            "upstream": [node(n) for n in upstream],
             "downstream": [node(n) for n in lineage_downstream(dataset)],
+            "derived_from": derived_from,
+            "table_level_reason": reason,
         }

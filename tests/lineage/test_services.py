@@ -95,6 +95,8 @@ def test_dataset_page_and_api_show_upstream_and_downstream(client, pg_source):
     assert [(n["depth"], n["name"], n["id"]) for n in body["lineage"]["upstream"]] == [(1, "sales.orders", orders.pk)]
     assert [n["name"] for n in body["lineage"]["downstream"]] == ["analytics.top_big_orders"]
     assert body["lineage"]["upstream"][0]["url"].endswith(f"/api/datasets/{orders.pk}/")
+    assert body["lineage"]["derived_from"] == {"origin": "warehouse", "id": "", "compiled_sql": True}
+    assert client.get(f"/api/datasets/{orders.pk}/").json()["lineage"]["derived_from"] is None, "a table reads nothing"
     plain = client.get(_ds(pg_source, "scratch", "tmp_import").get_absolute_url()).content.decode()
     assert "<h2>Lineage</h2>" not in plain, "no section for a dataset without lineage"
 

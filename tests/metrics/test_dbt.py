@@ -335,6 +335,9 @@ def test_a_model_built_as_a_table_gets_column_lineage_from_its_compiled_sql(targ
     page = client.get(model.get_absolute_url()).content.decode()
     assert "dbt compiled SQL" in page and "model.canon_shop.customer_countries" in page
     assert "table level only" not in page
+    lineage = client.get(f"/api/datasets/{model.pk}/").json()["lineage"]
+    assert lineage["derived_from"] == {"origin": "dbt", "id": "model.canon_shop.customer_countries", "compiled_sql": True}
+    assert lineage["table_level_reason"] == ""
 
     # A re-import of the same SQL moves no build SQL, so lineage is not refreshed at all.
     refreshed = []
@@ -401,6 +404,8 @@ def test_a_manifest_without_compiled_sql_leaves_the_model_at_table_level_and_say
     client.force_login(staff)
     page = client.get(model.get_absolute_url()).content.decode()
     assert "no compiled SQL" in page and "table level only" in page
+    lineage = client.get(f"/api/datasets/{model.pk}/").json()["lineage"]
+    assert lineage["derived_from"]["compiled_sql"] is False and "no compiled SQL" in lineage["table_level_reason"]
     # Any column of what it reads reaches it, at table level.
     assert ("analytics.customer_countries", "*") in _impacts(source, "ALTER TABLE sales.customers DROP COLUMN signed_up_at;")
 
