@@ -9,8 +9,8 @@ class LineageConfig(AppConfig):
         from catalog.alerts.impact import register_impact_provider
         from catalog.inventory.registry import register_dataset_detail_field
         from catalog.inventory.signals import build_sql_changed
-        from catalog.lineage.services import lineage_after_build_sql
+        from catalog.lineage.receivers import after_build_sql
 
         register_impact_provider("catalog.lineage.impact.LineageImpacts")
         register_dataset_detail_field("lineage", "catalog.lineage.api.DatasetLineageField")
-        build_sql_changed.connect(lineage_after_build_sql, dispatch_uid="lineage-after-build-sql")
+        build_sql_changed.connect(after_build_sql, dispatch_uid="lineage-after-build-sql")
