@@ -11,6 +11,7 @@ their names with these, and search reads queries with the same ones.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 WORD_TOKEN = re.compile(r"[^\W_]+")  # runs of letters and digits; "_" and punctuation separate
 
@@ -39,11 +40,19 @@ def split_words(text: str) -> list[str]:
     return words
 
 
+# A catalog repeats its names: 400,000 columns hold some 10,000 distinct names, and every document's path spells
+# its source, schema and dataset again. Splitting is the costliest part of writing a document, so the two
+# functions that give a str remember the last names they split (both are pure, and a str cannot be changed).
+NAMES_REMEMBERED = 1 << 16
+
+
+@lru_cache(maxsize=NAMES_REMEMBERED)
 def name_key(name: str) -> str:
     """The joined form that exact and prefix matching compare: "Order Items" -> "orderitems"."""
     return "".join(split_words(name))
 
 
+@lru_cache(maxsize=NAMES_REMEMBERED)
 def name_words(name: str) -> str:
     """The words of a name as indexed text: its word tokens, then the joined key when it differs."""
     words = split_words(name)

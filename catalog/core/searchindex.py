@@ -167,7 +167,8 @@ def popularity(watchers: int, uses: int) -> float:
     return min(MAX_POPULARITY, 1.5 * math.log2(1 + watchers) + 1.5 * math.log2(1 + uses))
 
 
-def dataset_popularity(ids, *, exclude_definition: int | None = None) -> dict[int, float]:
+def dataset_popularity(ids, *, exclude_definition: int | None = None, copies: dict[int, str] | None = None) -> dict[int, float]:
+    """`copies`: copies_among(ids), when the caller has it already."""
     ids = list(ids)
     if not ids:
         return {}
@@ -179,7 +180,8 @@ def dataset_popularity(ids, *, exclude_definition: int | None = None) -> dict[in
     for count in _readers:
         for dataset_id, n in count(ids, exclude_definition=exclude_definition):
             used[dataset_id] += n
-    copies = copies_among(ids)
+    if copies is None:
+        copies = copies_among(ids)
     return {i: popularity(watchers.get(i, 0), used.get(i, 0)) + (COPY_PRIOR if i in copies else 0.0) for i in ids}
 
 

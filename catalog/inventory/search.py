@@ -15,7 +15,7 @@ from django.db.models import Case, CharField, Count, F, Q, Sum, Value, When
 from django.db.models.functions import Cast, Coalesce, Concat
 from django.urls import reverse
 
-from catalog.core.names import name_words
+from catalog.core.names import name_key, name_words
 from catalog.core.searchindex import (
     ACTIVE, REMOVED, STATUS_PRIOR, Document, SearchIndex, bars, copies_among, dataset_popularity, dotted, listing,
     register_search,
@@ -35,6 +35,14 @@ def dataset_stamp():
         Coalesce(Cast("description_updated_at", CharField()), Value("")),
         output_field=CharField(),
     )
+
+
+def detail_url_maker():
+    """A function giving a dataset's page path (dataset-detail) from its id, reversed once per batch: reverse() costs
+    some 40 µs, a second of a rebuild per 20,000 datasets."""
+    marker = 2_147_483_647
+    before, after = reverse("dataset-detail", args=[marker]).split(str(marker))
+    return lambda dataset_id: f"{before}{dataset_id}{after}"
 
 
 @register_search
@@ -81,7 +89,8 @@ class DatasetIndex(SearchIndex):
 
     def documents(self, ids, **options) -> Iterator[Document]:
         datasets = list(Dataset.objects.filter(pk__in=ids).annotate(stamp=dataset_stamp()).values(*DATASET_VALUES))
-        yield from self._documents(datasets, self._columns_of(ids), dataset_popularity(ids), copies_among(ids))
+        copies = copies_among(ids)
+        yield from self._documents(datasets, self._columns_of(ids), dataset_popularity(ids, copies=copies), copies)
 
     @staticmethod
     def _columns_of(dataset_ids) -> dict[int, list[tuple]]:
@@ -95,6 +104,7 @@ class DatasetIndex(SearchIndex):
     def _documents(self, datasets: list[dict], columns: dict[int, list[tuple]], popular: dict[int, float],
                    copies: dict[int, str] | None = None) -> Iterator[Document]:
         kinds = dict(Dataset.KIND_CHOICES)
+        dataset_url_of = detail_url_maker()
         for d in datasets:
             removed = d["removed_at"] is not None
             status = REMOVED if removed else ACTIVE
@@ -104,12 +114,13 @@ class DatasetIndex(SearchIndex):
             tags = bars(f"{k}={v}" for k, v in labels.items()) if isinstance(labels, dict) else ""
             cols = columns.get(d["id"], [])
             body = "\n\n".join(t for t in (d["description"], d["comment"]) if t)
-            dataset_url = reverse("dataset-detail", args=[d["id"]])
+            dataset_url = dataset_url_of(d["id"])
+            dataset_path = dotted(source, schema, name)
             dataset_weight, column_weight = self.weights(status, popular.get(d["id"], 0.0))
             yield Document(
                 d["id"], kind=self.kind, dataset_id=d["id"], name=name, title=f"{schema}.{name}",
                 subtitle=f"{kinds.get(d['kind'], d['kind'])} in {source}"
-                + (f" · copy of {copies[d['id']]}" if copies and d["id"] in copies else ""), url=dataset_url, path=dotted(source, schema, name),
+                + (f" · copy of {copies[d['id']]}" if copies and d["id"] in copies else ""), url=dataset_url, path=dataset_path,
                 keywords=name_words(name), context=f"{name_words(schema)} {source}", body=body,
                 extra=listing("Columns", [c[1] for c in cols[:MAX_COLUMN_NAMES]]), source_name=source, schema_name=schema,
                 owners=owners, tags=tags, status=status, weight=dataset_weight, stamp=d["stamp"],
@@ -119,7 +130,8 @@ class DatasetIndex(SearchIndex):
                 yield Document(
                     column_id, kind=self.column_kind, dataset_id=d["id"], name=column_name, title=f"{name}.{column_name}",
                     subtitle=f"{data_type} column of {schema}.{name} in {source}", url=f"{dataset_url}#col-{column_id}",
-                    path=dotted(source, schema, name, column_name),
+                    # dotted(source, schema, name, column_name), without splitting the dataset's names once per column
+                    path=f"{dataset_path}.{name_key(column_name)}" if column_name else dataset_path,
                     # A column nobody described has no text to search: its name is matched through SearchName.
                     keywords=name_words(column_name) if text else "",
                     context=f"{name_words(name)} {name_words(schema)}" if text else "",

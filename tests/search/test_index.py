@@ -6,9 +6,11 @@ import io
 
 import pytest
 from django.core.management import call_command
+from django.urls import reverse
 from django.utils import timezone
 
 from catalog.connectors.base import ColumnMeta, DatasetMeta, Extraction
+from catalog.core.searchindex import dotted
 
 from catalog.inventory.models import Column, Dataset, OwnerIdentity
 from catalog.inventory.services import column_describe, dataset_describe, owner_identity_map
@@ -204,3 +206,22 @@ def test_reindex_rebuilds_everything_with_a_progress_bar(shop, author):
     assert titles("orders placed")[0] == "Orders placed"
     assert search_rebuild() == total  # again, from a full index: same result
     assert titles("email")[0] == "customers.email"
+
+
+def test_a_rebuild_spells_paths_and_links_as_each_name_alone_would(source):
+    """The rebuild splits a dataset's names once for all its columns and reverses its page's path once per batch:
+    every document still carries the path dotted() gives its names and the link reverse() gives its page."""
+    odd = add_dataset(source, "Sales Mart", "OrderLines2024", [("unitPrice", "numeric"), ("__", "text"), ("Ship Date", "date")],
+                      description="Lines of orders")
+    plain = add_dataset(source, "", "x", [("id", "integer")])
+    search_rebuild()
+    for dataset in (odd, plain):
+        page = reverse("dataset-detail", args=[dataset.pk])
+        document = SearchDocument.objects.get(kind="dataset", object_id=dataset.pk)
+        assert (document.path, document.url) == (dotted(source.name, dataset.schema_name, dataset.name), page)
+        for column in dataset.columns.all():
+            document = SearchDocument.objects.get(kind="column", object_id=column.pk)
+            assert document.path == dotted(source.name, dataset.schema_name, dataset.name, column.name)
+            assert document.url == f"{page}#col-{column.pk}"
+    assert SearchDocument.objects.get(kind="column", dataset_id=odd.pk, name="unitPrice").path == "shop.salesmart.orderlines2024.unitprice"
+    assert titles("ship date")[0] == "OrderLines2024.Ship Date"
