@@ -96,11 +96,16 @@ def freshness_observe(source, crawl, extraction, now: datetime, previous_crawl_a
     before, `previous_crawl_at`, and by this one). Counters that went down were reset (a statistics reset,
     a crash): the new values are the baseline, no change is claimed. An unchanged recrawl writes nothing.
     """
-    ids = {(schema, name): pk for pk, schema, name in
-           Dataset.objects.filter(source=source, removed_at__isnull=True).values_list("pk", "schema_name", "name")}
-    # What is kept, as plain tuples: most of a recrawl's datasets did not move, and are compared only.
-    kept = {row[0]: row[1:] for row in Freshness.objects.filter(source=source).values_list(
-        "dataset_id", "inserted", "updated", "deleted", "analyzed_at", "vacuumed_at", "unknown_reason", "last_changed_at")}
+    # What is kept, as plain tuples, with the dataset's name: most of a recrawl's datasets did not move, and are
+    # compared only. One query; the datasets watched for the first time are looked up after, usually none.
+    ids, kept = {}, {}
+    for pk, schema, name, *row in Freshness.objects.filter(source=source, dataset__removed_at__isnull=True).values_list(
+            "dataset_id", "dataset__schema_name", "dataset__name", "inserted", "updated", "deleted", "analyzed_at",
+            "vacuumed_at", "unknown_reason", "last_changed_at"):
+        ids[(schema, name)], kept[pk] = pk, tuple(row)
+    if any((meta.schema, meta.name) not in ids for meta in extraction.datasets):
+        ids.update({(schema, name): pk for pk, schema, name in Dataset.objects.filter(
+            source=source, removed_at__isnull=True, freshness__isnull=True).values_list("pk", "schema_name", "name")})
     engine = (source.engine or "").lower()
     new_rows, moved, data_changes = [], {}, []
     for meta in extraction.datasets:
