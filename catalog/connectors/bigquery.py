@@ -21,11 +21,10 @@ import base64
 import binascii
 import json
 import re
-import time
 from datetime import datetime, timedelta, timezone
 
 from catalog.connectors.history import LoggedStatement, QueryHistory
-from catalog.connectors.sampling import profile_from_aggregates
+from catalog.connectors.sampling import Budget, aggregates, profile_from_aggregates
 from catalog.connectors.base import (
     EXTERNAL_TABLE,
     MATERIALIZED_VIEW,
@@ -291,7 +290,6 @@ def query_history(connector: BigQueryConnector, *, limit: int, since: datetime |
 # table; aggregated in SQL. Each job may run only the time left in the budget (job_timeout_ms: BigQuery cancels it);
 # one that runs past it ends the run (the rest are sampled next time).
 _SAMPLED_ORDERED = {"integer", "decimal", "float", "date", "timestamp", "text"}
-_SAMPLED_DISTINCT = _SAMPLED_ORDERED | {"boolean"}
 
 
 def _quoted(name: str) -> str:
@@ -299,15 +297,8 @@ def _quoted(name: str) -> str:
 
 
 def sample_query(project: str, schema: str, name: str, columns: list[tuple[str, str]], percent: float) -> str:
-    parts = ["COUNT(*)"]
-    for column, family in columns:
-        c = _quoted(column)
-        parts += [f"COUNT({c})",
-                  f"APPROX_COUNT_DISTINCT({c})" if family in _SAMPLED_DISTINCT else "NULL",
-                  f"CAST(MIN({c}) AS STRING)" if family in _SAMPLED_ORDERED else "NULL",
-                  f"CAST(MAX({c}) AS STRING)" if family in _SAMPLED_ORDERED else "NULL",
-                  f"MIN(LENGTH({c}))" if family == "text" else "NULL",
-                  f"MAX(LENGTH({c}))" if family == "text" else "NULL"]
+    parts = aggregates(columns, _quoted, as_text="CAST({} AS STRING)", ordered=_SAMPLED_ORDERED,
+                       counted=_SAMPLED_ORDERED | {"boolean"})
     listed = ", ".join(f"{part} AS v{i}" for i, part in enumerate(parts))
     return f"SELECT {listed} FROM {_quoted(project)}.{_quoted(schema)}.{_quoted(name)} TABLESAMPLE SYSTEM ({float(percent)!r} PERCENT)"
 
@@ -322,26 +313,20 @@ def sample_profiles(connector: BigQueryConnector, tables: list[tuple[str, str, l
                     percent: float, budget_s: float) -> tuple[dict, dict, bool]:
     """Profiles of these tables ((schema, name, [(column, type family)])) from TABLESAMPLE SYSTEM, in order, until the
     budget is spent (see sampling.py for the contract). Counts are of the sample."""
-    deadline = time.monotonic() + budget_s
+    budget = Budget(budget_s)
     profiles, problems = {}, {}
     client = connector._client()
-    for schema, name, columns in tables:
-        if not columns:
-            continue
-        left = deadline - time.monotonic()
-        if left < 0.05:
-            return profiles, problems, False
+    for schema, name, columns in budget.tables(tables):
         try:
-            rows = connector._run(client, sample_query(connector.project, schema, name, columns, percent), timeout=left)
+            rows = connector._run(client, sample_query(connector.project, schema, name, columns, percent), timeout=budget.left())
         except ConnectorError:
             raise
         except Exception as exc:  # google.api_core errors (an optional package)
             if _timed_out(exc):
-                problems[(schema, name)] = (f"the sampled profile ran past the {budget_s:g} s budget and was cancelled; "
-                                            "tried again next crawl")
+                problems[(schema, name)] = budget.overrun()
                 return profiles, problems, False
             problems[(schema, name)] = f"no sampled profile: {connector.clean_message(describe_error(exc, connector.project))}"
             continue
         row = [rows[0][f"v{i}"] for i in range(1 + 6 * len(columns))] if rows else [0] + [None] * (6 * len(columns))
         profiles[(schema, name)] = profile_from_aggregates(row, columns, f"sample {percent:g}% (TABLESAMPLE SYSTEM, {int(row[0] or 0):,} rows)")
-    return profiles, problems, True
+    return profiles, problems, budget.complete

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 
 import duckdb
 
 from catalog.connectors.base import TABLE, VIEW, ColumnMeta, Connector, ConnectorError, DatasetMeta, ExtractRequest, Extraction, schema_in_scope
-from catalog.connectors.sampling import profile_from_aggregates
+from catalog.connectors.sampling import Budget, aggregates, profile_from_aggregates
 from catalog.connectors.sqlite import local_path
 from catalog.core.oneline import one_line
 
@@ -180,8 +179,6 @@ def summarize_tables(conn, extraction: Extraction, errors) -> None:
 # for 1% of a 20-million-row table against 9 s for the table; reservoir sampling, USING SAMPLE n ROWS, reads every
 # row). Aggregated in SQL. DuckDB has no statement timeout: a timer interrupts the connection at the deadline,
 # which ends the run (the rest are sampled next time).
-_SAMPLED_ORDERED = {"integer", "decimal", "float", "date", "timestamp", "text", "uuid"}
-_SAMPLED_DISTINCT = _SAMPLED_ORDERED | {"boolean"}
 
 
 def _quoted(name: str) -> str:
@@ -189,15 +186,7 @@ def _quoted(name: str) -> str:
 
 
 def sample_query(schema: str, name: str, columns: list[tuple[str, str]], percent: float) -> str:
-    parts = ["count(*)"]
-    for column, family in columns:
-        c = _quoted(column)
-        parts += [f"count({c})",
-                  f"approx_count_distinct({c})" if family in _SAMPLED_DISTINCT else "NULL",
-                  f"min({c})::VARCHAR" if family in _SAMPLED_ORDERED else "NULL",
-                  f"max({c})::VARCHAR" if family in _SAMPLED_ORDERED else "NULL",
-                  f"min(length({c}))" if family == "text" else "NULL",
-                  f"max(length({c}))" if family == "text" else "NULL"]
+    parts = aggregates(columns, _quoted, as_text="{}::VARCHAR")
     return f"SELECT {', '.join(parts)} FROM {_quoted(schema)}.{_quoted(name)} TABLESAMPLE SYSTEM ({float(percent)!r}%)"
 
 
@@ -206,23 +195,17 @@ def sample_profiles(connector: DuckDBConnector, tables: list[tuple[str, str, lis
     """Profiles of these tables ((schema, name, [(column, type family)])) from a TABLESAMPLE SYSTEM sample, in order,
     until the budget is spent (see sampling.py for the contract). Counts are of the sample."""
     duckdb = _engine()
-    deadline = time.monotonic() + budget_s
+    budget = Budget(budget_s)
     profiles, problems = {}, {}
     conn = connector.connect()
     try:
-        for schema, name, columns in tables:
-            if not columns:
-                continue
-            left = deadline - time.monotonic()
-            if left < 0.05:
-                return profiles, problems, False
-            timer = threading.Timer(left, conn.interrupt)
+        for schema, name, columns in budget.tables(tables):
+            timer = threading.Timer(budget.left(), conn.interrupt)
             timer.start()
             try:
                 row = conn.execute(sample_query(schema, name, columns, percent)).fetchone()
             except duckdb.InterruptException:
-                problems[(schema, name)] = (f"the sampled profile ran past the {budget_s:g} s budget and was stopped; "
-                                            "tried again next crawl")
+                problems[(schema, name)] = budget.overrun("stopped")
                 return profiles, problems, False
             except duckdb.Error as exc:
                 problems[(schema, name)] = f"no sampled profile: {connector.clean_message(_one_line(exc))}"
@@ -232,4 +215,4 @@ def sample_profiles(connector: DuckDBConnector, tables: list[tuple[str, str, lis
             profiles[(schema, name)] = profile_from_aggregates(row, columns, f"sample {percent:g}% (TABLESAMPLE SYSTEM, {row[0]:,} rows)")
     finally:
         conn.close()
-    return profiles, problems, True
+    return profiles, problems, budget.complete

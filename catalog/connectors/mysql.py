@@ -16,7 +16,6 @@ import json
 import random
 import re
 import threading
-import time
 from datetime import timezone
 
 import pymysql
@@ -35,7 +34,7 @@ from catalog.connectors.base import (
     Extraction,
     schema_in_scope,
 )
-from catalog.connectors.sampling import SAMPLE_MAX_ROWS, profile_rows, range_starts, sample_size
+from catalog.connectors.sampling import SAMPLE_MAX_ROWS, Budget, profile_rows, range_starts, sample_size
 
 SYSTEM_SCHEMAS = frozenset({"information_schema", "mysql", "performance_schema", "sys"})
 
@@ -490,19 +489,15 @@ def sample_profiles(connector: MySQLConnector, tables: list[tuple[str, str, list
     """Profiles of these tables ((schema, name, [(column, type family)])) from key-range samples, in order,
     until the budget is spent (see sampling.sample_profiles' contract). Counts are of the sample."""
     rng = rng or random.Random()
-    deadline = time.monotonic() + budget_s
+    budget = Budget(budget_s)
     profiles, problems = {}, {}
     conn = connector.connect()
     mariadb = "mariadb" in conn.canon_server_version.lower()
     try:
-        for schema, name, columns in tables:
-            if not columns:
-                continue
+        for schema, name, columns in budget.tables(tables):
             try:
                 with conn.cursor() as cur:
-                    if deadline - time.monotonic() < 0.05:
-                        return profiles, problems, False
-                    cur.execute(limited(_KEY_SQL.strip(), deadline - time.monotonic(), mariadb), (schema, name))
+                    cur.execute(limited(_KEY_SQL.strip(), budget.left(), mariadb), (schema, name))
                     found = cur.fetchall()
                     keys = [(_text(column), _text(data_type).lower()) for _, column, data_type in found if column is not None]
                     estimate = int(found[0][0] or 0) if found else 0
@@ -512,19 +507,18 @@ def sample_profiles(connector: MySQLConnector, tables: list[tuple[str, str, list
                     if key is not None:
                         table = f"{_quote(schema)}.{_quote(name)}"
                         cur.execute(limited(f"SELECT MIN({_quote(key)}), MAX({_quote(key)}) FROM {table}",
-                                            deadline - time.monotonic(), mariadb))
+                                            budget.left(), mariadb))
                         low, high = cur.fetchone()
                         low, high = (0, 0) if low is None else (int(low), int(high))  # None: an empty table
                         wanted = sample_size(high - low + 1, percent)
                         whole = high - low + 1 <= wanted
                         starts, per = range_starts(low, high, wanted, rng=rng)
-                    cur.execute(limited(sample_query(schema, name, names, key, starts, per), deadline - time.monotonic(), mariadb))
+                    cur.execute(limited(sample_query(schema, name, names, key, starts, per), budget.left(), mariadb))
                     rows = cur.fetchall()
             except pymysql.Error as exc:
                 code = exc.args[0] if exc.args and isinstance(exc.args[0], int) else None
                 if code in _TIMED_OUT:
-                    problems[(schema, name)] = (f"the sampled profile ran past the {budget_s:g} s budget and was stopped; "
-                                                "tried again next crawl")
+                    problems[(schema, name)] = budget.overrun("stopped")
                     return profiles, problems, False
                 problems[(schema, name)] = f"no sampled profile: {connector.clean_message(describe_error(exc, connector.url))}"
                 continue
@@ -542,4 +536,4 @@ def sample_profiles(connector: MySQLConnector, tables: list[tuple[str, str, list
             profiles[(schema, name)] = profile_rows(columns, rows, basis)
     finally:
         conn.close()
-    return profiles, problems, True
+    return profiles, problems, budget.complete

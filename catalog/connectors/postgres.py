@@ -55,6 +55,7 @@ from catalog.connectors.base import (
     Extraction,
     schema_in_scope,
 )
+from catalog.connectors.sampling import Budget
 from catalog.connectors.types import type_family
 from catalog.core.gcpause import gc_paused
 
@@ -706,22 +707,18 @@ def sample_profiles(connector: "PostgresConnector", tables: list[tuple[str, str,
     in order, until the budget is spent. Returns ({(schema, name): column_stats}, {(schema, name): problem},
     whether every table was sampled). A table refused (permissions) is a problem and the run goes on; one
     that runs past the time left is a problem and ends the run. Counts are of the sample, not the table."""
-    deadline = time.monotonic() + budget_s
+    budget = Budget(budget_s)
     profiles, problems = {}, {}
     with connector.connect() as conn:
         conn.autocommit = True
-        for schema, name, columns in tables:
-            if not columns:
-                continue
-            left = deadline - time.monotonic()
-            if left < 0.05:
-                return profiles, problems, False
+        for schema, name, columns in budget.tables(tables):
             try:
                 with conn.transaction():
-                    conn.execute(psycopg.sql.SQL("SET LOCAL statement_timeout = {}").format(psycopg.sql.Literal(max(int(left * 1000), 1))))
+                    conn.execute(psycopg.sql.SQL("SET LOCAL statement_timeout = {}").format(
+                        psycopg.sql.Literal(max(int(budget.left() * 1000), 1))))
                     row = conn.execute(_sample_query(schema, name, columns, percent)).fetchone()
             except psycopg.errors.QueryCanceled:
-                problems[(schema, name)] = f"the sampled profile ran past the {budget_s:g} s budget and was cancelled; tried again next crawl"
+                problems[(schema, name)] = budget.overrun()
                 return profiles, problems, False
             except psycopg.Error as exc:
                 problems[(schema, name)] = f"no sampled profile: {connector.clean_message(describe_error(exc, connector.url))}"
@@ -741,7 +738,7 @@ def sample_profiles(connector: "PostgresConnector", tables: list[tuple[str, str,
                     entry["min_len"], entry["max_len"] = shortest, longest
                 stats[column] = entry
             profiles[(schema, name)] = stats
-    return profiles, problems, True
+    return profiles, problems, budget.complete
 # Query history (issue 19): pg_stat_statements, when the extension is installed in the source's database.
 
 _HIDDEN_QUERY = "<insufficient privilege>"

@@ -20,6 +20,7 @@ from collections import Counter
 from datetime import date, datetime, time
 from decimal import Decimal
 from importlib import import_module
+from time import monotonic
 
 # scheme: (the dotted path of its sample_profiles, what the source's percent is a share of, how it samples)
 _PG = ("catalog.connectors.postgres.sample_profiles", "blocks", "a block sample, TABLESAMPLE SYSTEM")
@@ -64,6 +65,34 @@ def sampling_described(scheme: str) -> tuple[str, str] | None:
     None where Canon cannot sample."""
     entry = SAMPLERS.get((scheme or "").lower())
     return (entry[1], entry[2]) if entry else None
+
+
+class Budget:
+    """A sampling run's time. `tables(...)` yields the tables that have columns, in order, while there is time for
+    one more; when the time runs out first, `complete` turns False (the rest are sampled next time)."""
+
+    MIN_LEFT_S = 0.05  # less than this left: no table is started
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.deadline = monotonic() + seconds
+        self.complete = True
+
+    def left(self) -> float:
+        return self.deadline - monotonic()
+
+    def tables(self, tables):
+        for schema, name, columns in tables:
+            if not columns:
+                continue
+            if self.left() < self.MIN_LEFT_S:
+                self.complete = False
+                return
+            yield schema, name, columns
+
+    def overrun(self, stopped: str = "cancelled") -> str:
+        """The problem a table whose sample ran past the budget shows."""
+        return f"the sampled profile ran past the {self.seconds:g} s budget and was {stopped}; tried again next crawl"
 
 
 def sample_size(span: int, percent: float) -> int:
@@ -128,6 +157,22 @@ def profile_rows(columns: list[tuple[str, str]], rows: list[tuple], basis: str) 
             entry["min_len"], entry["max_len"] = min(lengths), max(lengths)
         stats[column] = entry
     return stats
+
+
+def aggregates(columns: list[tuple[str, str]], quote, *, as_text: str, ordered=_ORDERED, counted=_COUNTED) -> list[str]:
+    """The select list profile_from_aggregates reads, for an engine that samples in SQL: COUNT(*), then six
+    aggregates a column (NULL where its family has no such value). `quote` quotes a name; `as_text` is the
+    engine's cast of a value to text, with {} for the value."""
+    parts = ["COUNT(*)"]
+    for column, family in columns:
+        c = quote(column)
+        parts += [f"COUNT({c})",
+                  f"APPROX_COUNT_DISTINCT({c})" if family in counted else "NULL",
+                  as_text.format(f"MIN({c})") if family in ordered else "NULL",
+                  as_text.format(f"MAX({c})") if family in ordered else "NULL",
+                  f"MIN(LENGTH({c}))" if family == "text" else "NULL",
+                  f"MAX(LENGTH({c}))" if family == "text" else "NULL"]
+    return parts
 
 
 def profile_from_aggregates(row, columns: list[tuple[str, str]], basis: str) -> dict[str, dict]:

@@ -16,13 +16,12 @@ from __future__ import annotations
 import base64
 import math
 import re
-import time
 from datetime import datetime, timedelta, timezone
 
 from cryptography.hazmat.primitives import serialization
 
 from catalog.connectors.history import LoggedStatement, QueryHistory
-from catalog.connectors.sampling import profile_from_aggregates
+from catalog.connectors.sampling import Budget, aggregates, profile_from_aggregates
 from catalog.connectors.base import (
     EXTERNAL_TABLE,
     MATERIALIZED_VIEW,
@@ -344,21 +343,11 @@ def query_history(connector: SnowflakeConnector, *, limit: int, since: datetime 
 # column). SAMPLE SYSTEM (p) reads p% of the table's micro-partitions (blocks), never the whole table; aggregated in
 # SQL. The session's STATEMENT_TIMEOUT_IN_SECONDS is the whole budget, and each statement is cancelled by the
 # driver when the time left is spent (execute(timeout=)); one that runs past it ends the run.
-_SAMPLED_ORDERED = {"integer", "decimal", "float", "date", "timestamp", "text", "uuid"}
-_SAMPLED_DISTINCT = _SAMPLED_ORDERED | {"boolean"}
 _TIMED_OUT = (604, 630)  # the query was cancelled; it reached its statement timeout
 
 
 def sample_query(database: str, schema: str, name: str, columns: list[tuple[str, str]], percent: float) -> str:
-    parts = ["COUNT(*)"]
-    for column, family in columns:
-        c = quote_identifier(column)
-        parts += [f"COUNT({c})",
-                  f"APPROX_COUNT_DISTINCT({c})" if family in _SAMPLED_DISTINCT else "NULL",
-                  f"MIN({c})::VARCHAR" if family in _SAMPLED_ORDERED else "NULL",
-                  f"MAX({c})::VARCHAR" if family in _SAMPLED_ORDERED else "NULL",
-                  f"MIN(LENGTH({c}))" if family == "text" else "NULL",
-                  f"MAX(LENGTH({c}))" if family == "text" else "NULL"]
+    parts = aggregates(columns, quote_identifier, as_text="{}::VARCHAR")
     table = f"{database_identifier(database)}.{quote_identifier(schema)}.{quote_identifier(name)}"
     listed = ", ".join(f"{part} AS V{i}" for i, part in enumerate(parts))  # named: duplicate names may fold into one
     return f"SELECT {listed} FROM {table} SAMPLE SYSTEM ({float(percent)!r})"
@@ -368,24 +357,18 @@ def sample_profiles(connector: SnowflakeConnector, tables: list[tuple[str, str, 
                     percent: float, budget_s: float) -> tuple[dict, dict, bool]:
     """Profiles of these tables ((schema, name, [(column, type family)])) from SAMPLE SYSTEM, in order, until the
     budget is spent (see sampling.py for the contract). Counts are of the sample."""
-    deadline = time.monotonic() + budget_s
+    budget = Budget(budget_s)
     profiles, problems = {}, {}
     conn = connector.connect(statement_timeout=max(1, math.ceil(budget_s)))
     try:
         cur = conn.cursor()
-        for schema, name, columns in tables:
-            if not columns:
-                continue
-            left = deadline - time.monotonic()
-            if left < 0.05:
-                return profiles, problems, False
+        for schema, name, columns in budget.tables(tables):
             try:
-                cur.execute(sample_query(connector.database, schema, name, columns, percent), timeout=max(1, math.ceil(left)))
+                cur.execute(sample_query(connector.database, schema, name, columns, percent), timeout=max(1, math.ceil(budget.left())))
                 row = cur.fetchone()
             except Exception as exc:  # the client's errors are imported only with it (an optional package)
                 if getattr(exc, "errno", None) in _TIMED_OUT or "timeout" in str(exc).lower() or "canceled" in str(exc).lower():
-                    problems[(schema, name)] = (f"the sampled profile ran past the {budget_s:g} s budget and was cancelled; "
-                                                "tried again next crawl")
+                    problems[(schema, name)] = budget.overrun()
                     return profiles, problems, False
                 if getattr(exc, "errno", None) is None:
                     raise
@@ -394,4 +377,4 @@ def sample_profiles(connector: SnowflakeConnector, tables: list[tuple[str, str, 
             profiles[(schema, name)] = profile_from_aggregates(row, columns, f"sample {percent:g}% (SAMPLE SYSTEM, {int(row[0] or 0):,} rows)")
     finally:
         conn.close()
-    return profiles, problems, True
+    return profiles, problems, budget.complete

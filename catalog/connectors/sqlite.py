@@ -19,7 +19,7 @@ import time
 from urllib.parse import quote
 
 from catalog.connectors.base import TABLE, VIEW, ColumnMeta, Connector, ConnectorError, DatasetMeta, ExtractRequest, Extraction, schema_in_scope
-from catalog.connectors.sampling import SAMPLE_MAX_ROWS, profile_rows, range_starts, sample_size
+from catalog.connectors.sampling import SAMPLE_MAX_ROWS, Budget, profile_rows, range_starts, sample_size
 from catalog.core.sourceurl import SourceURL
 
 _SYSTEM = "m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
@@ -199,16 +199,13 @@ def sample_profiles(connector: SQLiteConnector, tables: list[tuple[str, str, lis
     """Profiles of these tables ((schema, name, [(column, type family)])) from rowid-range samples, in order, until
     the budget is spent (see sampling.py for the contract). Counts are of the sample."""
     rng = rng or random.Random()
-    deadline = time.monotonic() + budget_s
+    budget = Budget(budget_s)
+    deadline = budget.deadline
     profiles, problems = {}, {}
     conn = connector.connect(timeout=min(connector.connect_timeout, budget_s))
     try:
         estimates = connector._stats(conn)
-        for schema, name, columns in tables:
-            if not columns:
-                continue
-            if deadline - time.monotonic() < 0.05:
-                return profiles, problems, False
+        for schema, name, columns in budget.tables(tables):
             table, listed = _ident(name), ", ".join(_ident(c) for c, _ in columns)
             try:
                 found = run_until(conn, deadline, _TABLE_SQL, (name,))
@@ -232,8 +229,7 @@ def sample_profiles(connector: SQLiteConnector, tables: list[tuple[str, str, lis
                              else f"sample of {len(rows):,} rows from {len(starts)} random rowid ranges")
             except sqlite3.OperationalError as exc:
                 if "interrupted" in str(exc) or "locked" in str(exc):
-                    problems[(schema, name)] = (f"the sampled profile ran past the {budget_s:g} s budget and was stopped; "
-                                                "tried again next crawl")
+                    problems[(schema, name)] = budget.overrun("stopped")
                     return profiles, problems, False
                 problems[(schema, name)] = f"no sampled profile: {exc}"
                 continue
@@ -243,4 +239,4 @@ def sample_profiles(connector: SQLiteConnector, tables: list[tuple[str, str, lis
             profiles[(schema, name)] = profile_rows(columns, rows, basis)
     finally:
         conn.close()
-    return profiles, problems, True
+    return profiles, problems, budget.complete
