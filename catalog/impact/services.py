@@ -160,23 +160,20 @@ def impact_check_manifest(text: str) -> ImpactAnswer:
 
 
 def _columns_of(dataset_ids) -> dict[int, list[str]]:
+    return _columns_with_types(dataset_ids)[0]
+
+
+def _columns_with_types(dataset_ids) -> tuple[dict[int, list[str]], dict[tuple[int, str], str]]:
+    """Each dataset's column names in order, and each (dataset, column)'s type as the engine spells it; one query."""
     columns: dict[int, list[str]] = defaultdict(list)
-    ids = list(dataset_ids)
-    for start in range(0, len(ids), 900):
-        for dataset_id, name in Column.objects.filter(dataset_id__in=ids[start:start + 900]).order_by("dataset_id", "position").values_list(
-                "dataset_id", "name"):
-            columns[dataset_id].append(name)
-    return columns
-
-
-def _types_of(dataset_ids) -> dict[tuple[int, str], str]:
     types: dict[tuple[int, str], str] = {}
     ids = list(dataset_ids)
     for start in range(0, len(ids), 900):
-        for dataset_id, name, data_type in Column.objects.filter(dataset_id__in=ids[start:start + 900]).values_list(
-                "dataset_id", "name", "data_type"):
+        for dataset_id, name, data_type in Column.objects.filter(dataset_id__in=ids[start:start + 900]).order_by(
+                "dataset_id", "position").values_list("dataset_id", "name", "data_type"):
+            columns[dataset_id].append(name)
             types[(dataset_id, name)] = data_type
-    return types
+    return columns, types
 
 
 def _same_type(known: str, planned: str, dialect) -> bool:
@@ -253,8 +250,7 @@ def _simulate(source: Source, dialect, planned: list[PlannedChange], answer: Imp
 
     planned = _schemas_expanded(source, planned)
     candidates = _candidates(source, [change.table for change in planned])
-    columns_of = _columns_of([d.pk for d in candidates])
-    types_of = _types_of([d.pk for d in candidates])
+    columns_of, types_of = _columns_with_types([d.pk for d in candidates])
     for change in planned:
         dataset = _find(source, change.table, change, candidates)
         created = change.kind in (ddl.VIEW_REPLACED, ddl.TABLE_REPLACED)
