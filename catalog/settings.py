@@ -39,9 +39,9 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    "django_celery_beat",
     "auditlog",
     "catalog.core",
+    "catalog.beat",
     "catalog.sources",
     "catalog.inventory",
     "catalog.lineage",
@@ -236,7 +236,10 @@ CELERY_TASK_ROUTES = {
     "canon.send_digests": {"queue": "notify"},
     "canon.profile_sample": {"queue": "crawl"},
 }
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Canon's own beat (catalog/beat): CELERY_BEAT_SCHEDULE plus the entries of each provider below, read every few
+# seconds; the last run of each kept in the database, so a restarted beat neither repeats nor skips.
+CELERY_BEAT_SCHEDULER = "catalog.beat.scheduler:Scheduler"
+CANON_BEAT_ENTRIES = ["catalog.sources.schedules.beat_entries"]
 CELERY_BEAT_SCHEDULE = {
     # Retries of failed sends, and anything whose task was lost.
     "canon-outbox-flush": {"task": "canon.outbox_flush", "schedule": env.float("CANON_OUTBOX_FLUSH_SECONDS", default=60.0)},

@@ -13,7 +13,7 @@ PARENTS: dict[str, list[tuple[str, str]]] = {
     "metrics.metricversion": [("definition", "metrics.metricdefinition")],
     "alerts.subscription": [("dataset", "inventory.dataset"), ("source", "sources.source")],
     "alerts.subscriptionexclusion": [("dataset", "inventory.dataset")],
-    "django_celery_beat.periodictask": [("canon_source", "sources.source")],
+    "sources.crawlschedule": [("source", "sources.source")],
     "usage.sourceusage": [("source", "sources.source")],
     "inventory.schemadescription": [("source", "sources.source")],
 }  # apps above audit add theirs through tracked.track_model

@@ -10,7 +10,7 @@ CREATE, UPDATE, DELETE = AbstractLogEntry.Action.CREATE, AbstractLogEntry.Action
 
 # What each kind of object is called on the pages.
 NOUNS = {
-    "source": "source", "crawl": "crawl", "periodictask": "schedule", "dataset": "dataset", "column": "column",
+    "source": "source", "crawl": "crawl", "crawlschedule": "schedule", "dataset": "dataset", "column": "column",
     "owneridentity": "owner mapping", "metricdefinition": "metric definition", "metricversion": "version",
     "sourceusage": "query text setting", "subscription": "subscription", "subscriptionexclusion": "subscription exception", "user": "user",
 }
@@ -60,6 +60,8 @@ def summary(entry) -> str:
         reason = _after(entry, "override_reason")
         text = f"saved version {_after(entry, 'number')}"
         return f"{text}, although it looked like another definition: “{reason}”" if reason else text
+    if model == "crawlschedule":
+        return _schedule_summary(entry)
     if entry.action == CREATE:
         return f"created {noun} {entry.object_repr}"
     if entry.action == DELETE:
@@ -76,3 +78,25 @@ def summary(entry) -> str:
     if model == "owneridentity":
         return f"mapped owner {entry.object_repr}"
     return f"changed {', '.join(changes)} of {noun} {entry.object_repr}"
+
+
+def _schedule_summary(entry) -> str:
+    """A source's crawl schedule: "scheduled crawls: every 30 minutes", "paused the crawl schedule", ..."""
+    if entry.action == DELETE:
+        return "removed the crawl schedule"
+    every, cron, enabled = (_value(_after(entry, field)) for field in ("every_seconds", "cron", "enabled"))
+    when = ""
+    if every:
+        seconds = int(every)
+        count, unit = (seconds // 60, "minute") if seconds % 60 == 0 else (seconds, "second")
+        when = f"every {count} {unit}{'' if count == 1 else 's'}"
+    elif cron:
+        when = f"cron {cron}"
+    if entry.action == CREATE:
+        return f"scheduled crawls: {when}" + (" (paused)" if enabled in (False, "False") else "")
+    said = [f"changed the crawl schedule to {when}"] if when else []
+    if enabled in (False, "False"):
+        said.append("paused the crawl schedule")
+    elif enabled in (True, "True"):
+        said.append("resumed the crawl schedule")
+    return " and ".join(said) or "changed the crawl schedule"

@@ -13,14 +13,13 @@ from auditlog.registry import auditlog
 from auditlog.signals import pre_log
 from django.contrib.auth import get_user_model
 from django.db.models.signals import post_delete, post_save, pre_save
-from django_celery_beat.models import PeriodicTask
 
 from catalog.alerts.models import Subscription, SubscriptionExclusion
 from catalog.audit.context import has_person
 from catalog.audit.places import PARENTS
 from catalog.inventory.models import Column, Dataset, OwnerIdentity, SchemaDescription
 from catalog.metrics.models import MetricDefinition, MetricVersion
-from catalog.sources.models import Crawl, Source
+from catalog.sources.models import Crawl, CrawlSchedule, Source
 from catalog.usage.models import SourceUsage
 
 CREATE, UPDATE, DELETE = "create", "update", "delete"
@@ -32,10 +31,10 @@ def tracked():
     """(model, registration options, actions recorded)."""
     return [
         (Source, {"include_fields": ["name", "url_display", "include_schemas", "exclude_schemas", "description", "options",
-                                    "mass_removal_share", "schedule"],
+                                    "mass_removal_share"],
                   "mapping_fields": {"url_display": "URL (secrets masked)"}, "m2m_fields": {"owners"}}, ALL),
         (Crawl, {"include_fields": ["trigger", "allow_mass_removal"]}, {CREATE}),
-        (PeriodicTask, {"include_fields": ["enabled", "interval", "crontab"]}, {UPDATE}),
+        (CrawlSchedule, {"include_fields": ["every_seconds", "cron", "enabled"]}, ALL),
         (Dataset, {"include_fields": ["description"]}, {UPDATE}),
         (Column, {"include_fields": ["description"]}, {UPDATE}),
         (SchemaDescription, {"include_fields": ["schema_name", "description"]}, {CREATE, UPDATE}),

@@ -28,8 +28,6 @@ class Source(models.Model):
                                            related_name="+")
     failure_streak = models.PositiveIntegerField(default=0, editable=False)
     failing_alert_sent = models.BooleanField(default=False, editable=False)
-    schedule = models.OneToOneField("django_celery_beat.PeriodicTask", null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="canon_source")
     mass_removal_share = models.FloatField(
         null=True, blank=True,
         help_text="Hold a crawl that would remove more than this share of the datasets (default from settings)",
@@ -53,6 +51,30 @@ class Source(models.Model):
     def url(self) -> str:
         """The full URL, secrets included. Only connectors may see it."""
         return crypto.decrypt(self.url_encrypted)
+
+
+class CrawlSchedule(models.Model):
+    """When a source is crawled: every so many seconds, or on a cron schedule (five fields, in settings.TIME_ZONE).
+    Written only by catalog/sources/schedules.py; Canon's beat (catalog/beat) reads the enabled ones every few
+    seconds. Deleting the source deletes it."""
+
+    source = models.OneToOneField(Source, on_delete=models.CASCADE, related_name="schedule")
+    every_seconds = models.PositiveIntegerField(null=True, blank=True)
+    cron = models.CharField(max_length=200, blank=True, help_text="minute hour day-of-month month day-of-week")
+    enabled = models.BooleanField(default=True)
+    # When it was set or last changed: its runs count from then (an interval set now first runs one interval later).
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(every_seconds__isnull=False, cron="") | models.Q(every_seconds__isnull=True) & ~models.Q(cron="")),
+                name="sources_crawlschedule_interval_or_cron",
+            ),
+        ]
+
+    def __str__(self):
+        return f"crawl schedule of {self.source}"
 
 
 class Crawl(models.Model):

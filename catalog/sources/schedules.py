@@ -1,61 +1,62 @@
-"""Crawl schedules: one django-celery-beat PeriodicTask per source, kept in Source.schedule.
+"""Crawl schedules: one CrawlSchedule per source (Source.schedule), an interval or a cron schedule.
 
-Beat (DatabaseScheduler) reads these rows and sends `canon.crawl_source` (catalog/crawls/tasks.py) with
-the source's id to the `crawl` queue, by name: sources never imports the crawl. A scheduled crawl that finds another crawl of the
-same source running is skipped and recorded by source_crawl, never run alongside it.
+Canon's beat (catalog/beat/scheduler.py) reads beat_entries() every few seconds and sends `canon.crawl_source`
+(catalog/crawls/tasks.py) with the source's id to the `crawl` queue, by name: sources never imports the crawl.
+A scheduled crawl that finds another crawl of the same source running is skipped and recorded by source_crawl,
+never run alongside it.
 """
 
 from __future__ import annotations
 
-import json
+from datetime import timedelta
 
-from celery.schedules import crontab as celery_crontab
+from celery.schedules import crontab_parser
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import transaction
-from django_celery_beat import validators
-from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
-from catalog.sources.models import Source
+from catalog.beat.crontab import ZonedCrontab
+from catalog.sources.models import CrawlSchedule, Source
 from catalog.sources.services import SourceError
 
 CRAWL_TASK = "canon.crawl_source"
 CRAWL_QUEUE = "crawl"
-CRON_FIELDS = ("minute", "hour", "day_of_month", "month_of_year", "day_of_week")
-CRON_FIELD_LABELS = ("minute", "hour", "day of month", "month", "day of week")
+# Each field of 'minute hour day-of-month month day-of-week' with Celery's range for it (max, min).
+CRON_FIELDS = (("minute", 60, 0), ("hour", 24, 0), ("day of month", 31, 1), ("month", 12, 1), ("day of week", 7, 0))
 
 
 class ScheduleError(SourceError):
     """Bad schedule input. The message is safe to show."""
 
 
-def parse_cron(cron: str) -> dict[str, str]:
-    """'m h dom mon dow' -> CrontabSchedule fields. Raises ScheduleError naming the bad field."""
+def parse_cron(cron: str) -> str:
+    """'m h dom mon dow' -> the five fields, one space apart. Raises ScheduleError naming the bad field."""
     fields = (cron or "").split()
     if len(fields) != 5:
         raise ScheduleError(
             f"A cron schedule is five fields, 'minute hour day-of-month month day-of-week' (e.g. '0 * * * *'); got {cron!r}."
         )
-    checks = (validators.minute_validator, validators.hour_validator, validators.day_of_month_validator,
-              validators.month_of_year_validator, validators.day_of_week_validator)
-    for value, label, check in zip(fields, CRON_FIELD_LABELS, checks):
+    for value, (label, most, least) in zip(fields, CRON_FIELDS):
         try:
-            check(value)
-        except (ValidationError, ValueError) as exc:
-            reason = "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
-            raise ScheduleError(f"Bad {label} field {value!r} in cron schedule {cron!r}: {reason}") from None
-    parsed = dict(zip(CRON_FIELDS, fields))
-    # Beat evaluates the schedule with Celery's own parser: refuse anything it would not take.
+            crontab_parser(most, least).parse(value)
+        except (ValueError, IndexError) as exc:
+            raise ScheduleError(f"Bad {label} field {value!r} in cron schedule {cron!r}: {exc}") from None
+    # Beat evaluates the schedule with Celery's own crontab: refuse anything it would not take.
     try:
-        celery_crontab(**parsed)
+        cron_schedule(" ".join(fields))
     except Exception as exc:
         raise ScheduleError(f"Cron schedule {cron!r} is not valid: {exc}") from None
-    return parsed
+    return " ".join(fields)
+
+
+def cron_schedule(cron: str) -> ZonedCrontab:
+    minute, hour, day_of_month, month_of_year, day_of_week = cron.split()
+    return ZonedCrontab(minute=minute, hour=hour, day_of_month=day_of_month, month_of_year=month_of_year,
+                        day_of_week=day_of_week, zone=settings.TIME_ZONE)
 
 
 @transaction.atomic
 def source_schedule_set(source: Source, *, every_minutes: int | None = None, cron: str | None = None, enabled: bool = True,
-                        every_seconds: int | None = None) -> PeriodicTask:
+                        every_seconds: int | None = None) -> CrawlSchedule:
     """Crawl this source every N minutes, or on a cron schedule (in settings.TIME_ZONE).
 
     Exactly one of every_minutes, every_seconds (short intervals, for tests and demos) or cron.
@@ -64,65 +65,77 @@ def source_schedule_set(source: Source, *, every_minutes: int | None = None, cro
     given = [v is not None and v != "" for v in (every_minutes, every_seconds, cron)]
     if sum(given) != 1:
         raise ScheduleError("Give either an interval in minutes or a cron schedule.")
-    interval = crontab = None
     if cron is not None and cron != "":
-        crontab, _ = CrontabSchedule.objects.get_or_create(**parse_cron(cron), timezone=settings.TIME_ZONE)
-        expire_seconds = None
+        every, cron = None, parse_cron(cron)
     else:
-        period, every = (IntervalSchedule.MINUTES, every_minutes) if every_minutes is not None else (IntervalSchedule.SECONDS, every_seconds)
+        period, every = ("minutes", every_minutes) if every_minutes is not None else ("seconds", every_seconds)
         try:
             every = int(every)
         except (TypeError, ValueError):
             raise ScheduleError(f"The interval must be a whole number of {period}; got {every!r}.") from None
         if every < 1:
             raise ScheduleError(f"The interval must be at least 1 {period[:-1]}; got {every}.")
-        interval, _ = IntervalSchedule.objects.get_or_create(every=every, period=period)
-        # A tick nobody picked up before the next one is dropped by the worker, so a stopped
-        # worker does not come back to a queue of identical crawls.
-        expire_seconds = every * (60 if period == IntervalSchedule.MINUTES else 1)
+        every, cron = every * (60 if period == "minutes" else 1), ""
 
-    locked = Source.objects.select_for_update().get(pk=source.pk)
-    task = locked.schedule or PeriodicTask(name=f"canon: crawl source #{source.pk}")
-    task.description = f"Crawl the source '{source.name}'"
-    task.task = CRAWL_TASK
-    task.args = json.dumps([source.pk])
-    task.kwargs = json.dumps({"trigger": "schedule"})
-    task.queue = CRAWL_QUEUE
-    task.interval, task.crontab = interval, crontab
-    task.solar = task.clocked = None
-    task.one_off = False
-    task.expire_seconds = expire_seconds
-    task.expires = None
-    task.enabled = bool(enabled)
-    task.save()
-    Source.objects.filter(pk=source.pk).update(schedule=task)
-    source.schedule = task
-    return task
+    Source.objects.select_for_update().filter(pk=source.pk).first()  # one writer of a source's schedule at a time
+    schedule = CrawlSchedule.objects.filter(source_id=source.pk).first() or CrawlSchedule(source=source)
+    schedule.every_seconds, schedule.cron, schedule.enabled = every, cron, bool(enabled)
+    schedule.save()
+    source.schedule = schedule
+    return schedule
 
 
 @transaction.atomic
 def source_schedule_clear(source: Source) -> bool:
     """No scheduled crawls for this source any more. True if there was a schedule."""
-    task = Source.objects.select_for_update().get(pk=source.pk).schedule
-    Source.objects.filter(pk=source.pk).update(schedule=None)
-    source.schedule = None
-    if task is None:
+    Source.objects.select_for_update().filter(pk=source.pk).first()
+    schedule = CrawlSchedule.objects.filter(source_id=source.pk).first()
+    if Source.schedule.related.is_cached(source):
+        Source.schedule.related.delete_cached_value(source)  # source.schedule is read again: "not scheduled"
+    if schedule is None:
         return False
-    task.delete()  # also tells beat its schedule changed
+    schedule.delete()  # beat drops it at its next read, within seconds
     return True
+
+
+def schedule_of(source: Source) -> CrawlSchedule | None:
+    """The source's schedule, or None (read once; select_related("schedule") reads it with the source)."""
+    try:
+        return source.schedule
+    except CrawlSchedule.DoesNotExist:
+        return None
 
 
 def source_schedule_describe(source: Source) -> str:
     """'every 60 minutes', 'cron 0 * * * * (UTC)', '... (paused)' or 'not scheduled'."""
-    task = source.schedule
-    if task is None:
+    schedule = schedule_of(source)
+    if schedule is None:
         return "not scheduled"
-    if task.interval_id:
-        every, period = task.interval.every, task.interval.period
+    if schedule.every_seconds is not None:
+        every, period = schedule.every_seconds, "seconds"
+        if every % 60 == 0:
+            every, period = every // 60, "minutes"
         text = f"every {every} {period[:-1] if every == 1 else period}"
-    elif task.crontab_id:
-        c = task.crontab
-        text = f"cron {c.minute} {c.hour} {c.day_of_month} {c.month_of_year} {c.day_of_week} ({c.timezone})"
     else:
-        text = str(task.schedule)
-    return text if task.enabled else f"{text} (paused)"
+        text = f"cron {schedule.cron} ({settings.TIME_ZONE})"
+    return text if schedule.enabled else f"{text} (paused)"
+
+
+def beat_entries() -> dict[str, dict]:
+    """One beat entry per enabled schedule (settings.CANON_BEAT_ENTRIES lists this function): `canon.crawl_source`
+    by name with the source's id, on the `crawl` queue. An interval's tick expires after one interval: a tick no
+    worker picked up before the next one is dropped, so a stopped worker does not come back to a queue of
+    identical crawls. Each counts from when it was set or changed ("since")."""
+    entries = {}
+    for schedule in CrawlSchedule.objects.filter(enabled=True).order_by("source_id"):
+        options = {"queue": CRAWL_QUEUE}
+        if schedule.every_seconds is not None:
+            when = timedelta(seconds=schedule.every_seconds)
+            options["expires"] = schedule.every_seconds
+        else:
+            when = cron_schedule(schedule.cron)
+        entries[f"canon-crawl-source-{schedule.source_id}"] = {
+            "task": CRAWL_TASK, "schedule": when, "args": [schedule.source_id], "kwargs": {"trigger": "schedule"},
+            "options": options, "since": schedule.updated_at,
+        }
+    return entries

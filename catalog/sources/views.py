@@ -13,7 +13,13 @@ from catalog.core.sourceurl import InvalidSourceURL, parse_source_url
 from catalog.inventory.models import Dataset
 from catalog.sources.forms import SourceEditForm, SourceForm, options_text
 from catalog.sources.models import Crawl, Source
-from catalog.sources.schedules import ScheduleError, source_schedule_clear, source_schedule_describe, source_schedule_set
+from catalog.sources.schedules import (
+    ScheduleError,
+    schedule_of,
+    source_schedule_clear,
+    source_schedule_describe,
+    source_schedule_set,
+)
 from catalog.crawls.services import crawl_enqueue
 from catalog.sources.services import (
     SourceError,
@@ -39,7 +45,7 @@ def source_list(request):
 
 
 def source_detail(request, name):
-    source = get_object_or_404(Source.objects.select_related("last_crawl", "schedule__interval", "schedule__crontab"), name=name)
+    source = get_object_or_404(Source.objects.select_related("last_crawl", "schedule"), name=name)
     schemas = (
         Dataset.objects.present().filter(source=source).values("schema_name")
         .annotate(datasets=Count("id")).order_by("schema_name")
@@ -49,18 +55,17 @@ def source_detail(request, name):
     held = source.last_crawl if source.last_crawl and source.last_crawl.status == Crawl.HELD else None
     last = source.last_crawl
     retry_at = last.retry_at if last and last.status == Crawl.FAILED and last.retry_at and last.retry_at > timezone.now() else None
-    watching = None
+    watching, schedule = None, schedule_of(source)
     if request.user.is_authenticated:
         watching = Subscription.objects.filter(user=request.user, source=source, schema_name="", dataset__isnull=True).first()
     return render(request, "sources/source_detail.html", {
         "source": source, "schemas": schemas, "crawls": crawls, "active_crawl": active, "held_crawl": held, "retry_at": retry_at,
         "schedule": source_schedule_describe(source), "watching": watching,
         "options_json": json.dumps(source.options, ensure_ascii=False, sort_keys=True),
-        "schedule_every": source.schedule.interval.every if source.schedule and source.schedule.interval_id
-        and source.schedule.interval.period == "minutes" else "",
-        "schedule_cron": " ".join([source.schedule.crontab.minute, source.schedule.crontab.hour, source.schedule.crontab.day_of_month,
-                                   source.schedule.crontab.month_of_year, source.schedule.crontab.day_of_week])
-        if source.schedule and source.schedule.crontab_id else "",
+        # The form shows the schedule as it is: its interval in minutes, or its cron.
+        "has_schedule": schedule is not None,
+        "schedule_every": schedule.every_seconds // 60 if schedule and schedule.every_seconds and schedule.every_seconds % 60 == 0 else "",
+        "schedule_cron": schedule.cron if schedule else "",
     })
 
 

@@ -15,6 +15,7 @@ from rest_framework.test import APIClient
 
 from catalog.audit.context import audit_context
 from catalog.audit.models import AuditEntry
+from catalog.audit.present import summary
 from catalog.audit.services import audit_prune
 from catalog.crawls.services import crawl_enqueue, source_crawl
 from catalog.inventory.models import Column, Dataset, OwnerIdentity
@@ -26,6 +27,7 @@ from catalog.quality.services import freshness_cadence_set
 from catalog.metrics.models import MetricDefinition
 from catalog.metrics.services import metric_register, metric_set_status, metric_update
 from catalog.sources.models import Crawl, Source
+from catalog.sources.schedules import source_schedule_set
 from catalog.sources.services import source_create, source_update
 from tests.metrics.conftest import WAU_REWRITTEN, WAU_SQL
 
@@ -221,3 +223,25 @@ def test_the_writes_of_the_apps_above_audit_are_recorded_on_their_dataset_and_so
     # A freshness row written with no person behind it (as the crawl step writes them) records nothing.
     Freshness.objects.create(dataset=customers, source=source, watching_since=timezone.now(), cadence_text="hourly")
     assert not [e for e in entries_about(customers) if e.content_type.model == "freshness"]
+
+
+def test_a_sources_crawl_schedule_set_changed_paused_and_cleared_shows_on_the_source(shop_catalog, staff):
+    source, _ = shop_catalog
+    client = Client()
+    client.force_login(staff)
+    client.post(f"/sources/{source.name}/schedule/", {"every_minutes": "30", "action": "save"})
+    client.post(f"/sources/{source.name}/schedule/", {"cron": "15 3 * * 1-5", "action": "save"})
+    with audit_context(origin="command", actor=None):
+        source_schedule_set(source, cron="15 3 * * 1-5", enabled=False)
+    client.post(f"/sources/{source.name}/schedule/", {"action": "off"})
+    entries = [e for e in entries_about(source) if e.content_type.model == "crawlschedule"]
+    assert [e.action for e in entries] == [AuditEntry.Action.CREATE, AuditEntry.Action.UPDATE, AuditEntry.Action.UPDATE,
+                                           AuditEntry.Action.DELETE]
+    assert entries[0].changes["every_seconds"][1] in ("1800", 1800) and entries[0].origin == "web" and entries[0].actor_name == "sam"
+    assert entries[1].changes["cron"] == ["", "15 3 * * 1-5"] and entries[2].origin == "command"
+    assert [summary(e) for e in entries] == ["scheduled crawls: every 30 minutes",
+                                            "changed the crawl schedule to cron 15 3 * * 1-5",
+                                            "paused the crawl schedule", "removed the crawl schedule"]
+    assert {e.parent_type for e in entries} == {"sources.source"} and {e.parent_id for e in entries} == {source.pk}
+    page = client.get(f"/sources/{source.name}/").content.decode()
+    assert "scheduled crawls: every 30 minutes" in page and "removed the crawl schedule" in page

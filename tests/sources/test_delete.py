@@ -2,13 +2,12 @@
 definitions that read it stay."""
 
 import pytest
-from django_celery_beat.models import PeriodicTask
 
 from catalog.crawls.services import source_crawl
 from catalog.inventory.models import Column, Dataset
 from catalog.metrics.models import MetricDefinition
 from catalog.metrics.services import metric_register
-from catalog.sources.models import Source
+from catalog.sources.models import CrawlSchedule, Source
 from catalog.sources.schedules import source_schedule_set
 from catalog.sources.services import source_create
 from tests.shop import build_shop
@@ -21,6 +20,7 @@ def test_staff_delete_a_source_after_seeing_what_goes(client, warehouse, staff_u
     shop = source_create(name="shop", url=warehouse.url)
     assert source_crawl(shop).status == "succeeded"
     source_schedule_set(shop, every_minutes=60)
+    assert CrawlSchedule.objects.filter(source_id=shop.pk).exists()
     keep = source_create(name="keep", url=warehouse.url)
     assert source_crawl(keep).status == "succeeded"
     metric_register(user=staff_user, data={"name": "orders_count", "sql": "SELECT count(*) FROM sales.orders", "source": "shop"})
@@ -46,7 +46,7 @@ def test_staff_delete_a_source_after_seeing_what_goes(client, warehouse, staff_u
     assert f"Source shop deleted, with the {datasets} datasets crawled from it." in response.content.decode()
     assert not Source.objects.filter(name="shop").exists()
     assert not Dataset.objects.filter(source_id=shop.pk).exists() and not Column.objects.filter(dataset__source_id=shop.pk).exists()
-    assert not PeriodicTask.objects.filter(name__contains="shop").exists(), "its schedule went with it"
+    assert not CrawlSchedule.objects.filter(source_id=shop.pk).exists(), "its schedule went with it"
     assert Dataset.objects.filter(source=keep).count() == datasets, "another source of the same warehouse is untouched"
     assert MetricDefinition.objects.get(name="orders_count").source is None
     assert warehouse.execute("SELECT count(*) FROM sales.orders").fetchone()[0] >= 0, "the warehouse keeps its tables"

@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from catalog.sources.models import Crawl, Source
+from catalog.sources.models import Crawl, CrawlSchedule, Source
 from catalog.crawls.services import source_crawl
 from catalog.sources.services import source_create
 from tests.factories import make_datasets
@@ -397,15 +397,19 @@ def test_schedule_form_sets_and_clears_the_schedule(staff, source):
     response = staff.post("/sources/shop/schedule/", {"every_minutes": "30", "action": "save"}, follow=True)
     assert "Schedule: every 30 minutes." in messages_of(response)
     source.refresh_from_db()
-    assert source.schedule.interval.every == 30 and source.schedule.task == "canon.crawl_source"
+    assert (source.schedule.every_seconds, source.schedule.cron, source.schedule.enabled) == (1800, "", True)
+    page = body(staff.get("/sources/shop/"))
+    assert 'name="every_minutes" min="1" value="30"' in page and 'name="cron" value=""' in page  # the form shows it
     response = staff.post("/sources/shop/schedule/", {"cron": "not a cron", "action": "save"}, follow=True)
     assert any("cron" in m.lower() for m in messages_of(response))
     staff.post("/sources/shop/schedule/", {"cron": "15 3 * * 1-5", "action": "save"})
-    assert "cron 15 3 * * 1-5" in body(staff.get("/sources/shop/"))
+    page = body(staff.get("/sources/shop/"))
+    assert "cron 15 3 * * 1-5" in page and 'name="cron" value="15 3 * * 1-5"' in page and 'name="every_minutes" min="1" value=""' in page
+    assert 'value="off">No schedule' in page
     staff.post("/sources/shop/schedule/", {"action": "off"})
-    source.refresh_from_db()
-    assert source.schedule is None
-    assert "not scheduled" in body(staff.get("/sources/shop/"))
+    assert not CrawlSchedule.objects.filter(source=source).exists()
+    page = body(staff.get("/sources/shop/"))
+    assert "not scheduled" in page and 'value="off">No schedule' not in page
 
 
 def test_a_held_crawl_is_shown_and_confirmed_from_the_page(staff, source, shop):

@@ -28,8 +28,8 @@ def worker_command(loglevel: str = "INFO") -> list[str]:
         sys.executable, "-m", "celery", "-A", "catalog", "worker", "-B",
         "-Q", "crawl,notify,index,celery", "--concurrency", "1", "--loglevel", loglevel,
         "--hostname", "canon-embedded@%h",
-        # Beat's schedules live in the database (DatabaseScheduler); this only keeps beat's default
-        # state file out of the working directory.
+        # Beat's schedules and their last runs live in the database (catalog/beat reads no state file); the
+        # flag only names this beat's file, by which tests/core/test_serve.py tells its processes apart.
         "--schedule", str(settings.VAR_DIR / "celery" / "beat-schedule"),
         # One worker and no Redis: no worker-to-worker chatter, which on the folder broker
         # would leave a queue of undelivered events behind for every past worker.

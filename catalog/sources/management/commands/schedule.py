@@ -17,7 +17,7 @@ class Command(BaseCommand):
         what.add_argument("--off", action="store_true", help="no scheduled crawls")
 
     def handle(self, *args, source, every, cron, off, **options):
-        found = Source.objects.select_related("schedule__interval", "schedule__crontab").filter(name=source).first()
+        found = Source.objects.select_related("schedule").filter(name=source).first()
         if found is None:
             raise CommandError(f"no source named '{source}'")
         if off:
