@@ -11,6 +11,7 @@ import logging
 import time
 from datetime import datetime, timedelta, timezone
 
+import psycopg
 import pytest
 import redis
 from celery import Celery
@@ -347,3 +348,42 @@ def test_a_database_error_while_reading_the_schedules_is_logged_and_beat_goes_on
         run_due(scheduler)
         assert [m[:3] for m in sent(redis_server)] == [crawl_of(kept)]
     assert list(BeatRun.objects.values_list("name", flat=True)) == [f"canon-crawl-source-{kept.pk}"]
+
+
+@pytest.mark.postgres_catalog
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("conn_max_age", [0, 60], ids=["a-connection-per-read", "kept-connections"])
+def test_beat_survives_its_database_connection_dropped_and_reconnects(beat_app, redis_server, source, caplog, conn_max_age):
+    saved = connection.settings_dict["CONN_MAX_AGE"]
+    connection.settings_dict["CONN_MAX_AGE"] = conn_max_age  # as DATABASE_URL's ?conn_max_age= sets it
+    connection.close()
+    try:
+        source_schedule_set(source, every_seconds=1)
+        scheduler = Scheduler(app=beat_app)
+        scheduler.refresh_every = 0
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            pid = cursor.fetchone()[0]
+        # The server ends beat's session (a restart, a failover, an idle timeout).
+        with psycopg.connect(**connection.get_connection_params(), autocommit=True) as admin:
+            assert admin.execute("SELECT pg_terminate_backend(%s)", [pid]).fetchone()[0] is True
+        time.sleep(1.2)
+        with caplog.at_level(logging.ERROR, logger="catalog.beat.scheduler"):
+            run_due(scheduler)
+        if conn_max_age:
+            # A kept connection fails its next query: logged, and beat goes on with what it knew.
+            assert "could not read the schedule; going on with the 1 entries known" in caplog.text
+        else:
+            # A connection per read: the next read simply opened a new one.
+            assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+        assert [m[:3] for m in sent(redis_server)] == [crawl_of(source)]
+        # The next read has a working connection: it records the run it owed, and sees the schedule paused meanwhile.
+        assert scheduler.refresh() is True
+        assert BeatRun.objects.get(name=f"canon-crawl-source-{source.pk}").total_run_count == 1
+        source_schedule_set(source, every_seconds=1, enabled=False)
+        time.sleep(1.2)
+        run_due(scheduler)
+        assert sent(redis_server) == [] and list(scheduler.schedule) == []
+    finally:
+        connection.settings_dict["CONN_MAX_AGE"] = saved
+        connection.close()
