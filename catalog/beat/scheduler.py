@@ -90,6 +90,7 @@ class Scheduler(beat.Scheduler):
             since = fields.pop("since", None)
             try:
                 entry = self.Entry(**dict(fields, name=name, app=self.app))
+                entry.is_due()  # a schedule beat could not evaluate would stop it at its next tick
             except Exception:
                 logger.exception("beat: entry %r is not valid; left out", name)
                 changed = True
@@ -139,7 +140,8 @@ class Scheduler(beat.Scheduler):
     def reserve(self, entry: beat.ScheduleEntry) -> beat.ScheduleEntry:
         """The entry is being sent: its next instance replaces it, and its run is recorded."""
         new_entry = next(entry)
-        self.data[entry.name] = new_entry
+        if entry.name in self.data:  # (never puts back an entry a read has just dropped)
+            self.data[entry.name] = new_entry
         self._unsaved[entry.name] = (new_entry.last_run_at, new_entry.total_run_count)
         self.sync()
         return new_entry

@@ -387,3 +387,20 @@ def test_beat_survives_its_database_connection_dropped_and_reconnects(beat_app, 
     finally:
         connection.settings_dict["CONN_MAX_AGE"] = saved
         connection.close()
+
+
+def test_a_bad_entry_is_left_out_and_a_failing_provider_keeps_what_beat_knew(beat_app, redis_server, source, settings, caplog):
+    beat_app.conf.update({"CELERY_BEAT_SCHEDULE": {"canon-bad": {"task": "canon.outbox_flush", "schedule": "soon"},
+                                                   "canon-good": {"task": "canon.outbox_flush", "schedule": 3600.0}}})
+    source_schedule_set(source, every_seconds=1)
+    with caplog.at_level(logging.ERROR, logger="catalog.beat.scheduler"):
+        scheduler = Scheduler(app=beat_app)
+    assert "entry 'canon-bad' is not valid; left out" in caplog.text
+    assert set(scheduler.schedule) == {"canon-good", f"canon-crawl-source-{source.pk}"}
+    settings.CANON_BEAT_ENTRIES = ["catalog.sources.schedules.beat_entries", "catalog.sources.schedules.no_such_provider"]
+    scheduler.refresh_every = 0
+    time.sleep(1.2)
+    with caplog.at_level(logging.ERROR, logger="catalog.beat.scheduler"):
+        run_due(scheduler)
+    assert "could not read the schedule; going on with the 2 entries known" in caplog.text
+    assert [m[:3] for m in sent(redis_server)] == [crawl_of(source)]
