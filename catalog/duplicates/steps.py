@@ -5,9 +5,13 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import transaction
+from django.utils.module_loading import import_string
 
-from catalog.duplicates.services import duplicates_after_crawl, duplicates_enqueue
 from catalog.inventory.outcome import CrawlOutcome
+
+# By dotted path: comparing datasets needs numpy and sqlglot, which a crawl that changed nothing never loads.
+AFTER_CRAWL = "catalog.duplicates.services.duplicates_after_crawl"
+ENQUEUE = "catalog.duplicates.services.duplicates_enqueue"
 
 
 def find_copies(outcome: CrawlOutcome) -> None:
@@ -23,7 +27,7 @@ def find_copies(outcome: CrawlOutcome) -> None:
         return
     if len(changed) + len(removed) > settings.CANON_DUPLICATES_SYNC_DATASETS:
         added, crawl_id = list(result.added_ids), outcome.crawl.pk
-        transaction.on_commit(lambda: duplicates_enqueue(changed, removed, added, crawl_id))
+        transaction.on_commit(lambda: import_string(ENQUEUE)(changed, removed, added, crawl_id))
         return
-    outcome.messages_queued.extend(duplicates_after_crawl(changed, removed, result.added_ids, crawl=outcome.crawl,
+    outcome.messages_queued.extend(import_string(AFTER_CRAWL)(changed, removed, result.added_ids, crawl=outcome.crawl,
                                                           indexed_after=changed + removed))
