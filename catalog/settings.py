@@ -246,6 +246,8 @@ CELERY_BEAT_SCHEDULE = {
     "canon-daily-digests": {"task": "canon.send_digests", "schedule": 3600.0},
 }
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+# The app a process loads when it first sends a task (catalog/core/queue.py), and not before.
+CANON_CELERY_APP = "catalog.celery.app"
 
 # Crawls
 # What runs after a crawl's extraction is applied, in this order, in the crawl's one transaction: each a

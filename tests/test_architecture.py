@@ -8,6 +8,8 @@ cannot creep back: a new one fails this test until it is justified in this list 
 from __future__ import annotations
 
 import ast
+import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -54,8 +56,12 @@ def test_no_import_hides_in_a_function_beyond_the_listed_ones():
 
 
 # Libraries a command's start must not load (issue 21: a `manage.py` command starts in under 0.5 s): each is
-# loaded by the code that needs it, when it runs. sqlglot alone is about 80 ms of a start.
+# loaded by the code that needs it, when it runs. sqlglot alone is about 80 ms of a start; Celery (with kombu) is
+# loaded by the first task a process sends (catalog/core/queue.py), about 120 ms.
 HEAVY_AT_START = ("sqlglot", "numpy", "pandas", "pyarrow", "boto3", "duckdb", "jinja2", "rest_framework.views")
+# What a crawl that changed nothing must not load either: its steps reach the code that parses SQL (lineage,
+# metrics, usage) or compares datasets (duplicates) by dotted path, only when there is something to parse or compare.
+HEAVY_IN_AN_UNCHANGED_RECRAWL = ("sqlglot", "numpy", "pandas", "pyarrow")
 
 
 def test_starting_a_command_loads_no_heavy_library():
@@ -66,3 +72,33 @@ def test_starting_a_command_loads_no_heavy_library():
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "", f"loaded when a command starts: {done.stdout.strip()}"
+
+
+def _python(code: str, env: dict) -> str:
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout.strip().splitlines()[-1]
+
+
+def test_an_unchanged_recrawl_loads_no_parser(tmp_path):
+    """As `manage.py crawl` runs from cron: a process whose crawl finds nothing changed. The first crawl, in a
+    process of its own, parses the warehouse's view (and so loads sqlglot); the second must not."""
+    warehouse = tmp_path / "warehouse.sqlite3"
+    with sqlite3.connect(warehouse) as conn:
+        conn.execute("CREATE TABLE orders (id INTEGER PRIMARY KEY, amount REAL, customer TEXT)")
+        conn.execute("CREATE VIEW big_orders AS SELECT id, amount FROM orders WHERE amount > 100")
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "catalog.settings", "CANON_VAR_DIR": str(tmp_path / "var"),
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'catalog.sqlite3'}", "LOG_LEVEL": "WARNING"}
+    env.pop("CELERY_TASK_ALWAYS_EAGER", None)
+    setup = "import sys, django; django.setup(); from django.core.management import call_command; "
+    first = _python(setup + (
+        "call_command('migrate', verbosity=0); "
+        "from catalog.sources.services import source_create; from catalog.crawls.services import source_crawl; "
+        f"done = source_crawl(source_create(name='shop', url='sqlite:///{warehouse}')); "
+        "print(done.status, done.datasets_added, 'sqlglot' in sys.modules)"), env)
+    assert first == "succeeded 2 True", "the first crawl reads both datasets and parses the view"
+    second = _python(setup + (
+        "call_command('crawl', 'shop'); from catalog.sources.models import Crawl; "
+        "last = Crawl.objects.latest('pk'); "
+        f"print(last.status, last.datasets_changed, ','.join(m for m in {HEAVY_IN_AN_UNCHANGED_RECRAWL!r} if m in sys.modules) or '-')"), env)
+    assert second == "succeeded 0 -", f"an unchanged recrawl loaded: {second}"

@@ -326,6 +326,9 @@ class PostgresConnector(Connector):
                 helper = None
                 if not sizes.previous:  # every size is to be read: start now, on the relations the helper finds
                     helper = start_helper(schemas)
+                digests = None
+                if time.time() - columns_read_at <= COLUMNS_REFRESH_EVERY_S and request.known:
+                    digests = _Digests(self, schemas)  # the server hashes columns while this connection reads relations
                 try:
                     by_oid, signatures = self._relations(conn, schemas)
                     stats_state = None
@@ -337,7 +340,7 @@ class PostgresConnector(Connector):
                     if helper is None:
                         sizes.plan(sized)
                         helper = start_helper()
-                    unchanged = self._unchanged(conn, schemas, by_oid, columns_read_at, request.known)
+                    unchanged = self._unchanged(conn, schemas, by_oid, digests, request.known)
                     self._columns(conn, schemas, by_oid, unchanged)
                     if request.prepare is not None:  # while the helper reads sizes, the client is free
                         request.prepare(list(by_oid.values()))
@@ -345,6 +348,8 @@ class PostgresConnector(Connector):
                 finally:
                     if helper is not None:
                         helper.join()
+                    if digests is not None:  # no connection of this crawl outlives it
+                        digests.thread.join()
                 sizes.read(conn)  # a batch the helper could not read, if any
                 sizes.read_missing(conn, sized)  # made while the helper listed them, or the helper could not list
         for oid, size in sizes.found.items():
@@ -379,18 +384,19 @@ class PostgresConnector(Connector):
             cur.execute(SEARCH_PATH_SQL, (search_path,))
         return by_oid, signatures
 
-    def _unchanged(self, conn, schemas, by_oid: dict[int, DatasetMeta], columns_read_at: float,
+    def _unchanged(self, conn, schemas, by_oid: dict[int, DatasetMeta], digests: _Digests | None,
                    known: Mapping[str, tuple[str, str, str]]) -> set[int]:
         """Relations the catalog holds under the same name and schema signature: their columns are not read.
 
-        Their signatures come from the column digests the server works out, which costs about a third
-        of reading the columns; asked only when the catalog knows some of them, and when every column
+        Their signatures come from the column digests the server works out (_Digests), which costs about a
+        third of reading the columns; asked only when the catalog knows some relations, and when every column
         was read less than a day ago (what a digest cannot see is then at most a day old).
         """
-        if time.time() - columns_read_at > COLUMNS_REFRESH_EVERY_S or not known or not any(d.native_id in known for d in by_oid.values()):
+        if digests is None:
             return set()
-        with conn.cursor() as cur:
-            digests = {relid: (count, total) for relid, count, total in cur.execute(COLUMN_DIGESTS_SQL.format(only=""), (schemas,))}
+        digests = digests.result(conn, schemas)
+        if not any(d.native_id in known for d in by_oid.values()):
+            return set()
         unchanged = set()
         for oid, dataset in by_oid.items():
             dataset.schema_signature = _signature(dataset, *digests.get(oid, (0, 0)))
@@ -429,6 +435,41 @@ class PostgresConnector(Connector):
         for oid, columns in to_read.items():
             columns.sort(key=_position)
             by_oid[oid].schema_signature = _signature(by_oid[oid], len(columns), sums[oid])
+
+
+class _Digests:
+    """COLUMN_DIGESTS_SQL, read on a connection of its own, started before the relations are read: the server
+    hashes every column (most of an unchanged recrawl's server time) while the extracting connection reads the
+    relations, their activity and statistics.
+
+    Its snapshot is taken after the extracting transaction's, so it can only be newer: a table altered in
+    between has a digest that matches no signature the catalog knows, and its columns are read, in the
+    extracting snapshot, as for any change. If this connection cannot be made or the query fails, the digests
+    are read on the extracting connection, as they were before.
+    """
+
+    def __init__(self, connector: PostgresConnector, schemas: list[str]):
+        self.connector, self.schemas, self.found = connector, schemas, None
+        self.thread = threading.Thread(target=self._read, name="canon-postgres-digests", daemon=True)
+        self.thread.start()
+
+    def _read(self) -> None:
+        try:
+            with self.connector.connect() as conn, conn.transaction(), conn.cursor() as cur:
+                self.found = self._rows(cur, self.schemas)
+        except BaseException:  # read again by the extracting connection
+            self.found = None
+
+    @staticmethod
+    def _rows(cur, schemas) -> dict[int, tuple[int, int]]:
+        return {relid: (count, total) for relid, count, total in cur.execute(COLUMN_DIGESTS_SQL.format(only=""), (schemas,))}
+
+    def result(self, conn, schemas) -> dict[int, tuple[int, int]]:
+        self.thread.join()
+        if self.found is None:
+            with conn.cursor() as cur:
+                self.found = self._rows(cur, schemas)
+        return self.found
 
 
 # Freshness without reading data: each table's cumulative write counters and its last analyze and vacuum

@@ -14,7 +14,7 @@ import logging
 import time
 from datetime import timedelta
 
-from celery.exceptions import SoftTimeLimitExceeded
+from billiard.exceptions import SoftTimeLimitExceeded  # what celery.exceptions re-exports, without loading Celery
 
 from django.conf import settings
 from django.db import transaction

@@ -336,7 +336,6 @@ def duplicates_announce(groups: list[DuplicateGroup], *, new_ids, crawl=None) ->
 
 # ---------------------------------------------------------------- after a crawl
 
-DUPLICATES_TASK = "canon.duplicates_after_crawl"
 OUTBOX_FLUSH_TASK = "canon.outbox_flush"
 
 
@@ -358,19 +357,6 @@ def duplicates_after_crawl_task(changed_ids, removed_ids, added_ids, crawl_id: i
         except Exception as exc:
             logger.warning("could not enqueue the outbox flush (%s); the periodic flush will send", scrub(str(exc)))
     return len(messages)
-
-
-def duplicates_enqueue(changed_ids, removed_ids, added_ids, crawl_id: int) -> None:
-    """After a big crawl's commit: a task finds its copies. With no broker, the crawl's own process does it now rather
-    than leave them for the next full pass."""
-    try:
-        task_send(DUPLICATES_TASK, args=[list(changed_ids), list(removed_ids), list(added_ids), crawl_id])
-    except Exception as exc:
-        logger.warning("could not enqueue duplicates of crawl %s (%s); finding them now", crawl_id, scrub(str(exc)))
-        try:
-            duplicates_after_crawl_task(changed_ids, removed_ids, added_ids, crawl_id)
-        except Exception:  # the crawl is committed; `manage.py duplicates_detect` catches up
-            logger.exception("finding duplicates after crawl %s failed", crawl_id)
 
 
 # ---------------------------------------------------------------- decisions

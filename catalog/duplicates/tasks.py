@@ -1,6 +1,7 @@
 from celery import shared_task
 
-from catalog.duplicates.services import DUPLICATES_TASK, duplicates_after_crawl_task
+from catalog.duplicates.services import duplicates_after_crawl_task
+from catalog.duplicates.steps import DUPLICATES_TASK
 
 
 @shared_task(name=DUPLICATES_TASK, acks_late=True, ignore_result=True)

@@ -10,11 +10,11 @@ from dataclasses import dataclass
 import sqlglot
 
 from catalog.core.bulk import insert_rows
-from catalog.core.sourceurl import parse_source_url
 from catalog.core.sqlnames import dialect_for
 from catalog.core.sqlnames import TableRef
 from catalog.inventory.models import Column, Dataset
 from catalog.inventory.services import build_sql_of_source
+from catalog.lineage import keys
 from catalog.lineage.columns import ColumnLineageError, view_column_lineage
 from catalog.lineage.models import ColumnLineageEdge, ColumnLineageState, LineageEdge
 from catalog.lineage.sql import LineageParseError, case_sensitive, default_schema, fallback_schemas, parse_view, table_qualified, view_upstreams
@@ -37,17 +37,6 @@ class LineageResult:
     column_edges: int = 0  # column edges written or removed
 
 
-# Bump when the way edges are derived changes, so every source derives them again on its next crawl.
-LINEAGE_VERSION = 2  # 2: unqualified names bound as each engine binds them; exact case where the engine keeps it
-# Bump when the way column edges are derived changes: every view's column lineage is then derived again.
-COLUMN_LINEAGE_VERSION = 1
-
-
-def lineage_key(source) -> str:
-    """Everything besides the datasets that a source's edges depend on: when it and the datasets are
-    unchanged since the last crawl, so are the edges, and the views need not be parsed again."""
-    return f"{LINEAGE_VERSION}.{COLUMN_LINEAGE_VERSION}:{sqlglot.__version__}:{source.engine}:{_default_catalog(source)}"
-
 
 # What each view's SQL was found to read, by a digest of the SQL and everything else view_upstreams is
 # given. Parsing is most of a refresh (milliseconds a view with sqlglot); a worker that crawls a source
@@ -58,7 +47,7 @@ _PARSED_LOCK = threading.Lock()
 
 
 def _upstreams(definition: str, dialect: str | None, schema: str, default_catalog: str):
-    key = (hashlib.blake2b(definition.encode(), digest_size=16).digest(), dialect, schema, default_catalog, LINEAGE_VERSION)
+    key = (hashlib.blake2b(definition.encode(), digest_size=16).digest(), dialect, schema, default_catalog, keys.LINEAGE_VERSION)
     with _PARSED_LOCK:
         found = _PARSED.get(key)
         if found is not None:
@@ -93,7 +82,7 @@ def lineage_refresh(source, *, columns: bool = True) -> LineageResult:
     """
     result = LineageResult()
     dialect = dialect_for(source.engine)
-    default_catalog = _default_catalog(source)
+    default_catalog = keys.default_catalog(source)
     present = Dataset.objects.filter(source=source, removed_at__isnull=True)
     # Every present dataset's name, to resolve references; definitions and warnings of the views only
     # (most datasets are tables: their warnings need not be read and decoded on every crawl).
@@ -215,7 +204,7 @@ def columns_refresh(source, dialect, binding, views, parsed, parse_errors, finge
     for pk, schema, _name, definition, _warnings in views:
         digest = hashlib.blake2b(digest_size=20)
         view_schema, view_catalog = binding[pk]
-        digest.update(f"{COLUMN_LINEAGE_VERSION}|{sqlglot.__version__}|{dialect}|{view_schema}|{view_catalog}|".encode())
+        digest.update(f"{keys.COLUMN_LINEAGE_VERSION}|{sqlglot.__version__}|{dialect}|{view_schema}|{view_catalog}|".encode())
         digest.update(definition.encode() if pk not in no_sql else f"no SQL: {no_sql[pk]}".encode())
         for ref, upstream_id, shown in parsed[pk]:
             digest.update(f"|{ref.catalog}.{ref.schema}.{ref.name}={shown}:{upstream_id}:{fingerprints.get(upstream_id, '')}".encode())
@@ -324,13 +313,3 @@ def lineage_after_build_sql(sender=None, source_ids=(), **kwargs) -> None:
     those sources are derived again now, in the import's transaction."""
     for source in Source.objects.filter(id__in=list(source_ids)):
         lineage_refresh(source)
-
-
-def _default_catalog(source) -> str:
-    """The database (Snowflake) or project (BigQuery) a source's URL names: names in it are local."""
-    if source.engine not in ("snowflake", "bigquery"):
-        return ""
-    url = parse_source_url(source.url_display)
-    if source.engine == "bigquery":
-        return url.host
-    return url.database.split("/")[0]

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from django.utils.module_loading import import_string
+
 from catalog.inventory.outcome import CrawlOutcome
-from catalog.lineage.services import lineage_key, lineage_refresh
+from catalog.lineage.keys import lineage_key
 from catalog.sources.models import SourceState
+
+# By dotted path: the refresh parses SQL with sqlglot, which a crawl that changed nothing never loads.
+REFRESH = "catalog.lineage.services.lineage_refresh"
 
 
 def refresh(outcome: CrawlOutcome) -> None:
@@ -15,6 +20,6 @@ def refresh(outcome: CrawlOutcome) -> None:
     key = lineage_key(source)
     known_key = SourceState.objects.filter(source_id=source.pk).values_list("lineage_key", flat=True).first()
     if outcome.anything_changed or known_key != key:
-        lineage_refresh(source)
+        import_string(REFRESH)(source)
     if known_key != key:
         SourceState.objects.update_or_create(source_id=source.pk, defaults={"lineage_key": key})

@@ -22,11 +22,11 @@ import time
 from collections import defaultdict
 from typing import Callable
 
-from celery import current_app
 from django.conf import settings
 from django.db import OperationalError, connection, transaction
 from django.db.models import Exists, OuterRef, Q
 
+from catalog.core.queue import task_send
 from catalog.core.searchindex import dataset_popularity, get_index, upstream_of
 from catalog.search.models import SearchDocument
 from catalog.search.store import replace, rows_of
@@ -180,13 +180,7 @@ def search_index_crawl(source, result=None) -> int:
 
 def _enqueue_source(source_id: int) -> None:
     try:
-        # By name: catalog.search.tasks imports this module, never the other way. Registered in this process (always
-        # in a worker), the task is sent by its own apply_async, with its options; otherwise by name, to its queue.
-        task = current_app.tasks.get(INDEX_SOURCE_TASK)
-        if task is not None:
-            task.apply_async(args=[source_id], retry=False)
-        else:
-            current_app.send_task(INDEX_SOURCE_TASK, args=[source_id], queue="index", retry=False)
+        task_send(INDEX_SOURCE_TASK, args=[source_id])  # by name: catalog.search.tasks imports this module
     except Exception as exc:
         # No broker: the crawl's own process indexes now rather than leave search stale until a later crawl.
         logger.warning("could not enqueue search indexing of source %s (%s); indexing it now", source_id, exc.__class__.__name__)

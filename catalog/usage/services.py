@@ -19,6 +19,7 @@ from catalog.inventory.models import Column, Dataset
 from catalog.search.index import search_refresh_weights
 from catalog.usage.models import ColumnUsage, DatasetUsage, QueryCount, QueryDigest, SourceUsage, UsageDay
 from catalog.usage.sql import UnparsedStatement, statement_use
+from catalog.usage.unavailable import usage_note_unavailable
 
 CHUNK = 2000
 DATASET = 0  # UsageDay.column_id of a dataset's own row
@@ -100,14 +101,9 @@ def usage_record(source, history: QueryHistory, *, now, budget_seconds: float | 
     budget_seconds (default CANON_USAGE_PARSE_SECONDS); the rest wait for the next crawl, counted then."""
     if budget_seconds is None:
         budget_seconds = settings.CANON_USAGE_PARSE_SECONDS
-    usage, _ = SourceUsage.objects.get_or_create(source=source)
     if not history.available:
-        # Nothing to record: written only if the note changed, so an unchanged recrawl writes nothing here.
-        if usage.available or usage.note != history.note or usage.statements:
-            usage.available, usage.note, usage.read_at = False, history.note, now
-            usage.statements = usage.parsed = usage.unparsed = 0
-            usage.save()
-        return usage
+        return usage_note_unavailable(source, history.note, now=now)  # nothing to record
+    usage, _ = SourceUsage.objects.get_or_create(source=source)
     usage.available, usage.note, usage.read_at = True, history.note, now
     if usage.first_read_at is None:
         usage.first_read_at = now

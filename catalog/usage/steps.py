@@ -9,15 +9,19 @@ import logging
 
 from django.conf import settings
 from django.db import transaction
+from django.utils.module_loading import import_string
 
 from catalog.connectors.history import QueryHistory, history_reader
 from catalog.core.sourceurl import parse_source_url, scrub
 from catalog.inventory.outcome import CrawlOutcome
 from catalog.sources.services import source_connector
 from catalog.usage.models import SourceUsage
-from catalog.usage.services import usage_record
+from catalog.usage.unavailable import usage_note_unavailable
 
 logger = logging.getLogger(__name__)
+
+# By dotted path: recording a history parses its statements with sqlglot, which a source without one never loads.
+RECORD = "catalog.usage.services.usage_record"
 
 
 def read_history(source) -> QueryHistory | None:
@@ -44,7 +48,10 @@ def read_usage(outcome: CrawlOutcome) -> None:
         return
     try:
         with transaction.atomic():  # a savepoint: a failure here leaves the crawl's own writes alone
-            usage_record(source, history, now=outcome.now)
+            if history.available:
+                import_string(RECORD)(source, history, now=outcome.now)
+            else:
+                usage_note_unavailable(source, history.note, now=outcome.now)
     except Exception:
         logger.exception("usage of %s could not be recorded", source.name)
 

@@ -1,6 +1,8 @@
 import copy
 import dataclasses
+import uuid
 
+import psycopg
 import pytest
 
 from catalog.connectors import ConnectorError, ExtractRequest, connector_for
@@ -236,6 +238,31 @@ def test_the_columns_of_relations_the_catalog_knows_unchanged_are_not_read_again
     assert [(d.name, d.kind, d.owner, d.comment, d.size_bytes) for d in second.datasets] == [
         (d.name, d.kind, d.owner, d.comment, d.size_bytes) for d in first.datasets
     ]
+
+
+def test_a_role_allowed_one_connection_gets_the_same_answers_on_it(pg, shop):
+    """Column digests and sizes are read on connections of their own while the extracting one works; a role the
+    server allows a single connection has them read on the extracting one, with the same answers."""
+    role = f"solo_{uuid.uuid4().hex[:8]}"
+    shop.execute(f"CREATE ROLE {role} LOGIN PASSWORD 'solo-pw' CONNECTION LIMIT 1")
+    try:
+        url = f"postgresql://{role}:solo-pw@{pg.host}:{pg.port}/{shop.name}"
+        with psycopg.connect(url), pytest.raises(psycopg.OperationalError, match="too many connections"):
+            psycopg.connect(url)  # the premise: no second connection for this role
+        solo = connector_for(url)
+        first = solo.extract()
+        second = solo.extract(_knowing(first))
+        assert all(d.columns_skipped for d in second.datasets), "the digests were read, on the one connection"
+        everyone = connector_for(shop.url).extract()
+        assert [(d.name, d.schema_signature, d.size_bytes) for d in second.datasets] == [
+            (d.name, d.schema_signature, d.size_bytes) for d in everyone.datasets]
+        shop.execute("ALTER TABLE sales.customers ADD COLUMN phone text")
+        third = _by_name(solo.extract(_knowing(second)))
+        assert [n for n, d in third.items() if not d.columns_skipped] == ["sales.customers"]
+        assert "phone" in [c.name for c in third["sales.customers"].columns]
+    finally:
+        shop.execute(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{role}'")
+        shop.execute(f"DROP ROLE {role}")
 
 
 @pytest.mark.parametrize("change, changed", [

@@ -15,6 +15,7 @@ from catalog.alerts.models import OutboxMessage
 from catalog.alerts.services import outbox_flush
 from catalog.duplicates.models import Decision, DuplicateGroup, DuplicateMember, Signature
 from catalog.duplicates import services
+from catalog.duplicates import steps as duplicate_steps
 from catalog.duplicates.services import (
     DecisionError, duplicate_decide, duplicates_after_crawl_task, duplicates_detect_all, view_sql_fingerprint,
 )
@@ -192,7 +193,9 @@ def test_the_command_makes_every_group_again(shop):
 def test_a_big_crawl_hands_its_copies_to_a_task_which_emails_once(shop, tmp_path, settings, monkeypatch,
                                                                   django_capture_on_commit_callbacks):
     sent = []
-    monkeypatch.setattr(services, "task_send", lambda name, args=(), kwargs=None: sent.append((name, list(args))))
+    record = lambda name, args=(), kwargs=None: sent.append((name, list(args)))  # noqa: E731
+    monkeypatch.setattr(services, "task_send", record)
+    monkeypatch.setattr(duplicate_steps, "task_send", record)  # the step sends the task, by name
     settings.CANON_DUPLICATES_SYNC_DATASETS = 1
     duck = source_create(name="duck", url=f"duckdb://{_duck(tmp_path)}")
     with django_capture_on_commit_callbacks(execute=True):
@@ -215,6 +218,7 @@ def test_a_big_crawl_whose_task_cannot_be_queued_finds_its_copies_itself(shop, t
         raise ConnectionRefusedError(111, "Connection refused")
 
     monkeypatch.setattr(services, "task_send", broker_down)
+    monkeypatch.setattr(duplicate_steps, "task_send", broker_down)
     settings.CANON_DUPLICATES_SYNC_DATASETS = 1
     duck = source_create(name="duck", url=f"duckdb://{_duck(tmp_path)}")
     with django_capture_on_commit_callbacks(execute=True):

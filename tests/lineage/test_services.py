@@ -257,6 +257,7 @@ def test_an_unchanged_recrawl_parses_no_view_and_keeps_a_parse_warning_without_w
 
     import catalog.lineage.services as lineage
     from catalog.inventory.services.apply import DERIVED_WARNING_PREFIXES
+    from catalog.lineage import keys
     from catalog.sources.models import SourceState
 
     assert lineage.PARSE_WARNING.startswith(DERIVED_WARNING_PREFIXES), "apply keeps lineage's warnings on views"
@@ -267,7 +268,7 @@ def test_an_unchanged_recrawl_parses_no_view_and_keeps_a_parse_warning_without_w
     source = source_create(name="odd", url=warehouse.url)
     connector = _HandMadeConnector(parse_source_url(warehouse.url))
     assert source_crawl(source, connector=connector).status == Crawl.SUCCEEDED
-    assert len(parsed) == 2 and SourceState.objects.get(source=source).lineage_key == lineage.lineage_key(source)
+    assert len(parsed) == 2 and SourceState.objects.get(source=source).lineage_key == keys.lineage_key(source)
 
     parsed.clear()
     with CaptureQueriesContext(connection) as queries:
@@ -280,7 +281,7 @@ def test_an_unchanged_recrawl_parses_no_view_and_keeps_a_parse_warning_without_w
     assert _edges(source) == [("public.good", "public.base", True)]
 
     # A new Canon (another parser, another way to derive edges) derives them again, once.
-    monkeypatch.setattr(lineage, "LINEAGE_VERSION", lineage.LINEAGE_VERSION + 1)
+    monkeypatch.setattr(keys, "LINEAGE_VERSION", keys.LINEAGE_VERSION + 1)
     source_crawl(source, connector=connector)
     assert len(parsed) == 2
     source_crawl(source, connector=connector)
