@@ -356,3 +356,25 @@ def test_lineage_reads_a_fixed_number_of_queries_whatever_the_fan_out(client, wa
         assert len(client.get(f"/api/datasets/{dataset.pk}/").json()["lineage"]["downstream"]) == expected
     assert counts[("few", False)] == counts[("many", False)], counts
     assert counts[("few", True)] == counts[("many", True)], counts
+
+
+def test_the_parser_is_asked_only_where_there_is_sql_to_read_or_lineage_to_take_back(warehouse, monkeypatch):
+    import catalog.lineage.services as lineage
+
+    refreshed = []
+    real = lineage.lineage_refresh
+    monkeypatch.setattr(lineage, "lineage_refresh", lambda source, **kw: refreshed.append(source.pk) or real(source, **kw))
+    warehouse.execute("CREATE TABLE orders (id int PRIMARY KEY, amount numeric)")
+    source = source_create(name="tables_only", url=warehouse.url)
+    assert source_crawl(source).status == Crawl.SUCCEEDED
+    assert refreshed == [], "tables only: no SQL to parse, no edge to take back"
+    warehouse.execute("CREATE VIEW big AS SELECT id FROM orders WHERE amount > 100")
+    source_crawl(source)
+    assert refreshed == [source.pk] and _edges(source) == [("public.big", "public.orders", True)]
+    warehouse.execute("DROP VIEW big")
+    source_crawl(source)
+    assert refreshed == [source.pk, source.pk], "the view is gone: its edges are taken back"
+    assert _edges(source) == [] and not LineageEdge.objects.filter(source=source).exists()
+    warehouse.execute("ALTER TABLE orders ADD COLUMN note text")
+    source_crawl(source)
+    assert len(refreshed) == 2, "nothing left to derive or take back"
