@@ -1,13 +1,12 @@
-from celery import shared_task
-
 from catalog.alerts.services import digests_send, outbox_flush
+from catalog.celery import app
 
 
-@shared_task(name="canon.outbox_flush", ignore_result=True)
+@app.task(name="canon.outbox_flush", ignore_result=True)
 def outbox_flush_task():
     return outbox_flush()
 
 
-@shared_task(name="canon.send_digests", ignore_result=True)
+@app.task(name="canon.send_digests", ignore_result=True)
 def send_digests_task():
     return len(digests_send())

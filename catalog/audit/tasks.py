@@ -2,16 +2,16 @@
 with every app's tasks wherever Celery is loaded (the worker, and a process once it sends its first task:
 catalog/celery.py), so the signals below are connected wherever a task can run."""
 
-from celery import shared_task
 from celery.signals import task_postrun, task_prerun
 
 from catalog.audit.context import task_finished, task_started
 from catalog.audit.services import audit_prune
+from catalog.celery import app
 
 task_prerun.connect(task_started, dispatch_uid="canon-audit-task-started", weak=False)
 task_postrun.connect(task_finished, dispatch_uid="canon-audit-task-finished", weak=False)
 
 
-@shared_task(name="canon.audit_prune")
+@app.task(name="canon.audit_prune")
 def audit_prune_task() -> int:
     return audit_prune()

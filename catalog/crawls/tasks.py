@@ -3,10 +3,10 @@
 
 from datetime import timedelta
 
-from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
+from catalog.celery import app
 from catalog.crawls.services import crawl_reap_dead, source_crawl
 from catalog.sources.models import Crawl, Source
 
@@ -14,7 +14,7 @@ from catalog.sources.models import Crawl, Source
 CONNECT_RETRIES = 3
 
 
-@shared_task(name="canon.crawl_source", bind=True, acks_late=True, soft_time_limit=settings.CANON_CRAWL_TIME_LIMIT,
+@app.task(name="canon.crawl_source", bind=True, acks_late=True, soft_time_limit=settings.CANON_CRAWL_TIME_LIMIT,
              time_limit=settings.CANON_CRAWL_TIME_LIMIT + 120)
 def crawl_source_task(self, source_id: int, crawl_id: int | None = None, trigger: str = "schedule"):
     source = Source.objects.filter(pk=source_id).first()
@@ -35,7 +35,7 @@ def crawl_source_task(self, source_id: int, crawl_id: int | None = None, trigger
         raise self.retry(kwargs={"trigger": "retry"}, countdown=countdown)
 
 
-@shared_task(name="canon.crawl_reap_dead", ignore_result=True)
+@app.task(name="canon.crawl_reap_dead", ignore_result=True)
 def crawl_reap_dead_task():
     """Periodic (beat): crawls whose worker died are recorded as failed even if nobody crawls their source."""
     return crawl_reap_dead()

@@ -1,10 +1,9 @@
-from celery import shared_task
-
+from catalog.celery import app
 from catalog.duplicates.services import duplicates_after_crawl_task
 from catalog.duplicates.steps import DUPLICATES_TASK
 
 
-@shared_task(name=DUPLICATES_TASK, acks_late=True, ignore_result=True)
+@app.task(name=DUPLICATES_TASK, acks_late=True, ignore_result=True)
 def duplicates_after_crawl_task_shim(changed_ids: list[int], removed_ids: list[int], added_ids: list[int], crawl_id: int):
     """Copies among what a big crawl added or changed, found after its commit. Idempotent: a redelivered message detects
     the same groups again and queues no email twice (keys)."""

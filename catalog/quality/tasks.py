@@ -1,9 +1,8 @@
 import logging
 
-from celery import shared_task
-
 from django.db import transaction
 
+from catalog.celery import app
 from catalog.core.queue import task_send
 from catalog.core.sourceurl import scrub
 from catalog.quality.profiling import profiles_sample
@@ -21,7 +20,7 @@ def _flush_soon() -> None:
         logger.warning("could not enqueue the outbox flush (%s); the periodic flush will send", scrub(str(exc)))
 
 
-@shared_task(name="canon.freshness_check", ignore_result=True)
+@app.task(name="canon.freshness_check", ignore_result=True)
 def freshness_check_task() -> int:
     """Periodic (beat): data is late even when nobody crawls. Emails go out after commit."""
     with transaction.atomic():
@@ -31,7 +30,7 @@ def freshness_check_task() -> int:
     return len(messages)
 
 
-@shared_task(name="canon.profile_sample", ignore_result=True)
+@app.task(name="canon.profile_sample", ignore_result=True)
 def profile_sample_task(source_id: int) -> str:
     """Sampled profiles of one source's tables without engine statistics, within its budget (queue crawl)."""
     source = Source.objects.filter(pk=source_id).first()

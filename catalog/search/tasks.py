@@ -1,6 +1,6 @@
-from celery import shared_task
 from django.db import OperationalError
 
+from catalog.celery import app
 from catalog.search.index import database_is_locked, search_index_source
 
 # A lock that outlasts the in-process retries (a big crawl holding SQLite's write lock for minutes) is waited
@@ -10,7 +10,7 @@ LOCKED_RETRY_MAX_S = 900
 LOCKED_MAX_RETRIES = 100
 
 
-@shared_task(bind=True, name="canon.search_index_source", queue="index", acks_late=True, ignore_result=True,
+@app.task(bind=True, name="canon.search_index_source", queue="index", acks_late=True, ignore_result=True,
              max_retries=LOCKED_MAX_RETRIES)
 def search_index_source_task(self, source_id: int):
     """Bring one source's search documents up to date (after a crawl too big to index in its own transaction).

@@ -160,7 +160,7 @@ def test_a_crawl_too_big_for_its_transaction_hands_indexing_to_a_task(shop, ware
     from catalog.search.tasks import search_index_source_task
 
     queued = []
-    monkeypatch.setattr(search_index_source_task, "apply_async", lambda args, **kw: queued.append(args))
+    monkeypatch.setattr(search_index_source_task, "apply_async", lambda args=(), kwargs=None, **kw: queued.append(list(args)))
     settings.CANON_SEARCH_SYNC_DOCUMENTS = 3
     warehouse.execute("CREATE TABLE sales.returns (return_id bigint, order_id bigint, reason text)")
     with django_capture_on_commit_callbacks(execute=True):
