@@ -239,7 +239,7 @@ CELERY_TASK_ROUTES = {
 # Canon's own beat (catalog/beat): CELERY_BEAT_SCHEDULE plus the entries of each provider below, read every few
 # seconds; the last run of each kept in the database, so a restarted beat neither repeats nor skips.
 CELERY_BEAT_SCHEDULER = "catalog.beat.scheduler:Scheduler"
-CANON_BEAT_ENTRIES = ["catalog.sources.schedules.beat_entries"]
+CANON_BEAT_ENTRIES = ["catalog.sources.beat.beat_entries"]
 CELERY_BEAT_SCHEDULE = {
     # Retries of failed sends, and anything whose task was lost.
     "canon-outbox-flush": {"task": "canon.outbox_flush", "schedule": env.float("CANON_OUTBOX_FLUSH_SECONDS", default=60.0)},

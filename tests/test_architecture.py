@@ -103,3 +103,15 @@ def test_an_unchanged_recrawl_loads_no_parser(tmp_path):
         "last = Crawl.objects.latest('pk'); "
         f"print(last.status, last.datasets_changed, ','.join(m for m in {HEAVY_IN_AN_UNCHANGED_RECRAWL!r} if m in sys.modules) or '-')"), env)
     assert second == "succeeded 0 -", f"an unchanged recrawl loaded: {second}"
+
+
+def test_the_pages_load_without_celery():
+    """Every view and URL, as the web process and a command running Django's checks load them: Celery waits for the
+    first task sent (the source page's schedule form checks a cron with Celery's parser only when one is given)."""
+    code = ("import os, sys; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'catalog.settings'); import django; "
+            "django.setup(); from django.core.checks import run_checks; from django.urls import get_resolver; "
+            "assert not run_checks(); get_resolver().url_patterns; "
+            "print(','.join(m for m in ('celery', 'kombu') if m in sys.modules) or '-')")
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "-", f"loaded with the pages: {done.stdout.strip()}"

@@ -6,7 +6,7 @@ Its entries are settings.CELERY_BEAT_SCHEDULE's plus those each provider of sett
 CELERY_BEAT_SCHEDULE ("task", "schedule", "args", "kwargs", "options") and, if it has one, "since": when the
 entry was set or last changed, the earliest its runs count from (an interval set now first runs one interval
 from now, not at the next tick, and not again after every restart). Sources provides one entry per enabled crawl
-schedule (catalog.sources.schedules.beat_entries).
+schedule (catalog.sources.beat.beat_entries).
 
 The promises:
 - The entries are read again every REFRESH_SECONDS, so a schedule set, changed, paused or cleared takes effect

@@ -1,6 +1,6 @@
 """Crawl schedules: one CrawlSchedule per source (Source.schedule), an interval or a cron schedule.
 
-Canon's beat (catalog/beat/scheduler.py) reads beat_entries() every few seconds and sends `canon.crawl_source`
+Canon's beat (catalog/beat/scheduler.py) reads catalog/sources/beat.py's entries every few seconds and sends `canon.crawl_source`
 (catalog/crawls/tasks.py) with the source's id to the `crawl` queue, by name: sources never imports the crawl.
 A scheduled crawl that finds another crawl of the same source running is skipped and recorded by source_crawl,
 never run alongside it.
@@ -8,18 +8,17 @@ never run alongside it.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-from celery.schedules import crontab_parser
 from django.conf import settings
 from django.db import transaction
+from django.utils.module_loading import import_string
 
-from catalog.beat.crontab import ZonedCrontab
 from catalog.sources.models import CrawlSchedule, Source
 from catalog.sources.services import SourceError
 
-CRAWL_TASK = "canon.crawl_source"
-CRAWL_QUEUE = "crawl"
+# By dotted path: Celery's cron parser and beat's crontab are loaded when a cron schedule is checked, not by every
+# page or command that imports this module (the source page's views do).
+CRON_PARSER = "celery.schedules.crontab_parser"
+CRON_SCHEDULE = "catalog.sources.beat.cron_schedule"
 # Each field of 'minute hour day-of-month month day-of-week' with Celery's range for it (max, min).
 CRON_FIELDS = (("minute", 60, 0), ("hour", 24, 0), ("day of month", 31, 1), ("month", 12, 1), ("day of week", 7, 0))
 
@@ -35,6 +34,7 @@ def parse_cron(cron: str) -> str:
         raise ScheduleError(
             f"A cron schedule is five fields, 'minute hour day-of-month month day-of-week' (e.g. '0 * * * *'); got {cron!r}."
         )
+    crontab_parser = import_string(CRON_PARSER)
     for value, (label, most, least) in zip(fields, CRON_FIELDS):
         try:
             crontab_parser(most, least).parse(value)
@@ -42,16 +42,10 @@ def parse_cron(cron: str) -> str:
             raise ScheduleError(f"Bad {label} field {value!r} in cron schedule {cron!r}: {exc}") from None
     # Beat evaluates the schedule with Celery's own crontab: refuse anything it would not take.
     try:
-        cron_schedule(" ".join(fields))
+        import_string(CRON_SCHEDULE)(" ".join(fields))
     except Exception as exc:
         raise ScheduleError(f"Cron schedule {cron!r} is not valid: {exc}") from None
     return " ".join(fields)
-
-
-def cron_schedule(cron: str) -> ZonedCrontab:
-    minute, hour, day_of_month, month_of_year, day_of_week = cron.split()
-    return ZonedCrontab(minute=minute, hour=hour, day_of_month=day_of_month, month_of_year=month_of_year,
-                        day_of_week=day_of_week, zone=settings.TIME_ZONE)
 
 
 @transaction.atomic
@@ -119,23 +113,3 @@ def source_schedule_describe(source: Source) -> str:
     else:
         text = f"cron {schedule.cron} ({settings.TIME_ZONE})"
     return text if schedule.enabled else f"{text} (paused)"
-
-
-def beat_entries() -> dict[str, dict]:
-    """One beat entry per enabled schedule (settings.CANON_BEAT_ENTRIES lists this function): `canon.crawl_source`
-    by name with the source's id, on the `crawl` queue. An interval's tick expires after one interval: a tick no
-    worker picked up before the next one is dropped, so a stopped worker does not come back to a queue of
-    identical crawls. Each counts from when it was set or changed ("since")."""
-    entries = {}
-    for schedule in CrawlSchedule.objects.filter(enabled=True).order_by("source_id"):
-        options = {"queue": CRAWL_QUEUE}
-        if schedule.every_seconds is not None:
-            when = timedelta(seconds=schedule.every_seconds)
-            options["expires"] = schedule.every_seconds
-        else:
-            when = cron_schedule(schedule.cron)
-        entries[f"canon-crawl-source-{schedule.source_id}"] = {
-            "task": CRAWL_TASK, "schedule": when, "args": [schedule.source_id], "kwargs": {"trigger": "schedule"},
-            "options": options, "since": schedule.updated_at,
-        }
-    return entries

@@ -4,7 +4,7 @@ import pytest
 from playwright.sync_api import expect
 
 from catalog.sources.models import CrawlSchedule
-from catalog.sources.schedules import beat_entries
+from catalog.sources.beat import beat_entries
 from catalog.sources.services import source_create
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

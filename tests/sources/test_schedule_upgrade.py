@@ -16,7 +16,8 @@ from django.db import connection
 from django.db.migrations.loader import MigrationLoader
 
 from catalog.sources.models import CrawlSchedule, Source
-from catalog.sources.schedules import beat_entries, source_schedule_describe
+from catalog.sources.beat import beat_entries
+from catalog.sources.schedules import source_schedule_describe
 from catalog.sources.services import source_create
 
 upgrade = importlib.import_module("catalog.sources.migrations.0008_crawlschedule")

@@ -24,9 +24,9 @@ from catalog.beat.crontab import ZonedCrontab
 from catalog.beat.models import BeatRun
 from catalog.beat.scheduler import Scheduler
 from catalog.sources.models import CrawlSchedule, Source
+from catalog.sources.beat import beat_entries
 from catalog.sources.schedules import (
     ScheduleError,
-    beat_entries,
     source_schedule_clear,
     source_schedule_describe,
     source_schedule_set,
@@ -397,7 +397,7 @@ def test_a_bad_entry_is_left_out_and_a_failing_provider_keeps_what_beat_knew(bea
         scheduler = Scheduler(app=beat_app)
     assert "entry 'canon-bad' is not valid; left out" in caplog.text
     assert set(scheduler.schedule) == {"canon-good", f"canon-crawl-source-{source.pk}"}
-    settings.CANON_BEAT_ENTRIES = ["catalog.sources.schedules.beat_entries", "catalog.sources.schedules.no_such_provider"]
+    settings.CANON_BEAT_ENTRIES = ["catalog.sources.beat.beat_entries", "catalog.sources.beat.no_such_provider"]
     scheduler.refresh_every = 0
     time.sleep(1.2)
     with caplog.at_level(logging.ERROR, logger="catalog.beat.scheduler"):
