@@ -4,19 +4,28 @@ import gc
 import os
 import sys
 
-from django.core.exceptions import ImproperlyConfigured
-
 
 def main():
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "catalog.settings")
-    # A command is a short process. At its exit the cyclic collector would scan every object its start made (Django,
-    # the apps, their modules), all alive until then anyway: 0.1-0.2 s, more than the rest of a small command. Frozen
-    # by the last exit handler to run, they are left to the operating system.
+    # The start (Django, the apps, their modules) makes some 300,000 objects that all live as long as the process:
+    # the cyclic collector is paused while they are made (it would scan them again and again, 0.03 s), they go
+    # straight to its oldest generation once the command is found, and at exit, frozen by the last exit handler to
+    # run, they are left to the operating system rather than scanned once more (0.1-0.2 s).
+    gc.disable()
     atexit.register(gc.freeze)
-    from django.core.management import execute_from_command_line
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "catalog.settings")
+    from django.core.exceptions import ImproperlyConfigured
+    from django.core.management import ManagementUtility
+
+    class Utility(ManagementUtility):
+        def fetch_command(self, subcommand):  # Django and the apps are set up by now
+            if not gc.isenabled():
+                gc.freeze()
+                gc.unfreeze()
+                gc.enable()
+            return super().fetch_command(subcommand)
 
     try:
-        execute_from_command_line(sys.argv)
+        Utility(sys.argv).execute()
     except ImproperlyConfigured as exc:
         # Configuration refused (a production start without SECRET_KEY, a bad key): the message says
         # what to set; a traceback would only bury it.
