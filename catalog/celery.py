@@ -9,14 +9,20 @@ import os
 from pathlib import Path
 
 from celery import Celery
-from django.apps import apps
-from django.utils.module_loading import autodiscover_modules
+from celery.signals import task_postrun, task_prerun
+
+from catalog.core.taskhooks import task_ended, task_starting
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "catalog.settings")
 
 app = Celery("canon")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# What apps run around every task (catalog/core/taskhooks.py; audit records a task's writes as the task's), wherever
+# it runs: in a worker, or in place under CELERY_TASK_ALWAYS_EAGER. Connected with the app, so a start loads no Celery.
+task_prerun.connect(task_starting, dispatch_uid="canon-task-starting", weak=False)
+task_postrun.connect(task_ended, dispatch_uid="canon-task-ended", weak=False)
 
 
 @app.on_after_configure.connect
@@ -29,12 +35,3 @@ def make_broker_folders(sender: Celery, **kwargs) -> None:
     for key in ("data_folder_in", "data_folder_out", "control_folder"):
         if options.get(key):
             Path(options[key]).mkdir(parents=True, exist_ok=True)
-
-
-@app.on_after_finalize.connect
-def register_every_task(sender: Celery, **kwargs) -> None:
-    """Every app's tasks module, in a process that sends a task as in the worker (which imports them on its own
-    once Django is set up): each task is then sent with its own options and queue, runs here when
-    CELERY_TASK_ALWAYS_EAGER is on, and catalog/audit/tasks.py's task signals are connected."""
-    if apps.ready:
-        autodiscover_modules("tasks")

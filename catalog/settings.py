@@ -235,6 +235,7 @@ CELERY_TASK_ROUTES = {
     "canon.outbox_flush": {"queue": "notify"},
     "canon.send_digests": {"queue": "notify"},
     "canon.profile_sample": {"queue": "crawl"},
+    "canon.search_index_source": {"queue": "index"},
 }
 # Canon's own beat (catalog/beat): CELERY_BEAT_SCHEDULE plus the entries of each provider below, read every few
 # seconds; the last run of each kept in the database, so a restarted beat neither repeats nor skips.

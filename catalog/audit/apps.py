@@ -7,8 +7,9 @@ class AuditConfig(AppConfig):
     verbose_name = "Audit log"
 
     def ready(self):
-        # Celery's task signals are connected by catalog/audit/tasks.py, loaded with every app's tasks wherever
-        # a task is sent or run (catalog/celery.py): a process that never touches Celery does not load it.
+        from catalog.audit.context import task_finished, task_started
         from catalog.audit.tracked import track
+        from catalog.core.taskhooks import around_tasks
 
         track()
+        around_tasks(task_started, task_finished)  # a task's writes are the task's (connected with Celery's app)

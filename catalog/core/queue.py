@@ -2,9 +2,10 @@
 which calls the service, never imports back).
 
 The Celery app is the one `CANON_CELERY_APP` names (catalog/celery.py), loaded on the first send: a process
-that never sends a task (most commands) never loads Celery. Once the app is loaded every app's tasks are
-registered in this process (catalog/celery.py), so each is sent by its own apply_async, with its options and
-queue, and CELERY_TASK_ALWAYS_EAGER applies.
+that never sends a task (most commands) never loads Celery. A task registered in this process (always, in a
+worker) is sent by its own apply_async, so its options and CELERY_TASK_ALWAYS_EAGER apply; any other is sent
+by name to the queue CELERY_TASK_ROUTES gives it, without loading the module that defines it (and what that
+module loads: sqlglot, numpy).
 """
 
 from __future__ import annotations

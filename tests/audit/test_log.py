@@ -5,7 +5,6 @@ import sys
 from datetime import timedelta
 
 import pytest
-from celery import shared_task
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 from django.test import Client
@@ -17,6 +16,7 @@ from catalog.audit.context import audit_context
 from catalog.audit.models import AuditEntry
 from catalog.audit.present import summary
 from catalog.audit.services import audit_prune
+from catalog.celery import app as celery_app
 from catalog.crawls.services import crawl_enqueue, source_crawl
 from catalog.inventory.models import Column, Dataset, OwnerIdentity
 from catalog.duplicates.services import duplicate_decide
@@ -129,7 +129,7 @@ def test_crawls_people_start_are_recorded_and_scheduled_ones_are_not(shop_catalo
     assert crawls[2].via == "manage.py crawl" and crawls[2].actor_name.endswith("(shell)")
 
 
-@shared_task(name="tests.audit.describe")
+@celery_app.task(name="tests.audit.describe")
 def describe_in_a_task(dataset_id):
     dataset_describe(Dataset.objects.get(pk=dataset_id), description="From a task.", user=None)
 
