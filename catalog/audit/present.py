@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from auditlog.models import AbstractLogEntry
 
+from catalog.sources.schedules import interval_text
+
 CREATE, UPDATE, DELETE = AbstractLogEntry.Action.CREATE, AbstractLogEntry.Action.UPDATE, AbstractLogEntry.Action.DELETE
 
 # What each kind of object is called on the pages.
@@ -87,9 +89,7 @@ def _schedule_summary(entry) -> str:
     every, cron, enabled = (_value(_after(entry, field)) for field in ("every_seconds", "cron", "enabled"))
     when = ""
     if every:
-        seconds = int(every)
-        count, unit = (seconds // 60, "minute") if seconds % 60 == 0 else (seconds, "second")
-        when = f"every {count} {unit}{'' if count == 1 else 's'}"
+        when = interval_text(int(every))
     elif cron:
         when = f"cron {cron}"
     if entry.action == CREATE:

@@ -100,16 +100,19 @@ def schedule_of(source: Source) -> CrawlSchedule | None:
         return None
 
 
+def interval_text(seconds: int) -> str:
+    """'every 30 seconds', 'every 1 minute', 'every 60 minutes': in minutes when they are whole."""
+    every, period = (seconds // 60, "minute") if seconds % 60 == 0 else (seconds, "second")
+    return f"every {every} {period}{'' if every == 1 else 's'}"
+
+
 def source_schedule_describe(source: Source) -> str:
     """'every 60 minutes', 'cron 0 * * * * (UTC)', '... (paused)' or 'not scheduled'."""
     schedule = schedule_of(source)
     if schedule is None:
         return "not scheduled"
     if schedule.every_seconds is not None:
-        every, period = schedule.every_seconds, "seconds"
-        if every % 60 == 0:
-            every, period = every // 60, "minutes"
-        text = f"every {every} {period[:-1] if every == 1 else period}"
+        text = interval_text(schedule.every_seconds)
     else:
         text = f"cron {schedule.cron} ({settings.TIME_ZONE})"
     return text if schedule.enabled else f"{text} (paused)"
