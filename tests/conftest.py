@@ -2,12 +2,21 @@ import uuid
 
 import pytest
 
+from tests.harness import RedisServer
 from tests.plugin import postgres_server
 
 
 @pytest.fixture(scope="session")
 def pg():
     return postgres_server()
+
+
+@pytest.fixture(scope="module")
+def redis_server():
+    """A Redis of the test module's own (the broker for beat's and the worker's tests)."""
+    server = RedisServer().start()
+    yield server
+    server.stop()
 
 
 class Warehouse:

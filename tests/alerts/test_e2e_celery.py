@@ -30,7 +30,7 @@ from catalog.sources.schedules import source_schedule_set
 from catalog.crawls.services import crawl_enqueue, source_crawl
 from catalog.sources.services import source_create
 from catalog.crawls.tasks import crawl_source_task
-from tests.harness import RedisServer, SMTPServer
+from tests.harness import SMTPServer
 from tests.shop import build_shop
 
 pytestmark = [pytest.mark.postgres_catalog, pytest.mark.django_db(transaction=True)]
@@ -88,13 +88,6 @@ class CeleryWorker:
         except subprocess.TimeoutExpired:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def redis_server():
-    server = RedisServer().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

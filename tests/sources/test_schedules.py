@@ -32,7 +32,6 @@ from catalog.sources.schedules import (
     source_schedule_set,
 )
 from catalog.sources.services import source_create
-from tests.harness import RedisServer
 
 pytestmark = pytest.mark.django_db
 
@@ -177,13 +176,6 @@ def test_deleting_a_source_deletes_its_schedule(source, warehouse):
 
 
 # --- beat sending them ------------------------------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def redis_server():
-    server = RedisServer().start()
-    yield server
-    server.stop()
-
 
 @pytest.fixture
 def beat_app(redis_server):
