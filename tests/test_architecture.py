@@ -65,20 +65,20 @@ HEAVY_AT_START = ("sqlglot", "numpy", "pandas", "pyarrow", "boto3", "duckdb", "j
 HEAVY_IN_AN_UNCHANGED_RECRAWL = ("sqlglot", "numpy", "pandas", "pyarrow", "celery", "kombu")
 
 
-def test_starting_a_command_loads_no_heavy_library():
-    code = ("import os, sys; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'catalog.settings'); import django; "
-            "django.setup(); from django.core.management import load_command_class; "
-            "load_command_class('catalog.crawls', 'crawl'); "
-            f"print(','.join(m for m in {HEAVY_AT_START!r} if m in sys.modules))")
-    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.strip() == "", f"loaded when a command starts: {done.stdout.strip()}"
-
-
-def _python(code: str, env: dict) -> str:
+def _python(code: str, env: dict | None = None) -> str:
+    """The last line a fresh interpreter running `code` prints (it must succeed)."""
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
-    return done.stdout.strip().splitlines()[-1]
+    lines = done.stdout.strip().splitlines()
+    return lines[-1] if lines else ""
+
+
+def test_starting_a_command_loads_no_heavy_library():
+    loaded = _python("import os, sys; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'catalog.settings'); import django; "
+                     "django.setup(); from django.core.management import load_command_class; "
+                     "load_command_class('catalog.crawls', 'crawl'); "
+                     f"print(','.join(m for m in {HEAVY_AT_START!r} if m in sys.modules))")
+    assert loaded == "", f"loaded when a command starts: {loaded}"
 
 
 def test_an_unchanged_recrawl_loads_no_parser(tmp_path):
@@ -108,10 +108,8 @@ def test_an_unchanged_recrawl_loads_no_parser(tmp_path):
 def test_the_pages_load_without_celery():
     """Every view and URL, as the web process and a command running Django's checks load them: Celery waits for the
     first task sent (the source page's schedule form checks a cron with Celery's parser only when one is given)."""
-    code = ("import os, sys; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'catalog.settings'); import django; "
-            "django.setup(); from django.core.checks import run_checks; from django.urls import get_resolver; "
-            "assert not run_checks(); get_resolver().url_patterns; "
-            "print(','.join(m for m in ('celery', 'kombu') if m in sys.modules) or '-')")
-    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.strip() == "-", f"loaded with the pages: {done.stdout.strip()}"
+    loaded = _python("import os, sys; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'catalog.settings'); import django; "
+                     "django.setup(); from django.core.checks import run_checks; from django.urls import get_resolver; "
+                     "assert not run_checks(); get_resolver().url_patterns; "
+                     "print(','.join(m for m in ('celery', 'kombu') if m in sys.modules) or '-')")
+    assert loaded == "-", f"loaded with the pages: {loaded}"
