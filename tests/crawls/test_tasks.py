@@ -15,7 +15,7 @@ from catalog.crawls.services import crawl_enqueue, source_crawl
 from catalog.sources.services import source_create
 from catalog.crawls.tasks import crawl_source_task
 # The real worker, its Redis broker and its environment, as the alerts' end-to-end tests start them.
-from tests.alerts.test_e2e_celery import broker, redis_server, smtp, start_worker, wait_until, worker_env  # noqa: F401
+from tests.alerts.test_e2e_celery import broker, smtp, start_worker, wait_until, worker_env  # noqa: F401
 from tests.shop import build_shop
 
 pytestmark = [pytest.mark.postgres_catalog, pytest.mark.django_db(transaction=True)]
